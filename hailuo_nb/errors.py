@@ -1,0 +1,175 @@
+"""The error tree of hailuo_nb, drawn once.
+
+::
+
+    HailuoError                      root: catch this to catch everything we raise
+    ├── ValidationError (ValueError) bad input, found before any request is sent
+    ├── BudgetExceeded               the submission would pass the user's budget
+    ├── ProviderError                the provider answered with an error
+    │   ├── AuthError                401 / MiniMax 1004, 2049
+    │   ├── InsufficientCredits      Segmind 402/406, AI/ML 403, MiniMax 1008
+    │   ├── RateLimited              429 / MiniMax 1002 (``retry_at`` when known)
+    │   └── NotFound                 unknown or expired request id (404)
+    ├── JobFailed                    the remote job ended FAILED; ``reason`` is the server's
+    └── NetworkError                 could not reach the provider (``job_id`` when one exists,
+                                     so the job can be resumed)
+
+Every error carries enough context to act on and never the API key.
+
+Example:
+    >>> try:
+    ...     raise ValidationError("duration", "must be 6 or 10, got 7")
+    ... except HailuoError as e:
+    ...     print(e)
+    duration: must be 6 or 10, got 7
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HailuoError(Exception):
+    """Root of every error raised by hailuo_nb.
+
+    Example:
+        >>> isinstance(ValidationError("x", "bad"), HailuoError)
+        True
+    """
+
+
+class ValidationError(HailuoError, ValueError):
+    """Bad input caught before any request: one line naming the field and what is allowed.
+
+    Example:
+        >>> str(ValidationError("resolution", "must be one of 768p, 1080p"))
+        'resolution: must be one of 768p, 1080p'
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class BudgetExceeded(HailuoError):
+    """The estimated cost would pass the configured budget; nothing was sent.
+
+    Example:
+        >>> str(BudgetExceeded(0.7, 0.5, 0.0))
+        'estimated cost $0.70 would pass the budget of $0.50 ($0.00 already spent)'
+    """
+
+    def __init__(self, estimate_usd: float, budget_usd: float, spent_usd: float) -> None:
+        self.estimate_usd = estimate_usd
+        self.budget_usd = budget_usd
+        self.spent_usd = spent_usd
+        super().__init__(
+            f"estimated cost ${estimate_usd:.2f} would pass the budget of ${budget_usd:.2f}"
+            f" (${spent_usd:.2f} already spent)"
+        )
+
+
+class ProviderError(HailuoError):
+    """The provider answered with an error.
+
+    Example:
+        >>> e = ProviderError("bad things", provider="segmind", status_code=400)
+        >>> str(e)
+        'segmind: HTTP 400: bad things'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        code: int | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.request_id = request_id
+        self.code = code  # provider's own code, e.g. MiniMax base_resp.status_code
+        self.body = body
+        where = f"HTTP {status_code}" if status_code is not None else "error"
+        if code is not None:
+            where += f" (code {code})"
+        super().__init__(f"{provider}: {where}: {message}")
+
+
+class AuthError(ProviderError):
+    """The API key is missing or refused (HTTP 401, MiniMax 1004/2049).
+
+    Example:
+        >>> AuthError("Invalid API key", provider="segmind", status_code=401).status_code
+        401
+    """
+
+
+class InsufficientCredits(ProviderError):
+    """The account cannot pay for the job (Segmind 402/406, AI/ML 403, MiniMax 1008).
+
+    Example:
+        >>> InsufficientCredits("no credits", provider="aimlapi", status_code=403).provider
+        'aimlapi'
+    """
+
+
+class RateLimited(ProviderError):
+    """Too many requests (HTTP 429, MiniMax 1002); ``retry_at`` is a UNIX time when known.
+
+    Example:
+        >>> RateLimited("slow down", provider="segmind", status_code=429, retry_at=0.0).retry_at
+        0.0
+    """
+
+    def __init__(self, message: str, *, retry_at: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_at = retry_at
+
+
+class NotFound(ProviderError):
+    """The provider does not know the id (unknown, or past its retention window).
+
+    Example:
+        >>> NotFound("Request abc not found", provider="segmind", status_code=404).status_code
+        404
+    """
+
+
+class JobFailed(HailuoError):
+    """The remote job ended in failure; ``reason`` is the server's own words.
+
+    Example:
+        >>> str(JobFailed("abc123", "content blocked", provider="segmind"))
+        'job abc123 failed on segmind: content blocked'
+    """
+
+    def __init__(self, job_id: str, reason: str, *, provider: str) -> None:
+        self.job_id = job_id
+        self.reason = reason
+        self.provider = provider
+        super().__init__(f"job {job_id} failed on {provider}: {reason}")
+
+
+class NetworkError(HailuoError):
+    """The provider could not be reached (after retries where retrying was safe).
+
+    ``job_id`` is set when a job exists, so that ``resume(job_id)`` can finish it.
+
+    Example:
+        >>> str(NetworkError("connection refused", job_id="abc"))
+        'connection refused (job abc is saved: resume it with resume("abc"))'
+    """
+
+    def __init__(self, message: str, *, job_id: str | None = None) -> None:
+        self.message = message
+        self.job_id = job_id
+        text = message
+        if job_id:
+            text += f' (job {job_id} is saved: resume it with resume("{job_id}"))'
+        super().__init__(text)

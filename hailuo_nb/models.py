@@ -1,0 +1,162 @@
+"""Data models shared by every layer: the closed status set, costs and the ``Job``.
+
+Provider words (``QUEUED``, ``generating``, ``Queueing`` …) are turned into :data:`Status`
+at the boundary, in the provider adapters; nothing above them sees the provider's words.
+
+Example:
+    >>> job = Job(id="abc", provider="emulator", model="hailuo-2.3", params={"prompt": "a fox"})
+    >>> job.status, job.done, job.prompt
+    ('queued', False, 'a fox')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+Status = Literal["submitting", "queued", "processing", "completed", "failed", "expired"]
+"""Where a job is. ``completed``, ``failed`` and ``expired`` are final.
+
+``expired`` means the provider no longer knows the job (past its retention window)
+and we never fetched its video.
+"""
+
+STATUSES: tuple[Status, ...] = get_args(Status)
+FINAL_STATUSES: frozenset[Status] = frozenset({"completed", "failed", "expired"})
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A price in US dollars, either an estimate (from the catalog) or what the provider billed.
+
+    Example:
+        >>> str(Cost(0.35, estimated=True)), str(Cost(0.4, estimated=False))
+        ('~$0.35 (estimate)', '$0.40')
+    """
+
+    usd: float
+    estimated: bool = True
+
+    def __str__(self) -> str:
+        return f"~${self.usd:.2f} (estimate)" if self.estimated else f"${self.usd:.2f}"
+
+
+@dataclass
+class Job:
+    """One video generation request and everything known about it.
+
+    ``params`` uses the kit's own vocabulary (``prompt``, ``duration``, ``resolution``,
+    ``first_frame``, ``last_frame``, ``prompt_optimizer``, ``go_fast``, ``mode``,
+    ``fast_pretreatment``), with images recorded as a short reference (path, URL or content
+    hash), never as the full data URL. Times are UNIX seconds.
+
+    Example:
+        >>> j = Job(id="r1", provider="segmind", model="hailuo-2.3", params={"prompt": "x"},
+        ...         status="completed", submitted_at=100.0, finished_at=160.0)
+        >>> j.done, j.elapsed()
+        (True, 60.0)
+    """
+
+    id: str
+    provider: str
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    status: Status = "queued"
+    error: str | None = None
+    video_url: str | None = None
+    video_path: str | None = None
+    cost: Cost | None = None
+    submitted_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    expected_seconds: float | None = None
+    raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def prompt(self) -> str:
+        """The prompt text.
+
+        Example:
+            >>> Job(id="a", provider="p", model="m", params={"prompt": "hi"}).prompt
+            'hi'
+        """
+        return str(self.params.get("prompt", ""))
+
+    @property
+    def done(self) -> bool:
+        """True once the job is in a final status.
+
+        Example:
+            >>> Job(id="a", provider="p", model="m", status="failed").done
+            True
+        """
+        return self.status in FINAL_STATUSES
+
+    def elapsed(self, now: float | None = None) -> float | None:
+        """Seconds from submission to the end (or to ``now`` while running).
+
+        Example:
+            >>> Job(id="a", provider="p", model="m", submitted_at=10.0).elapsed(now=25.0)
+            15.0
+        """
+        if self.submitted_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else (
+            time.time() if now is None else now
+        )
+        return max(0.0, end - self.submitted_at)
+
+    def remaining(self, now: float | None = None) -> float | None:
+        """Estimated seconds left, from the expected duration; None when unknown or done.
+
+        Providers report no percentage, so this is an estimate from typical durations.
+
+        Example:
+            >>> Job(id="a", provider="p", model="m", submitted_at=0.0,
+            ...     expected_seconds=100.0).remaining(now=30.0)
+            70.0
+        """
+        if self.done or self.expected_seconds is None:
+            return None
+        elapsed = self.elapsed(now)
+        if elapsed is None:
+            return self.expected_seconds
+        return max(0.0, self.expected_seconds - elapsed)
+
+    def progress(self, now: float | None = None) -> float:
+        """A 0..1 estimate of progress for a progress bar (1.0 when completed).
+
+        It never reaches 1.0 before the job is done: past the expected time it creeps
+        toward 0.99.
+
+        Example:
+            >>> Job(id="a", provider="p", model="m", submitted_at=0.0,
+            ...     expected_seconds=100.0, status="processing").progress(now=50.0)
+            0.5
+        """
+        if self.status == "completed":
+            return 1.0
+        if self.done:
+            return 0.0
+        elapsed = self.elapsed(now)
+        if elapsed is None or not self.expected_seconds:
+            return 0.0
+        frac = elapsed / self.expected_seconds
+        if frac <= 0.95:
+            return round(frac, 4)
+        # Past the estimate: approach 0.99 without ever claiming completion.
+        return round(min(0.99, 0.95 + 0.04 * (1 - 1 / (1 + (frac - 0.95) * 4))), 4)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the public fields (no raw provider JSON).
+
+        Example:
+            >>> Job(id="a", provider="p", model="m").to_dict()["status"]
+            'queued'
+        """
+        d = dataclasses.asdict(self)
+        d.pop("raw", None)
+        d["prompt"] = self.prompt
+        return d
