@@ -1,0 +1,146 @@
+"""Configuration of the emulator: one dataclass, also reachable from the command line.
+
+Example:
+    >>> cfg = EmulatorConfig(time_scale=400, preview=True)
+    >>> cfg.workers_per_key
+    4
+    >>> Fault.from_spec("segmind.submit:500:0.5")
+    Fault(endpoint='segmind.submit', kind='500', rate=0.5, times=None)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Endpoints a fault can target (``*`` = all of them).
+FAULT_ENDPOINTS = (
+    "segmind.v1",
+    "segmind.submit",
+    "segmind.status",
+    "segmind.result",
+    "segmind.upload",
+    "aimlapi.submit",
+    "aimlapi.poll",
+    "minimax.submit",
+    "minimax.query",
+    "minimax.retrieve",
+    "files",
+    "*",
+)
+
+#: Fault kinds. ``drop_after`` and ``slow`` act after a submit was accepted.
+FAULT_KINDS = ("429", "500", "502", "504", "drop", "drop_after", "slow", "malformed", "1002")
+
+
+@dataclass
+class Fault:
+    """One injected failure: on ``endpoint``, answer with ``kind``.
+
+    ``times`` = the next N matching requests get it (deterministic); ``rate`` = each
+    matching request gets it with that probability. With neither, every request does.
+
+    Example:
+        >>> Fault("minimax.query", "1002", times=2).to_dict()
+        {'endpoint': 'minimax.query', 'kind': '1002', 'rate': None, 'times': 2}
+    """
+
+    endpoint: str
+    kind: str
+    rate: float | None = None
+    times: int | None = None
+
+    def __post_init__(self) -> None:
+        # Refuse typos loudly: a fault that silently never fires makes a test pass for nothing.
+        if self.endpoint not in FAULT_ENDPOINTS:
+            raise ValueError(f"unknown fault endpoint {self.endpoint!r}; one of {FAULT_ENDPOINTS}")
+        self.kind = str(self.kind)
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; one of {FAULT_KINDS}")
+        if self.rate is not None and not 0.0 <= float(self.rate) <= 1.0:
+            raise ValueError(f"fault rate must be within 0..1, got {self.rate!r}")
+        if self.times is not None and int(self.times) < 0:
+            raise ValueError(f"fault times must be >= 0, got {self.times!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fault:
+        """Build from the admin API's JSON shape.
+
+        Example:
+            >>> Fault.from_dict({"endpoint": "*", "kind": "slow", "times": 1}).kind
+            'slow'
+        """
+        rate = data.get("rate")
+        times = data.get("times")
+        return cls(
+            endpoint=str(data["endpoint"]),
+            kind=str(data["kind"]),
+            rate=None if rate is None else float(rate),
+            times=None if times is None else int(times),
+        )
+
+    @classmethod
+    def from_spec(cls, spec: str) -> Fault:
+        """Parse the CLI form ``endpoint:kind[:rate]``.
+
+        Example:
+            >>> Fault.from_spec("files:drop").rate is None
+            True
+        """
+        parts = spec.split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError(f"fault must look like endpoint:kind[:rate], got {spec!r}")
+        rate = float(parts[2]) if len(parts) == 3 else None
+        return cls(endpoint=parts[0], kind=parts[1], rate=rate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The admin API's JSON shape.
+
+        Example:
+            >>> Fault("files", "504").to_dict()["kind"]
+            '504'
+        """
+        return {
+            "endpoint": self.endpoint,
+            "kind": self.kind,
+            "rate": self.rate,
+            "times": self.times,
+        }
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything that shapes the emulator's behaviour (see docs/emulator.md).
+
+    Example:
+        >>> EmulatorConfig(keys={"SG_test": 1.0}).keys
+        {'SG_test': 1.0}
+    """
+
+    time_scale: float = 16.0
+    spread: float = 0.15
+    queue_fraction: float = 0.15
+    workers_per_key: int = 4
+    preview: bool = False
+    keys: dict[str, float] | None = None
+    default_balance: float = 1000.0
+    rate_limit_rpm: int | None = None
+    block_marker: str = "[[block]]"
+    output_block_marker: str = "[[block-output]]"
+    segmind_retention_s: float = 3600.0
+    aimlapi_url_ttl_s: float = 3600.0
+    minimax_url_ttl_s: float = 32400.0
+    slow_seconds: float = 5.0
+    seed: int | None = None
+    faults: list[Fault] = field(default_factory=list)
+    #: Where rendered videos go; None = a fresh temporary directory per app.
+    files_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be > 0")
+        if self.workers_per_key < 1:
+            raise ValueError("workers_per_key must be >= 1")
+        if not 0.0 <= self.queue_fraction < 1.0:
+            raise ValueError("queue_fraction must be within [0, 1)")
