@@ -14,7 +14,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from . import admin, files, segmind
+from . import admin, aimlapi, files, minimax, segmind
 from .config import EmulatorConfig
 from .render import Renderer
 from .state import State
@@ -42,14 +42,10 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         *segmind.routes(state, renderer),
         *files.routes(state),
+        *aimlapi.routes(state, renderer),
+        *minimax.routes(state, renderer),
         *admin.routes(state),
     ]
-    for name in ("aimlapi", "minimax"):
-        try:
-            module = __import__(f"{__package__}.{name}", fromlist=["routes"])
-        except ImportError:
-            continue
-        routes.extend(module.routes(state, renderer))
     app = Starlette(routes=routes)
     app.state.emulator = state
     app.state.renderer = renderer

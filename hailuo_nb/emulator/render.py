@@ -124,7 +124,7 @@ class Renderer:
         if target.exists():
             return target
         try:
-            from .video import VideoSpec, render_mp4  # heavy (PyAV, numpy): import on first use
+            from .video import VideoSpec, render_mp4  # type: ignore[import-not-found,unused-ignore]  # heavy (PyAV, numpy): import on first use
         except ImportError:  # video.py is written in parallel; until it lands, plain frames
             data = _plain_mp4(width, height, seconds)
         else:

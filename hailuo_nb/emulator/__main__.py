@@ -1,0 +1,207 @@
+"""``python -m hailuo_nb.emulator``: run the emulator as a local HTTP server.
+
+Example:
+    >>> cfg = config_from_args(parse_args(["--time-scale", "100", "--key", "SG_a=2.5"]))
+    >>> cfg.time_scale, cfg.keys
+    (100.0, {'SG_a': 2.5})
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import FAULT_ENDPOINTS, FAULT_KINDS, EmulatorConfig, Fault
+
+_EPILOG = f"""\
+paths: Segmind under /segmind (e.g. POST /segmind/v2/hailuo-2.3, SDK base_url
+http://HOST:PORT/segmind/v1), AI/ML API under /aimlapi, MiniMax under /minimax, videos
+under /files, admin under /__emulator__ (stats, faults, clock, reset).
+
+fault endpoints: {", ".join(FAULT_ENDPOINTS)}
+fault kinds:     {", ".join(FAULT_KINDS)}
+
+This is a test double written from public documentation: it is not the real service,
+produces placeholder videos, and never contacts the real providers.
+"""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (``--help`` documents every option)."""
+    d = EmulatorConfig()
+    p = argparse.ArgumentParser(
+        prog="python -m hailuo_nb.emulator",
+        description="Local emulator of the Segmind, AI/ML API and MiniMax Hailuo video APIs.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    a = p.add_argument
+    a("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    a("--port", type=int, default=8000, help="TCP port (default: %(default)s; 0 = any free)")
+    a(
+        "--time-scale",
+        type=float,
+        default=d.time_scale,
+        help="divide the vendors' typical job durations by this (default: %(default)s, so a "
+        "hailuo-2.3 job of ~157 s takes ~10 s; 1 = real time)",
+    )
+    a(
+        "--spread",
+        type=float,
+        default=d.spread,
+        help="relative random spread of durations (default: %(default)s)",
+    )
+    a(
+        "--queue-fraction",
+        type=float,
+        default=d.queue_fraction,
+        help="share of a job's time spent QUEUED before PROCESSING (default: %(default)s)",
+    )
+    a(
+        "--workers",
+        type=int,
+        default=d.workers_per_key,
+        dest="workers_per_key",
+        help="jobs of one key that run at once; further jobs queue (default: %(default)s)",
+    )
+    a(
+        "--preview",
+        action="store_true",
+        help="render small 320x180 frames instead of the requested size (1366x768, "
+        "1920x1080, ...): much faster, same duration and frame rate; the API answers "
+        "(video_width/height on MiniMax) still report the requested size",
+    )
+    a(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY=BALANCE",
+        help="accept only these keys, with these balances in USD (repeatable); without "
+        "--key any non-empty key is accepted with --default-balance",
+    )
+    a(
+        "--default-balance",
+        type=float,
+        default=d.default_balance,
+        help="balance of auto-created accounts in USD (default: %(default)s)",
+    )
+    a(
+        "--rpm",
+        type=int,
+        default=None,
+        dest="rate_limit_rpm",
+        help="requests per minute per key, polls included (default: unlimited)",
+    )
+    a(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="ENDPOINT:KIND[:RATE]",
+        help="inject a fault with the given probability (default rate 1 = always); "
+        "repeatable; change them at run time with POST /__emulator__/faults",
+    )
+    a(
+        "--block-marker",
+        default=d.block_marker,
+        help="a prompt containing this is refused by moderation (default: %(default)s)",
+    )
+    a(
+        "--output-block-marker",
+        default=d.output_block_marker,
+        help="a prompt containing this fails with a sensitive-output reason (default: %(default)s)",
+    )
+    a(
+        "--segmind-retention",
+        type=float,
+        default=d.segmind_retention_s,
+        dest="segmind_retention_s",
+        help="seconds Segmind keeps status/result after submission (default: %(default)s)",
+    )
+    a(
+        "--aimlapi-url-ttl",
+        type=float,
+        default=d.aimlapi_url_ttl_s,
+        dest="aimlapi_url_ttl_s",
+        help="seconds AI/ML signed video URLs stay valid (default: %(default)s)",
+    )
+    a(
+        "--minimax-url-ttl",
+        type=float,
+        default=d.minimax_url_ttl_s,
+        dest="minimax_url_ttl_s",
+        help="seconds MiniMax download URLs stay valid (default: %(default)s = 9 h)",
+    )
+    a(
+        "--slow-seconds",
+        type=float,
+        default=d.slow_seconds,
+        help="how long a 'slow' fault holds the answer (default: %(default)s)",
+    )
+    a("--seed", type=int, default=None, help="random seed for durations, ids and fault rates")
+    a(
+        "--files-dir",
+        type=Path,
+        default=None,
+        help="directory for rendered videos (default: a temporary directory)",
+    )
+    a("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
+    return p.parse_args(argv)
+
+
+def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
+    """Turn parsed options into an ``EmulatorConfig`` (raises ValueError on bad values)."""
+    keys: dict[str, float] | None = None
+    if ns.key:
+        keys = {}
+        for item in ns.key:
+            key, sep, balance = item.partition("=")
+            if not key or not sep:
+                raise ValueError(f"--key wants KEY=BALANCE, got {item!r}")
+            keys[key] = float(balance)
+    return EmulatorConfig(
+        time_scale=ns.time_scale,
+        spread=ns.spread,
+        queue_fraction=ns.queue_fraction,
+        workers_per_key=ns.workers_per_key,
+        preview=ns.preview,
+        keys=keys,
+        default_balance=ns.default_balance,
+        rate_limit_rpm=ns.rate_limit_rpm,
+        block_marker=ns.block_marker,
+        output_block_marker=ns.output_block_marker,
+        segmind_retention_s=ns.segmind_retention_s,
+        aimlapi_url_ttl_s=ns.aimlapi_url_ttl_s,
+        minimax_url_ttl_s=ns.minimax_url_ttl_s,
+        slow_seconds=ns.slow_seconds,
+        seed=ns.seed,
+        faults=[Fault.from_spec(spec) for spec in ns.fault],
+        files_dir=ns.files_dir,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the server until Ctrl-C."""
+    import uvicorn
+
+    from .app import create_app
+    from .server import quiet_drops
+
+    ns = parse_args(argv)
+    try:
+        config = config_from_args(ns)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    quiet_drops()
+    print(
+        f"hailuo-nb emulator on http://{ns.host}:{ns.port} "
+        f"(Segmind SDK base_url: http://{ns.host}:{ns.port}/segmind/v1)",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(config), host=ns.host, port=ns.port, lifespan="off", log_level=ns.log_level
+    )
+
+
+if __name__ == "__main__":
+    main()
