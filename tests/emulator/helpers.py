@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+from collections.abc import AsyncIterator
 from typing import Any
 
 import av
 import httpx
+
+from hailuo_nb.emulator import EmulatorConfig, create_app
 
 SG = {"x-api-key": "SG_0123456789abcdef"}
 BEARER = {"Authorization": "Bearer test-key"}
@@ -42,3 +46,16 @@ def probe_mp4(data: bytes) -> tuple[int, int, float, str]:
         frames = sum(1 for _ in container.decode(stream))
         rate = float(stream.average_rate or 24)
         return stream.width, stream.height, frames / rate, str(stream.format.name)
+
+
+@contextlib.asynccontextmanager
+async def client_for(config: EmulatorConfig) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client on a fresh app with ``config`` (for one-off settings)."""
+    transport = httpx.ASGITransport(app=create_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+        yield client
+
+
+def fast(**overrides: Any) -> EmulatorConfig:
+    """The test suite's fast config, with some fields changed."""
+    return EmulatorConfig(**{"time_scale": 2000.0, "preview": True, "seed": 3, **overrides})

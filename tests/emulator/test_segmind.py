@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import re
@@ -46,6 +47,7 @@ async def test_v2_submit_poll_result_download(
         seen.add(s.json()["status"])
         if s.json()["status"] == "COMPLETED":
             break
+        await asyncio.sleep(0.02)  # a tight loop would starve the render thread of the GIL
     assert seen <= {"QUEUED", "PROCESSING", "COMPLETED"}
     assert "queue_position" not in s.json() and "progress" not in s.json()
 

@@ -1,0 +1,140 @@
+"""MiniMax contract: in-band errors, statuses, the duration × resolution matrix, files."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from .helpers import BEARER, client_for, fast, poll, probe_mp4
+
+
+async def submit(
+    client: httpx.AsyncClient, headers: dict[str, str] = BEARER, **body: Any
+) -> httpx.Response:
+    body.setdefault("model", "MiniMax-Hailuo-2.3")
+    body.setdefault("prompt", "a red fox")
+    return await client.post("/minimax/v1/video_generation", json=body, headers=headers)
+
+
+def code(r: httpx.Response) -> int:
+    assert r.status_code == 200  # MiniMax errors travel inside HTTP 200
+    return int(r.json()["base_resp"]["status_code"])
+
+
+async def test_generate_query_retrieve_download(emulator_client: httpx.AsyncClient) -> None:
+    r = await submit(emulator_client, duration=10)
+    assert code(r) == 0 and r.json()["task_id"]
+    tid = r.json()["task_id"]
+    url = f"/minimax/v1/query/video_generation?task_id={tid}"
+    seen = []
+    while True:
+        q = await emulator_client.get(url, headers=BEARER)
+        assert code(q) == 0
+        seen.append(q.json()["status"])
+        if q.json()["status"] in ("Success", "Fail"):
+            break
+        await asyncio.sleep(0.02)  # a tight loop would starve the render thread of the GIL
+    assert set(seen) <= {"Preparing", "Queueing", "Processing", "Success"}
+    assert seen[0] == "Preparing" and seen[-1] == "Success"
+    assert (q.json()["video_width"], q.json()["video_height"]) == (1366, 768)
+    fid = q.json()["file_id"]
+
+    f = await emulator_client.get(f"/minimax/v1/files/retrieve?file_id={fid}", headers=BEARER)
+    assert code(f) == 0
+    file = f.json()["file"]
+    assert str(file["file_id"]) == fid
+    video = await emulator_client.get(file["download_url"])
+    assert video.status_code == 200 and len(video.content) == file["bytes"]
+    width, height, seconds, _ = probe_mp4(video.content)
+    assert (width, height) == (320, 180) and seconds == pytest.approx(10, abs=0.1)
+
+    await emulator_client.post("/__emulator__/clock", json={"advance": 9 * 3600 + 1})
+    assert (await emulator_client.get(file["download_url"])).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"duration": 10, "resolution": "1080P"},
+        {"resolution": "512P"},
+        {"model": "MiniMax-Hailuo-02", "resolution": "512P"},  # 512P needs an image
+        {"resolution": "768p"},
+        {"duration": "6"},
+        {"duration": 8},
+        {"model": "MiniMax-Hailuo-2.3-Fast"},  # image-to-video only
+        {"last_frame_image": "https://example.invalid/x.png"},  # 02 only
+        {"model": "MiniMax-Hailuo-9"},
+        {"prompt": None},
+    ],
+)
+async def test_invalid_params_are_2013(
+    emulator_client: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    assert code(await submit(emulator_client, **body)) == 2013
+
+
+async def test_valid_matrix_corners(emulator_client: httpx.AsyncClient) -> None:
+    img = "https://example.invalid/x.png"
+    assert code(await submit(emulator_client, resolution="1080P", duration=6)) == 0
+    assert (
+        code(
+            await submit(
+                emulator_client,
+                model="MiniMax-Hailuo-02",
+                resolution="512P",
+                duration=10,
+                first_frame_image=img,
+                last_frame_image=img,
+            )
+        )
+        == 0
+    )
+    assert (
+        code(
+            await submit(
+                emulator_client, model="MiniMax-Hailuo-2.3-Fast", first_frame_image=img, prompt=None
+            )
+        )
+        == 0
+    )
+
+
+async def test_moderation(emulator_client: httpx.AsyncClient, emulator_stats: Any) -> None:
+    r = await submit(emulator_client, prompt="[[block]] fox")
+    assert code(r) == 1026
+    assert (await emulator_stats())["submissions"]["total"] == 0  # nothing was created
+    r = await submit(emulator_client, prompt="[[block-output]] fox")
+    assert code(r) == 0
+    q = await poll(
+        emulator_client,
+        f"/minimax/v1/query/video_generation?task_id={r.json()['task_id']}",
+        {"Success", "Fail"},
+        headers=BEARER,
+    )
+    assert q.json()["status"] == "Fail" and code(q) == 1027
+
+
+async def test_auth_is_1004(emulator_client: httpx.AsyncClient) -> None:
+    assert code(await submit(emulator_client, headers={})) == 1004
+    async with client_for(fast(keys={"test-key": 1.0})) as restricted:
+        assert code(await submit(restricted, headers={"Authorization": "Bearer nobody"})) == 1004
+    q = await emulator_client.get("/minimax/v1/query/video_generation?task_id=1", headers={})
+    assert code(q) == 1004
+
+
+async def test_balance_and_rate_limit() -> None:
+    async with client_for(fast(rate_limit_rpm=2, keys={"test-key": 9.0, "poor": 0.1})) as c:
+        assert code(await submit(c, headers={"Authorization": "Bearer poor"})) == 1008
+        assert code(await submit(c, model="nope")) == 2013
+        assert code(await submit(c, model="nope")) == 2013
+        assert code(await submit(c)) == 1002
+
+
+async def test_unknown_ids(emulator_client: httpx.AsyncClient) -> None:
+    q = await emulator_client.get("/minimax/v1/query/video_generation?task_id=42", headers=BEARER)
+    assert code(q) != 0
+    f = await emulator_client.get("/minimax/v1/files/retrieve?file_id=42", headers=BEARER)
+    assert code(f) != 0
