@@ -14,9 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+from PIL import Image
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,7 +26,7 @@ from starlette.routing import Route
 from .catalog import ParamError, check, model
 from .files import signed_url
 from .jobs import Shape, blocked, start_job
-from .render import Renderer
+from .render import Renderer, resolve_image
 from .state import Job, State
 from .web import Call, guarded, json_response
 
@@ -70,7 +72,36 @@ class MinimaxDialect:
 _D = MinimaxDialect()
 
 
-def _validate(body: dict[str, Any]) -> tuple[Any, dict[str, Any]] | str:
+def image_problem(data: bytes) -> str | None:
+    """Why MiniMax would refuse this image, or None (JPG/PNG/WebP, < 20 MB, short side
+    > 300 px, aspect ratio between 2:5 and 5:2).
+
+    Example:
+        >>> import io
+        >>> from PIL import Image
+        >>> buf = io.BytesIO(); Image.new("RGB", (200, 200)).save(buf, "PNG")
+        >>> image_problem(buf.getvalue())
+        'short side must be more than 300 px'
+    """
+    if len(data) >= 20 * 1024 * 1024:
+        return "image must be smaller than 20 MB"
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt, (w, h) = img.format, img.size
+    except (OSError, ValueError):
+        return "image cannot be decoded"
+    if fmt not in ("JPEG", "PNG", "WEBP"):
+        return f"image format {fmt} is not JPG, PNG or WebP"
+    if min(w, h) <= 300:
+        return "short side must be more than 300 px"
+    if not 2 / 5 <= w / h <= 5 / 2:
+        return "aspect ratio must be between 2:5 and 5:2"
+    return None
+
+
+def _validate(
+    body: dict[str, Any], assets: dict[str, tuple[bytes, str]]
+) -> tuple[Any, dict[str, Any]] | str:
     """(model, params) or the 2013 message."""
     m = model("minimax", str(body.get("model")))
     if m is None:
@@ -87,6 +118,12 @@ def _validate(body: dict[str, Any]) -> tuple[Any, dict[str, Any]] | str:
         return "invalid params, 10 s videos are only available at 768P"
     if params["resolution"] == "512P" and not params.get("first_frame_image"):
         return "invalid params, 512P is only available for image-to-video"
+    for name in ("first_frame_image", "last_frame_image"):
+        # Only images we can see (data URLs, our uploads) are checked; others pass.
+        data = resolve_image(params.get(name), assets)
+        problem = image_problem(data) if data is not None else None
+        if problem:
+            return f"invalid params, {name}: {problem}"
     return m, params
 
 
@@ -100,7 +137,7 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
             return _fail(2013, "invalid params, body is not valid JSON")
         if not isinstance(body, dict):
             return _fail(2013, "invalid params, body must be a JSON object")
-        checked = _validate(body)
+        checked = _validate(body, state.assets)
         if isinstance(checked, str):
             return _fail(2013, checked, task_id="")
         m, params = checked

@@ -153,19 +153,21 @@ class Renderer:
 
 def _plain_mp4(width: int, height: int, seconds: int) -> bytes:
     """A stand-in H.264 MP4 of grey frames, used only while video.py is missing."""
-    import io
+    import tempfile
 
     import av
     import numpy as np
 
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(seconds * 24):
-            frame = np.full((height, width, 3), (i * 2) % 256, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+    # faststart rewrites the file at the end, so PyAV needs a real file, not a BytesIO.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plain.mp4"
+        with av.open(str(path), mode="w", options={"movflags": "+faststart"}) as out:
+            stream = out.add_stream("libx264", rate=24)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            for i in range(seconds * 24):
+                frame = np.full((height, width, 3), (i * 2) % 256, dtype=np.uint8)
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
                 out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return buf.getvalue()
+        return path.read_bytes()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from .helpers import BEARER, client_for, fast, poll, probe_mp4
 
@@ -138,3 +141,28 @@ async def test_unknown_ids(emulator_client: httpx.AsyncClient) -> None:
     assert code(q) != 0
     f = await emulator_client.get("/minimax/v1/files/retrieve?file_id=42", headers=BEARER)
     assert code(f) != 0
+
+
+def _data_url(size: tuple[int, int], fmt: str = "PNG") -> str:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(buf, format=fmt)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.mark.parametrize(
+    ("size", "fmt", "ok"),
+    [
+        ((640, 360), "PNG", True),
+        ((640, 360), "JPEG", True),
+        ((300, 300), "PNG", False),
+        ((1800, 320), "PNG", False),
+        ((640, 360), "GIF", False),
+    ],
+)
+async def test_image_rules(
+    emulator_client: httpx.AsyncClient, size: tuple[int, int], fmt: str, ok: bool
+) -> None:
+    r = await submit(
+        emulator_client, model="MiniMax-Hailuo-2.3-Fast", first_frame_image=_data_url(size, fmt)
+    )
+    assert code(r) == (0 if ok else 2013)

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from segmind import SegmindClient
-from segmind.exceptions import SegmindError
-from segmind.v2 import InferenceFailed
+from segmind import SegmindClient  # type: ignore[import-untyped]
+from segmind.exceptions import SegmindError  # type: ignore[import-untyped]
+from segmind.v2 import InferenceFailed  # type: ignore[import-untyped]
 
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
 
