@@ -1,0 +1,310 @@
+"""Pure rendering: a ``Job`` (and ready-made media sources) → HTML, text and MIME bundles.
+
+No I/O happens here: callers pass the video and poster sources (a relative path or a data
+URL). Every value that reaches HTML goes through :func:`html.escape` — prompts, errors,
+file names, ids — so a prompt such as ``<script>`` shows as text and never runs. Every
+rich output has a ``text/plain`` twin for terminals, nbconvert and static renderers.
+
+Example:
+    >>> from hailuo_nb.models import Job
+    >>> job = Job(id="r1", provider="emulator", model="hailuo-2.3",
+    ...           params={"prompt": "<b>fox</b>", "duration": 6}, status="failed",
+    ...           error="blocked <script>")
+    >>> "&lt;script&gt;" in final_bundle(job)["text/html"]
+    True
+    >>> final_bundle(job)["text/plain"].splitlines()[0]
+    'hailuo job r1 failed: blocked <script>'
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from typing import Any
+
+from .models import Job
+
+__all__ = [
+    "figures",
+    "final_bundle",
+    "final_html",
+    "final_text",
+    "format_seconds",
+    "live_text",
+    "settings_summary",
+]
+
+_STATUS_COLOURS = {
+    "submitting": "#6b7280",
+    "queued": "#6b7280",
+    "processing": "#2563eb",
+    "completed": "#16a34a",
+    "failed": "#dc2626",
+    "expired": "#b45309",
+}
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A short duration: ``'7s'``, ``'2m05s'``, ``'1h02m'``; ``'?'`` when unknown.
+
+    Example:
+        >>> format_seconds(7.4), format_seconds(125), format_seconds(3720), format_seconds(None)
+        ('7s', '2m05s', '1h02m', '?')
+    """
+    if seconds is None:
+        return "?"
+    s = round(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+def settings_summary(job: Job) -> str:
+    """Model and the settings that matter, in one short line.
+
+    Example:
+        >>> settings_summary(Job(id="a", provider="segmind", model="hailuo-2.3",
+        ...     params={"duration": 6, "resolution": "768p", "prompt_optimizer": False}))
+        'hailuo-2.3 on segmind · 6 s · 768p · optimizer off'
+    """
+    p = job.params
+    parts = [f"{job.model} on {job.provider}"]
+    if p.get("duration") is not None:
+        parts.append(f"{p['duration']} s")
+    if p.get("resolution"):
+        parts.append(str(p["resolution"]))
+    if p.get("mode"):
+        parts.append(f"mode {p['mode']}")
+    if p.get("first_frame"):
+        parts.append(f"first frame {p['first_frame']}")
+    if p.get("last_frame"):
+        parts.append(f"last frame {p['last_frame']}")
+    if p.get("prompt_optimizer") is False:
+        parts.append("optimizer off")
+    if p.get("go_fast"):
+        parts.append("go fast")
+    if p.get("fast_pretreatment"):
+        parts.append("fast pretreatment")
+    return " · ".join(parts)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def figures(job: Job, now: float | None = None) -> dict[str, Any]:
+    """The live view's figures as a plain dict (the widget and the text view draw it).
+
+    ``bar_style`` follows ipywidgets: ``''`` running, ``'success'``, ``'danger'``.
+
+    Example:
+        >>> j = Job(id="a", provider="p", model="m", status="processing",
+        ...         submitted_at=0.0, expected_seconds=20.0)
+        >>> f = figures(j, now=5.0)
+        >>> f["value"], f["elapsed"], f["left"], f["bar_style"]
+        (0.25, '5s', '~15s left', '')
+    """
+    now = time.time() if now is None else now
+    remaining = job.remaining(now)
+    if job.status == "completed":
+        left = "done"
+    elif job.done:
+        left = job.status
+    elif remaining is None:
+        left = "estimating…"
+    elif remaining <= 0:
+        left = "any moment now"
+    else:
+        left = f"~{format_seconds(remaining)} left"
+    style = {"completed": "success", "failed": "danger", "expired": "danger"}.get(job.status, "")
+    return {
+        "status": job.status,
+        "value": job.progress(now),
+        "elapsed": format_seconds(job.elapsed(now)),
+        "left": left,
+        "bar_style": style,
+        "cost": str(job.cost) if job.cost is not None else "",
+        "settings": settings_summary(job),
+        "id": job.id,
+        "prompt": _short(job.prompt),
+        "error": job.error or "",
+    }
+
+
+def live_label_html(f: dict[str, Any]) -> str:
+    """The left part of the live view: a coloured status word.
+
+    Example:
+        >>> "processing" in live_label_html({"status": "processing"})
+        True
+    """
+    colour = _STATUS_COLOURS.get(str(f["status"]), "#6b7280")
+    return (
+        f'<span style="color:{colour};font-weight:600;font-family:monospace">'
+        f"{_e(f['status'])}</span>"
+    )
+
+
+def live_info_html(f: dict[str, Any]) -> str:
+    """The right part of the live view: elapsed time, estimate of the time left, cost.
+
+    Example:
+        >>> live_info_html({"elapsed": "5s", "left": "~15s left", "cost": "", "error": ""})
+        '<span style="font-family:monospace">5s · ~15s left</span>'
+    """
+    parts = [str(f["elapsed"]), str(f["left"])]
+    if f.get("cost"):
+        parts.append(str(f["cost"]))
+    text = " · ".join(parts)
+    if f.get("error"):
+        text += f" · {f['error']}"
+    return f'<span style="font-family:monospace">{_e(text)}</span>'
+
+
+def live_details_html(f: dict[str, Any]) -> str:
+    """The second line of the live view: the prompt, model and settings, request id.
+
+    Example:
+        >>> "&lt;i&gt;" in live_details_html({"prompt": "<i>", "settings": "m", "id": "x"})
+        True
+    """
+    return (
+        '<div style="font-size:smaller;color:#6b7280">'
+        f"<q>{_e(f['prompt'])}</q> · {_e(f['settings'])} · id <code>{_e(f['id'])}</code></div>"
+    )
+
+
+def live_text(job: Job, now: float | None = None) -> str:
+    """One plain-text progress line (terminal IPython, nbconvert, the live view's twin).
+
+    Example:
+        >>> live_text(Job(id="a", provider="p", model="m", status="processing",
+        ...     submitted_at=0.0, expected_seconds=20.0, params={"prompt": "fox"}), now=5.0)
+        'hailuo job a: processing  25% 5s · ~15s left · m on p · "fox"'
+    """
+    f = figures(job, now)
+    pct = f"{int(f['value'] * 100):3d}%"
+    extra = f" · {f['cost']}" if f["cost"] else ""
+    err = f" · {f['error']}" if f["error"] else ""
+    return (
+        f"hailuo job {f['id']}: {f['status']} {pct} {f['elapsed']} · {f['left']}{extra}"
+        f' · {f["settings"]} · "{f["prompt"]}"{err}'
+    )
+
+
+def final_text(job: Job, path: str | None = None) -> str:
+    """The ``text/plain`` of a finished job: id and outcome, file, prompt.
+
+    Example:
+        >>> print(final_text(Job(id="a", provider="p", model="m", status="completed",
+        ...     submitted_at=0.0, finished_at=12.0, params={"prompt": "fox"}), "out/a.mp4"))
+        hailuo job a completed in 12s · m on p
+        file: out/a.mp4
+        prompt: fox
+    """
+    if job.status == "completed":
+        head = f"hailuo job {job.id} completed in {format_seconds(job.elapsed())}"
+        head += f" · {settings_summary(job)}"
+        if job.cost is not None:
+            head += f" · {job.cost}"
+    elif job.done:
+        head = f"hailuo job {job.id} {job.status}: {job.error or 'no reason given'}"
+    else:
+        head = f"hailuo job {job.id} {job.status} (not finished)"
+    lines = [head]
+    shown = path or job.video_path
+    if shown:
+        lines.append(f"file: {shown}")
+    lines.append(f"prompt: {job.prompt}")
+    return "\n".join(lines)
+
+
+def _caption_html(job: Job, path: str | None) -> str:
+    bits = [settings_summary(job), f"took {format_seconds(job.elapsed())}"]
+    if job.cost is not None:
+        bits.append(str(job.cost))
+    file_html = f" · <code>{_e(path)}</code>" if path else ""
+    return (
+        '<figcaption style="font-size:smaller;margin-top:4px">'
+        f'<div style="white-space:pre-wrap">{_e(job.prompt)}</div>'
+        f'<div style="color:#6b7280">{_e(" · ".join(bits))} · id <code>{_e(job.id)}</code>'
+        f"{file_html}</div></figcaption>"
+    )
+
+
+def final_html(
+    job: Job,
+    *,
+    video_src: str | None = None,
+    poster_src: str | None = None,
+    path: str | None = None,
+    width: int = 480,
+) -> str:
+    """HTML of a finished job: a ``<video controls>`` with a caption, or the failure reason.
+
+    ``video_src``/``poster_src`` are URLs already chosen by the caller (a path relative to
+    the notebook, or a data URL); they are escaped like everything else.
+
+    Example:
+        >>> j = Job(id="a", provider="p", model="m", status="completed", params={"prompt": "x"})
+        >>> final_html(j, video_src="out/a b.mp4").count("<video")
+        1
+    """
+    if job.status == "completed" and video_src:
+        poster = f' poster="{_e(poster_src)}"' if poster_src else ""
+        return (
+            f'<figure class="hailuo-result" data-job-id="{_e(job.id)}" style="margin:0">'
+            f'<video controls preload="metadata" width="{int(width)}"{poster}'
+            f' src="{_e(video_src)}" style="max-width:100%"></video>'
+            f"{_caption_html(job, path)}</figure>"
+        )
+    colour = _STATUS_COLOURS.get(job.status, "#6b7280")
+    if job.status == "completed":
+        reason = "completed, but the video was not downloaded"
+    elif job.done:
+        reason = job.error or "no reason given"
+    else:
+        reason = "not finished yet"
+    return (
+        f'<figure class="hailuo-result" data-job-id="{_e(job.id)}" style="margin:0">'
+        f'<div style="border-left:4px solid {colour};padding:4px 8px">'
+        f'<b style="color:{colour}">{_e(job.status)}</b>: '
+        f'<span class="hailuo-reason" style="white-space:pre-wrap">{_e(reason)}</span></div>'
+        f"{_caption_html(job, path)}</figure>"
+    )
+
+
+def final_bundle(
+    job: Job,
+    *,
+    video_src: str | None = None,
+    poster_src: str | None = None,
+    poster: tuple[bytes, str] | None = None,
+    path: str | None = None,
+) -> dict[str, Any]:
+    """The lasting MIME bundle of a finished job: ``text/html``, ``text/plain``, poster image.
+
+    ``poster`` is ``(bytes, mime)``; it is added as ``image/png``/``image/jpeg`` so that
+    renderers without HTML still show a frame.
+
+    Example:
+        >>> j = Job(id="a", provider="p", model="m", status="completed", params={"prompt": "x"})
+        >>> sorted(final_bundle(j, video_src="a.mp4", poster=(b"\\xff\\xd8", "image/jpeg")))
+        ['image/jpeg', 'text/html', 'text/plain']
+    """
+    bundle: dict[str, Any] = {
+        "text/plain": final_text(job, path),
+        "text/html": final_html(job, video_src=video_src, poster_src=poster_src, path=path),
+    }
+    if poster is not None:
+        data, mime = poster
+        bundle[mime] = base64.b64encode(data).decode("ascii")
+    return bundle

@@ -1,0 +1,138 @@
+"""``%config Hailuo.<setting>``: the notebook's settings, as a traitlets ``Configurable``.
+
+Unset settings (``None``) fall through to the client's own order: environment variables,
+then defaults. API keys are deliberately *not* settings: a trait would show in
+``%config Hailuo`` and could end up in a saved notebook.
+
+Example:
+    >>> cfg = Hailuo(provider="emulator", budget_usd=2.0)
+    >>> cfg.client_kwargs()["provider"], cfg.budget_usd
+    ('emulator', 2.0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from traitlets import Bool, Dict, Enum, Float, Int, Unicode, default
+from traitlets.config import Configurable
+
+__all__ = ["Hailuo"]
+
+# Settings handed to the client (through ``Client(**client_kwargs())``).
+CLIENT_SETTINGS = (
+    "provider",
+    "base_url",
+    "model",
+    "output_dir",
+    "store_path",
+    "max_concurrency",
+    "requests_per_minute",
+    "segmind_api",
+)
+# Polling knobs: passed in ``settings=`` so the client's resolution order applies.
+POLLING_SETTINGS = ("poll_min_interval", "poll_max_interval")
+
+
+class Hailuo(Configurable):
+    """Settings of ``%%hailuo``; change them with ``%config Hailuo.<name> = value``.
+
+    Example::
+
+        %config Hailuo.provider = "segmind"
+        %config Hailuo.budget_usd = 5.0
+        %config Hailuo.emulator = {"time_scale": 200, "preview": True}
+    """
+
+    provider = Unicode(
+        None, allow_none=True, help="segmind, aimlapi, minimax or emulator (None: automatic)"
+    ).tag(config=True)
+    base_url = Unicode(
+        None, allow_none=True, help="provider root, e.g. http://127.0.0.1:8000/segmind"
+    ).tag(config=True)
+    model = Unicode(None, allow_none=True, help="default model, e.g. hailuo-2.3").tag(config=True)
+    output_dir = Unicode(
+        None, allow_none=True, help="where videos are saved (default hailuo_outputs/)"
+    ).tag(config=True)
+    store_path = Unicode(None, allow_none=True, help="the job store (SQLite file)").tag(config=True)
+    max_concurrency = Int(None, allow_none=True, help="jobs polled at once").tag(config=True)
+    requests_per_minute = Float(
+        None, allow_none=True, help="request budget per provider (polls and submits)"
+    ).tag(config=True)
+    poll_min_interval = Float(None, allow_none=True, help="shortest poll interval, s").tag(
+        config=True
+    )
+    poll_max_interval = Float(None, allow_none=True, help="longest poll interval, s").tag(
+        config=True
+    )
+    segmind_api = Enum(["v1", "v2"], "v2", help="Segmind protocol").tag(config=True)
+    budget_usd = Float(
+        None, allow_none=True, help="refuse a submission whose estimate would pass this (USD)"
+    ).tag(config=True)
+    embed = Bool(False, help="inline videos in the notebook (as --embed)").tag(config=True)
+    progress = Enum(
+        ["auto", "widget", "text", "print"], "auto", help="how running jobs are shown"
+    ).tag(config=True)
+    emulator = Dict(
+        help="EmulatorConfig fields for the in-process emulator, e.g. {'time_scale': 200}"
+    ).tag(config=True)
+
+    @default("emulator")
+    def _emulator_from_env(self) -> dict[str, Any]:
+        # Read when the settings object is made (never at import): lets a test or the
+        # quickstart script speed up the in-process emulator of a kernel it starts.
+        raw = os.environ.get("HAILUO_EMULATOR", "")
+        try:
+            value = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def notebook_settings(self) -> dict[str, Any]:
+        """The settings that are set (not ``None``), for display and for the client.
+
+        Example:
+            >>> Hailuo(model="hailuo-2.3").notebook_settings()["model"]
+            'hailuo-2.3'
+        """
+        names = (*CLIENT_SETTINGS, *POLLING_SETTINGS, "budget_usd", "embed", "progress")
+        out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        if self.emulator:
+            out["emulator"] = dict(self.emulator)
+        return out
+
+    def client_kwargs(self, provider: str | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``Client(...)`` (``provider`` overrides the setting).
+
+        Example:
+            >>> Hailuo().client_kwargs("emulator")
+            {'provider': 'emulator', 'segmind_api': 'v2'}
+        """
+        kw: dict[str, Any] = {n: getattr(self, n) for n in CLIENT_SETTINGS}
+        if provider:
+            kw["provider"] = provider
+        polling = {n: getattr(self, n) for n in POLLING_SETTINGS if getattr(self, n) is not None}
+        if polling:
+            kw["settings"] = polling
+        return {k: v for k, v in kw.items() if v is not None}
+
+    def key(self, provider: str | None = None) -> tuple[Any, ...]:
+        """A hashable identity of the client these settings make (one shared client each).
+
+        Example:
+            >>> Hailuo().key("emulator") == Hailuo().key("emulator")
+            True
+        """
+        kw = self.client_kwargs(provider)
+        return (*sorted((k, _freeze(v)) for k, v in kw.items()), _freeze(self.emulator))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value

@@ -1,0 +1,192 @@
+"""``%%hailuo`` (the cell is the prompt) and ``%hailuo`` (config, history, resume, cost, wait).
+
+Example::
+
+    %load_ext hailuo_nb
+    %%hailuo -m hailuo-2.3 --duration 6 -o fox
+    a red {animal} running through snow
+
+Without ``--wait`` the cell returns at once and its output is a live view that becomes
+the video when the job is done. User mistakes raise ``UsageError`` (one line) and send
+nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from ..errors import BudgetExceeded, HailuoError, ValidationError
+from ..progress import show
+from ..runner import StoppedWaiting
+from . import reports
+from .config import Hailuo
+from .parsing import cell_params, fill_prompt, parse_cell_args
+from .session import KEY_ENV, Session
+
+__all__ = ["HailuoMagics"]
+
+LINE_USAGE = "%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID ...]"
+
+
+@magics_class
+class HailuoMagics(Magics):
+    """The magics; one :class:`Session` per shell.
+
+    Example::
+
+        shell.register_magics(HailuoMagics(shell))
+    """
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self.config_obj = Hailuo(parent=shell)
+        shell.configurables.append(self.config_obj)
+        self.session = Session(self.config_obj, user_ns=shell.user_ns)
+
+    @property
+    def _ns(self) -> dict[str, Any]:
+        assert self.shell is not None
+        ns: dict[str, Any] = self.shell.user_ns
+        return ns
+
+    # -- %%hailuo ------------------------------------------------------------------------
+    @cell_magic
+    def hailuo(self, line: str, cell: str) -> None:
+        """Generate a video from the cell's prompt.
+
+        ::
+
+          %%hailuo [-m MODEL] [--provider P] [--duration D] [--resolution R]
+                   [--first-frame PATH_URL_OR_VAR] [--last-frame PATH_URL_OR_VAR]
+                   [--no-optimizer] [--go-fast] [--fast-pretreatment] [--mode MODE]
+                   [-o NAME] [--wait] [--embed]
+          a red fox running through {place}
+
+        ``{name}`` is filled from your variables (``{{``/``}}`` for literal braces).
+        ``-o NAME`` keeps the ``Job`` in ``NAME``; ``--wait`` blocks until the video is
+        ready (Interrupt Kernel stops waiting, not the job); ``--embed`` inlines the video.
+        Settings: ``%config Hailuo`` (provider, model, output_dir, budget_usd, ...).
+        """
+        args = parse_cell_args(line)
+        prompt = fill_prompt(cell, self._ns)
+        params = cell_params(args, self._ns)
+        client = self._client(args.provider)
+        try:
+            client.validate(prompt, **params)
+            estimate = client.estimate_cost(**params)
+        except ValidationError as exc:
+            raise UsageError(f"%%hailuo: {exc}") from None
+        self._check_budget(estimate.usd)
+        try:
+            job = self.session.runner.wait(
+                self.session.runner.submit(client.submit(prompt, **params))
+            )
+        except ValidationError as exc:
+            raise UsageError(f"%%hailuo: {exc}") from None
+        except BudgetExceeded as exc:
+            raise UsageError(f"%%hailuo: {exc}") from None
+        if job.cost is None:
+            job.cost = estimate
+        tracked = self.session.start(
+            client, job, embed=args.embed or self.config_obj.embed, name=args.o
+        )
+        if args.wait:
+            self._wait_for([tracked.job.id], summary=False)
+
+    # -- %hailuo -------------------------------------------------------------------------
+    @line_magic("hailuo")  # type: ignore[arg-type]
+    def hailuo_line(self, line: str) -> None:
+        """``%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID ...]``.
+
+        Example::
+
+            %hailuo history 5
+        """
+        words = line.split()
+        if not words:
+            raise UsageError(f"usage: {LINE_USAGE}")
+        command, rest = words[0], words[1:]
+        handler = {
+            "config": self._config,
+            "history": self._history,
+            "resume": self._resume,
+            "cost": self._cost,
+            "wait": self._wait,
+        }.get(command)
+        if handler is None:
+            raise UsageError(f"%hailuo: unknown command {command!r}; usage: {LINE_USAGE}")
+        handler(rest)
+
+    def _config(self, rest: list[str]) -> None:
+        keys = {p: self.session.has_key(p) for p in KEY_ENV}
+        show(reports.config_bundle(self.config_obj.notebook_settings(), keys))
+
+    def _history(self, rest: list[str]) -> None:
+        if len(rest) > 1 or (rest and not rest[0].isdigit()):
+            raise UsageError("usage: %hailuo history [N]")
+        limit = int(rest[0]) if rest else 20
+        show(reports.history_bundle(self._client(None).history(limit=limit)))
+
+    def _cost(self, rest: list[str]) -> None:
+        total = reports.total_cost(self._client(None).history())
+        show(reports.cost_bundle(self.session.spent(), total))
+
+    def _resume(self, rest: list[str]) -> None:
+        if len(rest) != 1:
+            raise UsageError("usage: %hailuo resume ID")
+        job_id = rest[0]
+        stored = self._client(None).get(job_id)
+        if stored is None:
+            raise UsageError(f"%hailuo resume: no job {job_id!r} in the job store")
+        client = self._client(stored.provider)
+        done = stored.done and (stored.status != "completed" or bool(stored.video_path))
+        self.session.start(client, stored, already_done=done)
+        if done:
+            self._wait_for([stored.id], summary=False)
+
+    def _wait(self, rest: list[str]) -> None:
+        for ref in rest:
+            if self.session.find(ref) is None:
+                raise UsageError(f"%hailuo wait: no job {ref!r} in this session")
+        self._wait_for(rest or None)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _client(self, provider: str | None) -> Any:
+        try:
+            return self.session.client(provider)
+        except ValidationError as exc:
+            raise UsageError(f"%%hailuo: {exc}") from None
+        except HailuoError as exc:
+            raise UsageError(f"%%hailuo: {exc}") from None
+
+    def _check_budget(self, estimate_usd: float) -> None:
+        budget = self.config_obj.budget_usd
+        if budget is None:
+            return
+        spent = self.session.spent()
+        already = spent["estimated_usd"] + spent["actual_usd"]
+        if already + estimate_usd > budget + 1e-9:
+            raise UsageError(f"%%hailuo: {BudgetExceeded(estimate_usd, budget, already)}")
+
+    def _wait_for(self, refs: list[str] | None, *, summary: bool = True) -> None:
+        try:
+            waited = self.session.wait(refs)
+        except StoppedWaiting:
+            running = [t.job.id for t in self.session.tracked() if not t.job.done]
+            print(
+                "Stopped waiting. Still running in the background and saved in the job store: "
+                + ", ".join(running)
+                + ". Each cell's output becomes the video when its job is done;"
+                " after a restart use %hailuo resume ID."
+            )
+            return
+        for t in waited:
+            if t.bundle is not None:
+                # Send the final output again from *this* cell: front ends that only keep
+                # messages of the running cell (nbclient, nbconvert) get it this way too.
+                t.view.finish(t.bundle)
+            if summary:
+                print(t.bundle["text/plain"].splitlines()[0] if t.bundle else t.job.id)

@@ -1,0 +1,111 @@
+"""Media for the final output: the video's source URL, a poster frame, data URLs.
+
+This is the I/O half of the final bundle (``display.py`` stays pure): files are read,
+the first frame is decoded with PyAV when it is installed, otherwise a plain poster is
+drawn with Pillow.
+
+Example:
+    >>> relative_src("/tmp/nb/hailuo_outputs/a b.mp4", cwd="/tmp/nb")
+    'hailuo_outputs/a%20b.mp4'
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+__all__ = ["data_url", "poster_for", "relative_src"]
+
+POSTER_WIDTH = 480  # small enough to keep a notebook light, big enough to recognise
+
+
+def relative_src(path: str | os.PathLike[str], cwd: str | None = None) -> str:
+    """A URL for ``path`` relative to ``cwd`` (the kernel's, i.e. the notebook's folder).
+
+    Jupyter resolves relative URLs in outputs against the notebook's folder and serves
+    the file, so the notebook keeps working when the project folder moves.
+
+    Example:
+        >>> relative_src("/a/b/c.mp4", cwd="/a")
+        'b/c.mp4'
+    """
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(cwd or os.getcwd()))
+    return quote(Path(rel).as_posix())
+
+
+def data_url(path: str | os.PathLike[str], mime: str = "video/mp4") -> str:
+    """The file inlined as a ``data:`` URL (``--embed``: a self-contained notebook).
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
+        ...     _ = f.write(b"abc"); f.flush()
+        ...     data_url(f.name)
+        'data:video/mp4;base64,YWJj'
+    """
+    payload = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f"data:{mime};base64,{payload}"
+
+
+def _first_frame(path: str) -> bytes | None:
+    try:
+        import av
+    except ImportError:
+        return None
+    try:
+        with av.open(path) as container:
+            for frame in container.decode(video=0):
+                image = frame.to_image()
+                break
+            else:
+                return None
+    except Exception:  # a broken or partial file: fall back to the drawn poster
+        return None
+    image.thumbnail((POSTER_WIDTH, POSTER_WIDTH))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def _drawn_poster(label: str) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (POSTER_WIDTH, POSTER_WIDTH * 9 // 16), (17, 24, 39))
+    draw = ImageDraw.Draw(image)
+    draw.text((16, 16), "▶ " + label[:60], fill=(229, 231, 235))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def poster_for(video_path: str | os.PathLike[str], label: str = "") -> tuple[bytes, str]:
+    """A JPEG poster for the video: its first frame, or a drawn card when PyAV is missing.
+
+    Example:
+        >>> data, mime = poster_for("/no/such/file.mp4", "a fox")
+        >>> mime, data[:2]
+        ('image/jpeg', b'\\xff\\xd8')
+    """
+    frame = _first_frame(os.fspath(video_path)) if os.path.exists(video_path) else None
+    return (frame or _drawn_poster(label)), "image/jpeg"
+
+
+def save_poster(video_path: str | os.PathLike[str], label: str = "") -> tuple[Path, bytes]:
+    """Write the poster next to the video (``name.jpg``) and return its path and bytes.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p, data = save_poster(Path(d) / "v.mp4", "x")
+        ...     p.name, p.exists()
+        ('v.jpg', True)
+    """
+    data, _ = poster_for(video_path, label)
+    target = Path(video_path).with_suffix(".jpg")
+    tmp = target.with_suffix(".jpg.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)  # atomic: a reader never sees half a poster
+    return target, data

@@ -1,0 +1,137 @@
+"""Pure renderings for ``%hailuo config``, ``history`` and ``cost``: MIME bundles, escaped.
+
+Example:
+    >>> b = history_bundle([])
+    >>> b["text/plain"]
+    'no jobs yet'
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..display import format_seconds, settings_summary
+from ..models import Job
+
+__all__ = ["config_bundle", "cost_bundle", "history_bundle", "mask"]
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def mask(secret: str | None) -> str:
+    """A key shown as its last 4 characters at most (short keys fully hidden).
+
+    Example:
+        >>> mask("sk-1234567890abcd"), mask("abc"), mask(None)
+        ('…abcd', '****', 'not set')
+    """
+    if not secret:
+        return "not set"
+    return "****" if len(secret) < 12 else "…" + secret[-4:]
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    head = "".join(f"<th style='text-align:left'>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:left'>{_e(c)}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    return (
+        f"<table class='hailuo-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def _text_table(rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    )
+
+
+def config_bundle(settings: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, str]:
+    """Settings and where each provider's key comes from (never the key itself).
+
+    Example:
+        >>> print(config_bundle({"provider": "emulator"}, {"segmind": "missing"})["text/plain"])
+        Hailuo.provider = 'emulator'
+        segmind key: missing
+    """
+    rows = [(f"Hailuo.{k}", repr(v)) for k, v in settings.items()]
+    rows += [(f"{p} key", where) for p, where in keys.items()]
+    text = "\n".join(
+        [f"Hailuo.{k} = {v!r}" for k, v in settings.items()]
+        + [f"{p} key: {where}" for p, where in keys.items()]
+    )
+    return {"text/plain": text, "text/html": _table(["setting", "value"], rows)}
+
+
+def _job_row(job: Job) -> list[object]:
+    cost = str(job.cost) if job.cost is not None else ""
+    prompt = " ".join(job.prompt.split())
+    return [
+        job.id,
+        job.status,
+        settings_summary(job),
+        format_seconds(job.elapsed()) if job.submitted_at else "",
+        cost,
+        prompt[:60] + ("…" if len(prompt) > 60 else ""),
+        job.video_path or job.error or "",
+    ]
+
+
+def history_bundle(jobs: Sequence[Job]) -> dict[str, str]:
+    """A table of jobs, newest first as given: id, status, settings, time, cost, prompt, file.
+
+    Example:
+        >>> j = Job(id="a", provider="p", model="m", params={"prompt": "<b>"})
+        >>> "&lt;b&gt;" in history_bundle([j])["text/html"]
+        True
+    """
+    if not jobs:
+        return {"text/plain": "no jobs yet", "text/html": "<i>no jobs yet</i>"}
+    headers = ["id", "status", "model and settings", "time", "cost", "prompt", "file or reason"]
+    rows = [_job_row(j) for j in jobs]
+    return {"text/plain": _text_table([headers, *rows]), "text/html": _table(headers, rows)}
+
+
+def cost_bundle(session: Mapping[str, float], total: Mapping[str, float]) -> dict[str, str]:
+    """Spent this session and in the whole job store, estimated and actual.
+
+    Example:
+        >>> print(cost_bundle({"estimated_usd": 0.5, "actual_usd": 0.0},
+        ...                   {"estimated_usd": 1.0, "actual_usd": 0.25})["text/plain"])
+        this session: $0.00 billed + ~$0.50 estimated
+        all jobs in the store: $0.25 billed + ~$1.00 estimated
+    """
+
+    def line(d: Mapping[str, float]) -> str:
+        return f"${d['actual_usd']:.2f} billed + ~${d['estimated_usd']:.2f} estimated"
+
+    rows = [("this session", line(session)), ("all jobs in the store", line(total))]
+    return {
+        "text/plain": "\n".join(f"{a}: {b}" for a, b in rows),
+        "text/html": _table(["", "cost"], rows),
+    }
+
+
+def total_cost(jobs: Sequence[Job]) -> dict[str, float]:
+    """Sum of the costs of jobs that did not fail, split into estimated and billed.
+
+    Example:
+        >>> total_cost([])
+        {'estimated_usd': 0.0, 'actual_usd': 0.0}
+    """
+    est = act = 0.0
+    for job in jobs:
+        if job.cost is None or job.status in ("failed", "expired"):
+            continue
+        if job.cost.estimated:
+            est += job.cost.usd
+        else:
+            act += job.cost.usd
+    return {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}

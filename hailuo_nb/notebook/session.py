@@ -1,0 +1,306 @@
+"""The notebook layer's state: shared clients, this session's jobs, their live views.
+
+Shared by the magic (and later the widgets). Everything async runs on the runner's loop;
+the methods here are synchronous and safe to call from a cell.
+
+Example:
+    >>> from hailuo_nb.notebook.config import Hailuo
+    >>> session = Session(Hailuo(provider="emulator"))
+    >>> session.tracked()
+    []
+    >>> session.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import dataclasses
+import getpass
+import os
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .. import display as d
+from ..errors import HailuoError, JobFailed
+from ..models import Job
+from ..progress import ProgressHub, make_view
+from ..runner import Runner, StoppedWaiting
+from . import media
+from .config import Hailuo
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["KEY_ENV", "Session", "Tracked"]
+
+# The environment variables the client reads keys from (issue 3); a real provider with
+# none of these set gets one getpass() prompt per session.
+KEY_ENV = {"segmind": "SEGMIND_API_KEY", "aimlapi": "AIMLAPI_KEY", "minimax": "MINIMAX_API_KEY"}
+
+
+@dataclass
+class Tracked:
+    """A job of this session: latest snapshot, live view, follower future, final bundle.
+
+    Example:
+        >>> t = Tracked(Job(id="a", provider="p", model="m"))
+        >>> t.job.id, t.bundle
+        ('a', None)
+    """
+
+    job: Job
+    view: Any = None
+    future: concurrent.futures.Future[Job] | None = None
+    embed: bool = False
+    bundle: dict[str, Any] | None = None
+    name: str | None = None  # the -o variable
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Session:
+    """Clients per settings, the jobs submitted from this kernel, and how they are shown.
+
+    Example:
+        >>> s = Session(Hailuo()); s.spent()
+        {'estimated_usd': 0.0, 'actual_usd': 0.0}
+        >>> s.close()
+    """
+
+    def __init__(
+        self,
+        config: Hailuo,
+        *,
+        runner: Runner | None = None,
+        user_ns: MutableMapping[str, Any] | None = None,
+        ask_key: Callable[[str], str] = getpass.getpass,
+    ) -> None:
+        self.config = config
+        self.runner = runner or Runner()
+        self.hub = ProgressHub(self.runner)
+        self.user_ns: MutableMapping[str, Any] = user_ns if user_ns is not None else {}
+        self._ask_key = ask_key
+        self._keys: dict[str, str] = {}  # memory only: never shown, stored or saved
+        self._jobs: dict[str, Tracked] = {}
+
+    # -- clients ---------------------------------------------------------------------
+    def client(self, provider: str | None = None) -> Client:
+        """The shared client for the current settings (and ``provider`` if given).
+
+        Example (needs the client)::
+
+            session.client("emulator").settings
+        """
+        kwargs = self.config.client_kwargs(provider)
+        name = kwargs.get("provider")
+        api_key = self._key_for(name)
+        key = (self.config.key(provider), name)
+
+        async def make() -> Client:
+            from ..client import Client
+
+            extra: dict[str, Any] = {}
+            if self.config.emulator and name in (None, "emulator"):
+                from ..emulator import EmulatorConfig
+
+                extra["emulator_config"] = EmulatorConfig(**self.config.emulator)
+            client = Client(**kwargs, api_key=api_key, **extra)
+            await client.__aenter__()
+            return client
+
+        async def close(client: Client) -> None:
+            await client.__aexit__(None, None, None)
+
+        return self.runner.resource(key, make, close)
+
+    def _key_for(self, provider: str | None) -> str | None:
+        if provider not in KEY_ENV:
+            return None
+        if os.environ.get(KEY_ENV[provider]):
+            return None  # the client reads it from the environment itself
+        if provider not in self._keys:
+            key = self._ask_key(f"{provider} API key (kept in memory only): ").strip()
+            if not key:
+                raise HailuoError(f"no API key for {provider}: set {KEY_ENV[provider]}")
+            self._keys[provider] = key
+        return self._keys[provider]
+
+    def has_key(self, provider: str) -> str:
+        """Where the key of ``provider`` comes from: ``env``, ``session`` or ``missing``.
+
+        Example:
+            >>> Session(Hailuo()).has_key("emulator")
+            'not needed'
+        """
+        if provider not in KEY_ENV:
+            return "not needed"
+        if os.environ.get(KEY_ENV[provider]):
+            return f"from ${KEY_ENV[provider]}"
+        return "entered this session" if provider in self._keys else "missing"
+
+    # -- jobs ------------------------------------------------------------------------
+    def tracked(self) -> list[Tracked]:
+        """This session's jobs, oldest first.
+
+        Example:
+            >>> Session(Hailuo()).tracked()
+            []
+        """
+        return list(self._jobs.values())
+
+    def find(self, ref: str) -> Tracked | None:
+        """A session job by id, or by the name of the variable holding it.
+
+        Example:
+            >>> Session(Hailuo()).find("nope") is None
+            True
+        """
+        if ref in self._jobs:
+            return self._jobs[ref]
+        value = self.user_ns.get(ref)
+        if isinstance(value, Job):
+            return self._jobs.get(value.id)
+        return next((t for t in self._jobs.values() if t.name == ref), None)
+
+    def spent(self) -> dict[str, float]:
+        """Cost of this session's jobs that were not refused or failed, in USD.
+
+        Example:
+            >>> Session(Hailuo()).spent()["actual_usd"]
+            0.0
+        """
+        est = act = 0.0
+        for t in self._jobs.values():
+            cost = t.job.cost
+            if cost is None or t.job.status in ("failed", "expired"):
+                continue
+            if cost.estimated:
+                est += cost.usd
+            else:
+                act += cost.usd
+        return {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}
+
+    def start(
+        self,
+        client: Client,
+        job: Job,
+        *,
+        embed: bool = False,
+        name: str | None = None,
+        view_kind: str | None = None,
+        already_done: bool = False,
+    ) -> Tracked:
+        """Show ``job`` live in the current cell and follow it on the runner's loop.
+
+        Example (needs the client)::
+
+            tracked = session.start(client, job, name="fox")
+        """
+        tracked = Tracked(job=job, embed=embed, name=name)
+        self._jobs[job.id] = tracked
+        if name:
+            self.user_ns[name] = job
+        tracked.view = make_view(job, view_kind or self.config.progress)
+        self.hub.add(tracked.view)
+        tracked.future = self.runner.submit(self._follow(client, tracked, already_done))
+        return tracked
+
+    async def _follow(self, client: Client, t: Tracked, already_done: bool) -> Job:
+        job = t.job
+        try:
+            if not already_done:
+                async for snapshot in client.updates(job):
+                    self._set(t, snapshot)
+                job = await client.wait(t.job)
+        except JobFailed as exc:
+            job = client.get(t.job.id) or t.job
+            if not job.done:
+                job = dataclasses.replace(job, status="failed")
+            if not job.error:
+                job = dataclasses.replace(job, error=exc.reason)
+        except HailuoError as exc:
+            # Not a remote failure: the job may still be running. Say so and how to resume.
+            job = dataclasses.replace(t.job, error=str(exc))
+        except asyncio.CancelledError:
+            self.hub.remove(t.view)
+            raise
+        self._set(t, job)
+        # Decoding the poster frame is CPU work: keep it off the loop.
+        t.bundle = await asyncio.to_thread(self.final_bundle, job, t.embed)
+        self.hub.remove(t.view)
+        t.view.finish(t.bundle)
+        return job
+
+    def _set(self, t: Tracked, job: Job) -> None:
+        old = t.job
+        t.job = job
+        t.view.update(job)
+        # Keep the -o variable current, unless the user has since reused the name.
+        if t.name and self.user_ns.get(t.name) is old:
+            self.user_ns[t.name] = job
+
+    def final_bundle(self, job: Job, embed: bool = False) -> dict[str, Any]:
+        """The lasting MIME bundle of a finished job (video, poster, caption, text).
+
+        Example:
+            >>> b = Session(Hailuo()).final_bundle(Job(id="a", provider="p", model="m",
+            ...     status="failed", error="blocked"))
+            >>> "blocked" in b["text/html"]
+            True
+        """
+        path = job.video_path
+        if job.status != "completed" or not path or not os.path.exists(path):
+            return d.final_bundle(job, path=path)
+        poster_path, poster = media.save_poster(path, job.prompt)
+        rel = os.path.relpath(path)
+        if embed:
+            video_src = media.data_url(path)
+            poster_src = "data:image/jpeg;base64," + base64.b64encode(poster).decode("ascii")
+        else:
+            video_src = media.relative_src(path)
+            poster_src = media.relative_src(poster_path)
+        return d.final_bundle(
+            job,
+            video_src=video_src,
+            poster_src=poster_src,
+            poster=(poster, "image/jpeg"),
+            path=rel,
+        )
+
+    def wait(self, refs: list[str] | None = None, timeout: float | None = None) -> list[Tracked]:
+        """Block until the given jobs (default: all unfinished) are done.
+
+        Interrupt Kernel raises :class:`StoppedWaiting`; the jobs go on.
+
+        Example:
+            >>> Session(Hailuo()).wait([])
+            []
+        """
+        if refs is None:
+            targets = [t for t in self._jobs.values() if t.future and not t.future.done()]
+        else:
+            targets = []
+            for ref in refs:
+                found = self.find(ref)
+                if found is None:
+                    raise KeyError(ref)
+                targets.append(found)
+        for t in targets:
+            if t.future is not None:
+                try:
+                    self.runner.wait(t.future, timeout)
+                except StoppedWaiting:
+                    raise
+                except Exception:
+                    continue  # the job's final bundle shows what went wrong
+        return targets
+
+    def close(self) -> None:
+        """Stop following jobs (they stay saved in the store) and close the clients.
+
+        Example:
+            >>> Session(Hailuo()).close()
+        """
+        self.runner.close()
