@@ -229,12 +229,13 @@ class PrintView(_Base):
         self._write(d.live_text(self.job, now))
 
     def finish(self, bundle: dict[str, Any]) -> None:
-        """Write the final text.
+        """Write the final text (once: ``%hailuo wait`` finishes views again).
 
         Example: see the class.
         """
-        self.finished = True
-        self._write(str(bundle.get("text/plain", "")))
+        if not self.finished:
+            self.finished = True
+            self._write(str(bundle.get("text/plain", "")))
 
 
 def make_view(job: Job, kind: str = "auto") -> _Base:
