@@ -145,6 +145,8 @@ class VideoCache:
         # (pytest gives each test its own, uvicorn runs in its thread) can share a render.
         self._lock = threading.Lock()
         self._renders: dict[str, Future[Path]] = {}
+        #: How many renders were started (a test or a stats page can check sharing).
+        self.renders = 0
 
     def path_for(self, spec: VideoSpec) -> Path:
         """Where ``spec``'s video is (or will be) stored.
@@ -167,11 +169,14 @@ class VideoCache:
         target = self.path_for(spec)
         with self._lock:
             future = self._renders.get(target.name)
-            if future is None or (future.done() and future.exception() is not None):
+            # A finished render is trusted only through its file: that covers a failed
+            # render (retried), a file from an earlier run (reused) and a deleted one.
+            if future is None or future.done():
                 if target.exists():
                     return target
                 future = self._pool.submit(self._render, spec, target)
                 self._renders[target.name] = future
+                self.renders += 1
         # shield: one caller giving up (a cancelled request) must not cancel the render
         # that other callers are waiting for.
         return await asyncio.shield(asyncio.wrap_future(future))
