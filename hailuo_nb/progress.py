@@ -159,6 +159,8 @@ class WidgetView(_Base):
 
         Example: see the class.
         """
+        if not self.finished:
+            self.draw(time.time())  # the bar ends full and green (or red) in the saved state
         self.finished = True
         self.handle.update(bundle, raw=True)
         for widget in (self.label, self.bar, self.info, self.details, *self.box.children):

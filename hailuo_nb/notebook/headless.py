@@ -45,7 +45,7 @@ def execute(
 
     source = Path(path).resolve()
     target = Path(out) if out else source.with_name(source.stem + ".executed.ipynb")
-    nb = nbformat.read(source, as_version=4)
+    nb = nbformat.read(source, as_version=4)  # type: ignore[no-untyped-call]
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -54,7 +54,7 @@ def execute(
     )
     client.execute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target)
+    nbformat.write(nb, target)  # type: ignore[no-untyped-call]
     return nb
 
 

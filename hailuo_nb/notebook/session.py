@@ -75,13 +75,13 @@ class Session:
         *,
         runner: Runner | None = None,
         user_ns: MutableMapping[str, Any] | None = None,
-        ask_key: Callable[[str], str] = getpass.getpass,
+        ask_key: Callable[[str], str] | None = None,
     ) -> None:
         self.config = config
         self.runner = runner or Runner()
         self.hub = ProgressHub(self.runner)
         self.user_ns: MutableMapping[str, Any] = user_ns if user_ns is not None else {}
-        self._ask_key = ask_key
+        self._ask_key = ask_key  # None: getpass.getpass, looked up at use (never echoes)
         self._keys: dict[str, str] = {}  # memory only: never shown, stored or saved
         self._jobs: dict[str, Tracked] = {}
 
@@ -121,7 +121,8 @@ class Session:
         if os.environ.get(KEY_ENV[provider]):
             return None  # the client reads it from the environment itself
         if provider not in self._keys:
-            key = self._ask_key(f"{provider} API key (kept in memory only): ").strip()
+            ask = self._ask_key or getpass.getpass
+            key = ask(f"{provider} API key (kept in memory only): ").strip()
             if not key:
                 raise HailuoError(f"no API key for {provider}: set {KEY_ENV[provider]}")
             self._keys[provider] = key
