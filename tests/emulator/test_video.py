@@ -16,6 +16,8 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
 from hailuo_nb.emulator.video import VideoCache, VideoSpec, render_mp4
@@ -111,6 +113,25 @@ def test_moov_comes_before_mdat_so_players_start_before_the_download_ends() -> N
 def test_frame_count_is_seconds_times_fps(seconds: float, fps: int, count: int) -> None:
     data = render_mp4(VideoSpec(width=64, height=36, seconds=seconds, fps=fps, prompt="x"))
     assert len(frames(data)) == count
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    width=st.integers(1, 48).map(lambda n: 2 * n),
+    height=st.integers(1, 48).map(lambda n: 2 * n),
+    frames_wanted=st.integers(1, 8),
+    fps=st.sampled_from([12, 24, 30]),
+    prompt=st.text(max_size=80),
+)
+def test_any_even_size_and_prompt_gives_exactly_that_video(
+    width: int, height: int, frames_wanted: int, fps: int, prompt: str
+) -> None:
+    spec = VideoSpec(
+        width=width, height=height, seconds=frames_wanted / fps, fps=fps, prompt=prompt
+    )
+    video = frames(render_mp4(spec))
+    assert len(video) == frames_wanted
+    assert video[0].shape == (height, width, 3)
 
 
 @pytest.mark.parametrize(("width", "height"), [(65, 36), (64, 35), (0, 36), (64, -2)])
