@@ -271,7 +271,7 @@ class Session:
         )
 
     def wait(self, refs: list[str] | None = None, timeout: float | None = None) -> list[Tracked]:
-        """Block until the given jobs (default: all unfinished) are done.
+        """Block until the given jobs (default: all of this session's) are done.
 
         Interrupt Kernel raises :class:`StoppedWaiting`; the jobs go on.
 
@@ -280,7 +280,9 @@ class Session:
             []
         """
         if refs is None:
-            targets = [t for t in self._jobs.values() if t.future and not t.future.done()]
+            # Finished ones too: their final output is re-sent from the waiting cell, for
+            # executors that dropped it when it came between two cells.
+            targets = list(self._jobs.values())
         else:
             targets = []
             for ref in refs:
