@@ -45,6 +45,11 @@ _STATUS_COLOURS = {
 }
 
 
+# JupyterLab typesets $...$ in HTML outputs as LaTeX: "$0.00 billed + ~$0.84" would turn
+# into math. These classes tell MathJax (2 and 3 spellings) to leave our outputs alone.
+NO_MATH = "tex2jax_ignore mathjax_ignore"
+
+
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
@@ -177,7 +182,7 @@ def live_details_html(f: dict[str, Any]) -> str:
         True
     """
     return (
-        '<div style="font-size:smaller;color:#6b7280">'
+        f'<div class="{NO_MATH}" style="font-size:smaller;color:#6b7280">'
         f"<q>{_e(f['prompt'])}</q> · {_e(f['settings'])} · id <code>{_e(f['id'])}</code></div>"
     )
 
@@ -261,7 +266,7 @@ def final_html(
     if job.status == "completed" and video_src:
         poster = f' poster="{_e(poster_src)}"' if poster_src else ""
         return (
-            f'<figure class="hailuo-result" data-job-id="{_e(job.id)}" style="margin:0">'
+            f'<figure class="hailuo-result {NO_MATH}" data-job-id="{_e(job.id)}" style="margin:0">'
             f'<video controls preload="metadata" width="{int(width)}"{poster}'
             f' src="{_e(video_src)}" style="max-width:100%"></video>'
             f"{_caption_html(job, path)}</figure>"
@@ -274,7 +279,7 @@ def final_html(
     else:
         reason = "not finished yet"
     return (
-        f'<figure class="hailuo-result" data-job-id="{_e(job.id)}" style="margin:0">'
+        f'<figure class="hailuo-result {NO_MATH}" data-job-id="{_e(job.id)}" style="margin:0">'
         f'<div style="border-left:4px solid {colour};padding:4px 8px">'
         f'<b style="color:{colour}">{_e(job.status)}</b>: '
         f'<span class="hailuo-reason" style="white-space:pre-wrap">{_e(reason)}</span></div>'

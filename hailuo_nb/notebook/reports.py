@@ -12,7 +12,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..display import format_seconds, settings_summary
+from ..display import NO_MATH, format_seconds, settings_summary
 from ..models import Job
 
 __all__ = ["config_bundle", "cost_bundle", "history_bundle", "mask"]
@@ -41,7 +41,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         for row in rows
     )
     return (
-        f"<table class='hailuo-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<table class='hailuo-table {NO_MATH}'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 

@@ -254,14 +254,12 @@ class Session:
         path = job.video_path
         if job.status != "completed" or not path or not os.path.exists(path):
             return d.final_bundle(job, path=path)
-        poster_path, poster = media.save_poster(path, job.prompt)
+        _, poster = media.save_poster(path, job.prompt)
         rel = os.path.relpath(path)
-        if embed:
-            video_src = media.data_url(path)
-            poster_src = "data:image/jpeg;base64," + base64.b64encode(poster).decode("ascii")
-        else:
-            video_src = media.relative_src(path)
-            poster_src = media.relative_src(poster_path)
+        video_src = media.data_url(path) if embed else media.relative_src(path)
+        # Always inline: JupyterLab rewrites relative src/href in outputs but not poster=,
+        # and the small JPEG keeps the frame visible where the video file is not served.
+        poster_src = "data:image/jpeg;base64," + base64.b64encode(poster).decode("ascii")
         return d.final_bundle(
             job,
             video_src=video_src,
