@@ -1,0 +1,128 @@
+"""When to ask again: sparse while a job is far from its expected end, dense near it.
+
+Providers give no progress figure, only a status, so each poll buys one bit. The
+expected run time (the catalog's typical duration, or the median of this provider's and
+model's recent jobs in the store) tells where that bit is worth buying: a 157 s job is
+polled about a dozen times, most of them around the expected end, instead of 157 times
+at a fixed second. Past the expected end the interval grows again, slowly, because a job
+that is late is often queued behind others. Jitter keeps many jobs from polling in step.
+
+Example:
+    >>> p = PollPolicy(min_interval=1.0, max_interval=30.0, jitter=0.0)
+    >>> p.delay(elapsed=0.0, expected=157.0)     # far from the end: sparse
+    30.0
+    >>> p.delay(elapsed=150.0, expected=157.0)   # near it: dense
+    3.925
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Backoff", "PollPolicy", "expected_seconds"]
+
+
+@dataclass
+class PollPolicy:
+    """The adaptive schedule.
+
+    ``approach`` is the share of the remaining time slept before the next poll (so polls
+    close in on the expected end geometrically); ``near`` is the interval around the end,
+    as a share of the expected duration (the finishing time of a job varies by about this
+    much); ``min_interval`` and ``max_interval`` bound everything.
+
+    Example:
+        >>> PollPolicy(jitter=0.0).delay(elapsed=200.0, expected=100.0)  # late: backs off
+        12.5
+    """
+
+    min_interval: float = 1.0
+    max_interval: float = 30.0
+    approach: float = 0.35
+    near: float = 0.025
+    jitter: float = 0.1
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def delay(self, elapsed: float, expected: float | None) -> float:
+        """Seconds to sleep before the next poll of a job ``elapsed`` s after submission.
+
+        Example:
+            >>> PollPolicy(jitter=0.0).delay(elapsed=0.0, expected=None)
+            1.0
+        """
+        if expected is None or expected <= 0:
+            # Nothing known: back off gently from the minimum.
+            base = self.min_interval * (1.0 + elapsed / 30.0)
+        else:
+            near = max(self.min_interval, self.near * expected)
+            remaining = expected - elapsed
+            if remaining > 0:
+                base = max(near, self.approach * remaining)
+            else:
+                late = -remaining / expected
+                base = near * (1.0 + 4.0 * late)
+        base = min(self.max_interval, max(self.min_interval, base))
+        if self.jitter:
+            base *= 1.0 + self.rng.uniform(-self.jitter, self.jitter)
+        return round(max(self.min_interval * 0.5, base), 4)
+
+    def first_delay(self, expected: float | None) -> float:
+        """The wait before the first poll (a job is never done right after submission).
+
+        Example:
+            >>> PollPolicy(jitter=0.0).first_delay(100.0)
+            30.0
+        """
+        return self.delay(0.0, expected)
+
+
+def expected_seconds(
+    typical: float | None, recent: Sequence[float], *, scale: float = 1.0
+) -> float | None:
+    """The expected run time: the median of recent runs when there are a few, else typical.
+
+    ``recent`` are submit-to-finish times of this provider's, model's and server's recent
+    completed jobs (from the store); ``scale`` divides the catalog figure (the in-process
+    emulator runs ``time_scale`` times faster than the real service).
+
+    Example:
+        >>> expected_seconds(157.0, []), expected_seconds(157.0, [], scale=16.0)
+        (157.0, 9.8125)
+        >>> expected_seconds(157.0, [9.0, 10.0, 11.0])
+        10.0
+    """
+    runs = [r for r in recent if r > 0]
+    if len(runs) >= 2:
+        return float(statistics.median(runs[-10:]))
+    if typical is None:
+        return runs[0] if runs else None
+    guess = typical / scale
+    # One run seen: trust it halfway (a slow first job should not make all later ones lazy).
+    return (guess + runs[0]) / 2 if runs else guess
+
+
+@dataclass
+class Backoff:
+    """Exponential back-off with full jitter, for retries of polls and downloads.
+
+    Example:
+        >>> b = Backoff(base=0.5, cap=8.0, rng=random.Random(1))
+        >>> all(0 <= b.delay(n) <= min(8.0, 0.5 * 2**n) for n in range(6))
+        True
+    """
+
+    base: float = 0.5
+    cap: float = 30.0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def delay(self, attempt: int) -> float:
+        """The wait before retry number ``attempt`` (0-based).
+
+        Example:
+            >>> Backoff(base=1.0, cap=4.0, rng=random.Random(0)).delay(10) <= 4.0
+            True
+        """
+        return self.rng.uniform(0.0, min(self.cap, self.base * 2.0**attempt))

@@ -1,0 +1,175 @@
+"""AI/ML API: ``POST /v2/video/generations``, then ``GET ...?generation_id=``.
+
+Quirks handled (protocols.md): Bearer auth; the submit answer names the id
+``generation_id`` (the seed) or ``id`` (the spec); statuses ``queued``/``waiting``/
+``generating``/``completed``/``error``; the error body's ``statusCode`` may be a string;
+out of credits is **403**; the video URL is signed and expires (download it promptly).
+
+Example:
+    >>> AimlApi("https://api.aimlapi.com", "k").poll_request("1:minimax/hailuo-2.3").params
+    {'generation_id': '1:minimax/hailuo-2.3'}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..errors import NotFound
+from ..models import Status
+from .base import (
+    HttpRequest,
+    MalformedResponse,
+    Submitted,
+    Update,
+    error_for_status,
+    json_body,
+    message_of,
+    try_json,
+)
+
+__all__ = ["AimlApi"]
+
+_WORDS: dict[str, Status] = {
+    "queued": "queued",
+    "waiting": "queued",
+    "pending": "queued",
+    "generating": "processing",
+    "processing": "processing",
+    "active": "processing",
+    "completed": "completed",
+    "succeeded": "completed",
+    "success": "completed",
+    "error": "failed",
+    "failed": "failed",
+}
+_PATH = "/v2/video/generations"
+
+
+def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
+    if response.is_success:
+        return json_body(response, "aimlapi")
+    body = try_json(response)
+    raise error_for_status(
+        response,
+        "aimlapi",
+        message_of(response, body, "message", "error"),
+        credit_codes=(402, 403),
+        request_id=request_id or (str(body.get("requestId")) if body else None),
+        body=body,
+    )
+
+
+class AimlApi:
+    """The AI/ML API adapter.
+
+    Example:
+        >>> AimlApi("https://api.aimlapi.com", "k").submit_request({"model": "m"}, "m").url
+        'https://api.aimlapi.com/v2/video/generations'
+    """
+
+    name = "aimlapi"
+    synchronous = False
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+
+    def __repr__(self) -> str:
+        return f"AimlApi(base_url={self.base_url!r})"
+
+    def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest:
+        """The submit; the body already names the model (``minimax/hailuo-2.3``).
+
+        Example:
+            >>> AimlApi("http://h", "k").submit_request({}, "minimax/hailuo-02").json
+            {'model': 'minimax/hailuo-02'}
+        """
+        body = {"model": wire_model, **payload}
+        return HttpRequest("POST", self.base_url + _PATH, "submit", dict(self._headers), body)
+
+    def parse_submit(self, response: httpx.Response) -> Submitted:
+        """The generation id, from ``generation_id`` or ``id``.
+
+        Example:
+            >>> AimlApi("http://h", "k").parse_submit(httpx.Response(
+            ...     200, json={"id": "7:minimax/hailuo-2.3", "status": "queued"})).job_id
+            '7:minimax/hailuo-2.3'
+        """
+        body = _check(response)
+        gid = body.get("generation_id") or body.get("id")
+        if not gid:
+            raise MalformedResponse(
+                "the submit answer has no generation_id", provider="aimlapi", status_code=200
+            )
+        status = _WORDS.get(str(body.get("status") or "queued").lower(), "queued")
+        if status == "failed":
+            status = "queued"  # a refusal at submit comes as an HTTP error, not here
+        return Submitted(str(gid), status, body)
+
+    def poll_request(self, job_id: str) -> HttpRequest:
+        """``GET /v2/video/generations?generation_id=...``.
+
+        Example:
+            >>> AimlApi("http://h", "k").poll_request("1:m").url
+            'http://h/v2/video/generations'
+        """
+        return HttpRequest(
+            "GET",
+            self.base_url + _PATH,
+            "status",
+            dict(self._headers),
+            params={"generation_id": job_id},
+        )
+
+    def parse(self, step: str, job_id: str, response: httpx.Response) -> Update:
+        """A poll answer as an :class:`Update`.
+
+        Example:
+            >>> AimlApi("http://h", "k").parse("status", "1", httpx.Response(200, json={
+            ...     "status": "completed", "video": {"url": "http://h/v.mp4"}})).video_url
+            'http://h/v.mp4'
+        """
+        try:
+            body = _check(response, job_id)
+        except NotFound as exc:
+            return Update("expired", reason=exc.message, raw=try_json(response))
+        word = str(body.get("status") or "").lower()
+        status = _WORDS.get(word)
+        if status is None:
+            raise MalformedResponse(
+                f"unknown status {body.get('status')!r}", provider="aimlapi", status_code=200
+            )
+        if status == "failed":
+            return Update("failed", reason=_reason(body), raw=body)
+        if status == "completed":
+            url = _video_url(body)
+            if url is None:
+                raise MalformedResponse(
+                    "completed without a video URL", provider="aimlapi", status_code=200
+                )
+            return Update("completed", video_url=url, raw=body)
+        return Update(status, raw=body)
+
+
+def _reason(body: dict[str, Any]) -> str:
+    error = body.get("error")
+    if isinstance(error, dict):
+        name, message = error.get("name"), error.get("message")
+        if name and message:
+            return f"{message} ({name})"
+        return str(message or name or "failed without a reason")
+    return str(error) if error else "failed without a reason"
+
+
+def _video_url(body: dict[str, Any]) -> str | None:
+    video = body.get("video")
+    if isinstance(video, dict) and isinstance(video.get("url"), str):
+        return str(video["url"])
+    if isinstance(video, str) and video:
+        return video
+    if isinstance(video, list) and video and isinstance(video[0], dict):
+        first = video[0].get("url")
+        return str(first) if first else None
+    return None

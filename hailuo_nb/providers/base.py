@@ -1,0 +1,286 @@
+"""What every provider adapter speaks: plain request descriptions in, ``Update`` out.
+
+Adapters do no I/O. The client sends each :class:`HttpRequest`, hands the
+``httpx.Response`` back to the adapter, and gets either an :class:`Update` (a closed
+:data:`~hailuo_nb.models.Status` plus the server's reason, cost and video URL) or an
+exception from the error tree. Provider words never leave this package.
+
+Example:
+    >>> req = HttpRequest("GET", "https://api.example/v2/requests/abc/status", step="status")
+    >>> req.method, req.step
+    ('GET', 'status')
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from ..errors import (
+    AuthError,
+    InsufficientCredits,
+    NotFound,
+    ProviderError,
+    RateLimited,
+)
+from ..models import Status
+
+__all__ = [
+    "Adapter",
+    "HttpRequest",
+    "MalformedResponse",
+    "Submitted",
+    "Update",
+    "error_for_status",
+    "json_body",
+    "parse_retry_at",
+]
+
+
+class MalformedResponse(ProviderError):
+    """A 2xx answer we cannot read (broken JSON, missing fields): transient, worth a retry.
+
+    Example:
+        >>> MalformedResponse("not JSON", provider="segmind", status_code=200).status_code
+        200
+    """
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One request to send: the client adds the transport, budget and retries.
+
+    ``step`` names what the answer is parsed as (``submit``, ``status``, ``result``,
+    ``retrieve``, ``upload``). Headers hold the API key, so the repr leaves them out.
+
+    Example:
+        >>> HttpRequest("POST", "http://x/v2/hailuo-2.3", step="submit", json={"prompt": "a"})
+        HttpRequest(method='POST', url='http://x/v2/hailuo-2.3', step='submit')
+    """
+
+    method: str
+    url: str
+    step: str
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    json: dict[str, Any] | None = field(default=None, repr=False)
+    params: dict[str, str] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a submit answer tells us: the provider's job id and its first status.
+
+    Example:
+        >>> Submitted("abc", "queued").job_id
+        'abc'
+    """
+
+    job_id: str
+    status: Status
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    """A job's state as parsed from one answer.
+
+    ``follow_up`` is a further request needed before the state is complete (Segmind's
+    result after COMPLETED, MiniMax's ``files/retrieve`` after Success).
+
+    Example:
+        >>> Update("failed", reason="content blocked").final
+        True
+    """
+
+    status: Status
+    reason: str | None = None
+    video_url: str | None = None
+    cost_usd: float | None = None
+    run_seconds: float | None = None  # server-side submit → finish, when reported
+    follow_up: HttpRequest | None = None
+    raw: dict[str, Any] | None = None
+
+    @property
+    def final(self) -> bool:
+        """True when nothing more is to be asked about this job.
+
+        Example:
+            >>> Update("processing").final
+            False
+        """
+        return self.follow_up is None and self.status in ("completed", "failed", "expired")
+
+
+class Adapter(Protocol):
+    """The interface the client drives; one implementation per provider protocol.
+
+    Example:
+        >>> from hailuo_nb.providers import make_adapter
+        >>> make_adapter("minimax", "https://api.minimax.io", "k").name
+        'minimax'
+    """
+
+    name: str
+    base_url: str
+    synchronous: bool  # True: the submit answer IS the video (Segmind v1)
+
+    def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest: ...
+    def parse_submit(self, response: httpx.Response) -> Submitted: ...
+    def poll_request(self, job_id: str) -> HttpRequest: ...
+    def parse(self, step: str, job_id: str, response: httpx.Response) -> Update: ...
+
+
+def json_body(response: httpx.Response, provider: str) -> dict[str, Any]:
+    """The answer's JSON object, or :class:`MalformedResponse`.
+
+    Example:
+        >>> json_body(httpx.Response(200, json={"a": 1}), "segmind")
+        {'a': 1}
+    """
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        raise MalformedResponse(
+            f"unreadable answer: {_snippet(response)}",
+            provider=provider,
+            status_code=response.status_code,
+        ) from None
+    if not isinstance(body, dict):
+        raise MalformedResponse(
+            f"expected a JSON object, got {_snippet(response)}",
+            provider=provider,
+            status_code=response.status_code,
+        )
+    return body
+
+
+def parse_retry_at(headers: httpx.Headers, now: float | None = None) -> float | None:
+    """When a rate limit lifts (UNIX time), from ``x-rate-limit-reset-at-utc`` or Retry-After.
+
+    Segmind sends an ISO 8601 instant and no Retry-After; others send Retry-After in
+    seconds or as an HTTP date. Unreadable values count as unknown.
+
+    Example:
+        >>> parse_retry_at(httpx.Headers({"x-rate-limit-reset-at-utc": "1970-01-01T00:01:00Z"}))
+        60.0
+        >>> parse_retry_at(httpx.Headers({"retry-after": "3"}), now=100.0)
+        103.0
+    """
+    now = time.time() if now is None else now
+    reset = headers.get("x-rate-limit-reset-at-utc")
+    if reset:
+        value = reset.strip()
+        try:
+            return float(value)  # an epoch number, in case
+        except ValueError:
+            pass
+        from datetime import datetime, timezone
+
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            return parsed.timestamp()
+    after = headers.get("retry-after")
+    if after:
+        try:
+            return now + max(0.0, float(after))
+        except ValueError:
+            date = email.utils.parsedate_to_datetime(after) if "," in after else None
+            if date is not None:
+                return date.timestamp()
+    return None
+
+
+def error_for_status(
+    response: httpx.Response,
+    provider: str,
+    message: str,
+    *,
+    credit_codes: tuple[int, ...],
+    request_id: str | None = None,
+    body: Any = None,
+) -> ProviderError:
+    """The error for a non-2xx answer: the one place HTTP codes become our error tree.
+
+    Example:
+        >>> r = httpx.Response(401, json={"error": "bad key"})
+        >>> type(error_for_status(r, "segmind", "bad key", credit_codes=(402,))).__name__
+        'AuthError'
+    """
+    code = response.status_code
+    kw: dict[str, Any] = {
+        "provider": provider,
+        "status_code": code,
+        "request_id": request_id,
+        "body": body,
+    }
+    if code == 429:
+        return RateLimited(message, retry_at=parse_retry_at(response.headers), **kw)
+    if code == 401:
+        return AuthError(message, **kw)
+    if code in credit_codes:
+        return InsufficientCredits(message, **kw)
+    if code == 404:
+        return NotFound(message, **kw)
+    return ProviderError(message, **kw)
+
+
+def _snippet(response: httpx.Response) -> str:
+    # Gateways answer 502/504 with whole HTML pages: keep the message to one short line.
+    text = response.text.strip().replace("\n", " ")
+    return repr(text[:120] + ("…" if len(text) > 120 else ""))
+
+
+def message_of(response: httpx.Response, body: dict[str, Any] | None, *keys: str) -> str:
+    """The server's own words for an error, from the first of ``keys`` found.
+
+    Example:
+        >>> message_of(httpx.Response(500, text="<html>oops</html>"), None, "error")
+        "HTTP 500 with a non-JSON body: '<html>oops</html>'"
+    """
+    if body:
+        for key in keys:
+            value = body.get(key)
+            if isinstance(value, dict):
+                value = value.get("message") or value.get("name")
+            if value:
+                return str(value)
+    return f"HTTP {response.status_code} with a non-JSON body: {_snippet(response)}"
+
+
+def try_json(response: httpx.Response) -> dict[str, Any] | None:
+    """The JSON object of an error answer, or None (gateway HTML, empty body).
+
+    Example:
+        >>> try_json(httpx.Response(502, text="<html>Bad gateway</html>")) is None
+        True
+    """
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def as_float(value: Any) -> float | None:
+    """A number from a JSON value that may be a string; None when it is not one.
+
+    Example:
+        >>> as_float("0.35"), as_float(None), as_float("n/a")
+        (0.35, None, None)
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,226 @@
+"""MiniMax official API: errors travel **inside HTTP 200** as ``base_resp`` codes.
+
+Flow: ``POST /v1/video_generation`` → ``task_id``; ``GET /v1/query/video_generation``
+until ``Success`` (with ``file_id``) or ``Fail``; then ``GET /v1/files/retrieve`` for the
+``download_url`` (valid 9 h). Codes: 1002 rate limit, 1004 / 2049 auth, 1008 balance,
+1026 sensitive prompt, 1027 sensitive output, 2013 invalid parameters.
+
+Example:
+    >>> MiniMax("https://api.minimax.io", "k").poll_request("42").params
+    {'task_id': '42'}
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from ..errors import AuthError, InsufficientCredits, ProviderError, RateLimited
+from ..models import Status
+from .base import (
+    HttpRequest,
+    MalformedResponse,
+    Submitted,
+    Update,
+    error_for_status,
+    json_body,
+    message_of,
+    try_json,
+)
+
+__all__ = ["MiniMax", "raise_for_base_resp"]
+
+_WORDS: dict[str, Status] = {
+    "preparing": "queued",
+    "queueing": "queued",
+    "queued": "queued",
+    "processing": "processing",
+    "success": "completed",
+    "fail": "failed",
+    "failed": "failed",
+}
+_AUTH = (1004, 2049)
+# MiniMax documents an RPM limit but no reset time: wait out a small fixed slice of it.
+RATE_LIMIT_PAUSE_S = 12.0
+
+
+def raise_for_base_resp(body: dict[str, Any], *, request_id: str | None = None) -> None:
+    """Raise the error a non-zero ``base_resp`` code stands for (2xx answers only).
+
+    Example:
+        >>> raise_for_base_resp({"base_resp": {"status_code": 0, "status_msg": "success"}})
+        >>> try:
+        ...     raise_for_base_resp({"base_resp": {"status_code": 1008, "status_msg": "no"}})
+        ... except InsufficientCredits as e:
+        ...     print(e)
+        minimax: error (code 1008): no
+    """
+    base = body.get("base_resp")
+    if not isinstance(base, dict):
+        raise MalformedResponse("the answer has no base_resp", provider="minimax", status_code=200)
+    try:
+        code = int(base.get("status_code", 0))
+    except (TypeError, ValueError):
+        code = -1
+    if code == 0:
+        return
+    message = str(base.get("status_msg") or f"error code {code}")
+    kw: dict[str, Any] = {
+        "provider": "minimax",
+        "code": code,
+        "request_id": request_id,
+        "body": body,
+    }
+    if code == 1002:
+        raise RateLimited(message, retry_at=time.time() + RATE_LIMIT_PAUSE_S, **kw)
+    if code in _AUTH:
+        raise AuthError(message, **kw)
+    if code == 1008:
+        raise InsufficientCredits(message, **kw)
+    raise ProviderError(message, **kw)
+
+
+def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
+    if not response.is_success:
+        body = try_json(response)
+        base = body.get("base_resp") if body else None
+        keys = ("status_msg",) if isinstance(base, dict) else ("message", "error")
+        raise error_for_status(
+            response,
+            "minimax",
+            message_of(response, base if isinstance(base, dict) else body, *keys),
+            credit_codes=(402,),
+            request_id=request_id,
+            body=body,
+        )
+    return json_body(response, "minimax")
+
+
+class MiniMax:
+    """The MiniMax adapter.
+
+    Example:
+        >>> MiniMax("http://h", "k").submit_request({"prompt": "a"}, "MiniMax-Hailuo-2.3").json
+        {'model': 'MiniMax-Hailuo-2.3', 'prompt': 'a'}
+    """
+
+    name = "minimax"
+    synchronous = False
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+
+    def __repr__(self) -> str:
+        return f"MiniMax(base_url={self.base_url!r})"
+
+    def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest:
+        """``POST /v1/video_generation``.
+
+        Example:
+            >>> MiniMax("http://h", "k").submit_request({}, "m").url
+            'http://h/v1/video_generation'
+        """
+        body = {"model": wire_model, **payload}
+        return HttpRequest(
+            "POST", f"{self.base_url}/v1/video_generation", "submit", dict(self._headers), body
+        )
+
+    def parse_submit(self, response: httpx.Response) -> Submitted:
+        """The task id, or the in-band error (1026 refused prompt, 2013 bad parameters...).
+
+        Example:
+            >>> MiniMax("http://h", "k").parse_submit(httpx.Response(200, json={
+            ...     "task_id": "9", "base_resp": {"status_code": 0}})).job_id
+            '9'
+        """
+        body = _check(response)
+        raise_for_base_resp(body)
+        tid = body.get("task_id")
+        if not tid:
+            raise MalformedResponse(
+                "the submit answer has no task_id", provider="minimax", status_code=200
+            )
+        return Submitted(str(tid), "queued", body)
+
+    def poll_request(self, job_id: str) -> HttpRequest:
+        """``GET /v1/query/video_generation?task_id=...``.
+
+        Example:
+            >>> MiniMax("http://h", "k").poll_request("9").url
+            'http://h/v1/query/video_generation'
+        """
+        return HttpRequest(
+            "GET",
+            f"{self.base_url}/v1/query/video_generation",
+            "status",
+            dict(self._headers),
+            params={"task_id": job_id},
+        )
+
+    def retrieve_request(self, file_id: str) -> HttpRequest:
+        """``GET /v1/files/retrieve?file_id=...``, for the download URL.
+
+        Example:
+            >>> MiniMax("http://h", "k").retrieve_request("5").params
+            {'file_id': '5'}
+        """
+        return HttpRequest(
+            "GET",
+            f"{self.base_url}/v1/files/retrieve",
+            "retrieve",
+            dict(self._headers),
+            params={"file_id": file_id},
+        )
+
+    def parse(self, step: str, job_id: str, response: httpx.Response) -> Update:
+        """A query or retrieve answer as an :class:`Update`.
+
+        A ``Fail`` status carries its reason in ``base_resp`` (e.g. 1027 sensitive output).
+
+        Example:
+            >>> MiniMax("http://h", "k").parse("status", "9", httpx.Response(200, json={
+            ...     "status": "Fail", "base_resp": {"status_code": 1027,
+            ...     "status_msg": "output new_sensitive"}})).reason
+            'output new_sensitive (code 1027)'
+        """
+        body = _check(response, job_id)
+        if step == "retrieve":
+            raise_for_base_resp(body, request_id=job_id)
+            file = body.get("file") if isinstance(body.get("file"), dict) else {}
+            assert isinstance(file, dict)
+            url = file.get("download_url")
+            if not url:
+                raise MalformedResponse(
+                    "files/retrieve has no download_url", provider="minimax", status_code=200
+                )
+            return Update("completed", video_url=str(url), raw=body)
+        word = str(body.get("status") or "").lower()
+        status = _WORDS.get(word)
+        if status == "failed":
+            base = body.get("base_resp") if isinstance(body.get("base_resp"), dict) else {}
+            assert isinstance(base, dict)
+            msg = str(base.get("status_msg") or "generation failed")
+            code = base.get("status_code")
+            return Update("failed", reason=f"{msg} (code {code})" if code else msg, raw=body)
+        try:
+            raise_for_base_resp(body, request_id=job_id)
+        except ProviderError as exc:
+            if exc.code == 2013 and status is None:
+                # The only parameter of a query is the task id: MiniMax does not know it.
+                return Update("expired", reason=exc.message, raw=body)
+            raise
+        if status is None:
+            raise MalformedResponse(
+                f"unknown status {body.get('status')!r}", provider="minimax", status_code=200
+            )
+        if status == "completed":
+            file_id = body.get("file_id")
+            if not file_id:
+                raise MalformedResponse(
+                    "Success without a file_id", provider="minimax", status_code=200
+                )
+            return Update("processing", follow_up=self.retrieve_request(str(file_id)), raw=body)
+        return Update(status, raw=body)

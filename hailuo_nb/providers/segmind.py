@@ -1,0 +1,287 @@
+"""Segmind: v2 submit + poll (the default) and v1 (one blocking call that answers the video).
+
+Quirks handled here (protocols.md): a v2 submit answers 200 (not 202); FAILED comes as
+HTTP **422** on both GETs with the reason in ``error``; an unknown or expired id is 404
+(status and results are kept one hour); insufficient credit is 402 on v2 and 406 on v1; a
+429 carries ``x-rate-limit-reset-at-utc`` and no Retry-After. The status endpoint has no
+output, so a COMPLETED status is followed by one GET of the result.
+
+Example:
+    >>> a = SegmindV2("https://api.segmind.com", "SG_x")
+    >>> a.poll_request("abc").url
+    'https://api.segmind.com/v2/requests/abc/status'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..errors import NotFound
+from ..models import Status
+from .base import (
+    HttpRequest,
+    MalformedResponse,
+    Submitted,
+    Update,
+    as_float,
+    error_for_status,
+    json_body,
+    message_of,
+    try_json,
+)
+
+__all__ = ["SegmindV1", "SegmindV2", "parse_upload", "upload_request"]
+
+_WORDS: dict[str, Status] = {
+    "QUEUED": "queued",
+    "PENDING": "queued",
+    "STARTING": "queued",
+    "PROCESSING": "processing",
+    "IN_PROGRESS": "processing",
+    "RUNNING": "processing",
+    "COMPLETED": "completed",
+    "SUCCEEDED": "completed",
+    "FAILED": "failed",
+    "ERROR": "failed",
+    "CANCELLED": "failed",
+    "CANCELED": "failed",
+}
+_CREDIT_CODES = (402, 406)
+
+
+def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
+    """The JSON body of a 2xx or 422 answer; every other code raises from the error tree."""
+    if response.is_success:
+        return json_body(response, "segmind")
+    body = try_json(response)
+    if response.status_code == 422 and body is not None and "status" in body:
+        return body  # a FAILED job, not an error of the request
+    raise error_for_status(
+        response,
+        "segmind",
+        message_of(response, body, "error", "message", "detail"),
+        credit_codes=_CREDIT_CODES,
+        request_id=request_id,
+        body=body,
+    )
+
+
+def _status(body: dict[str, Any], response: httpx.Response) -> Status:
+    word = str(body.get("status") or "").strip().upper()
+    if word in _WORDS:
+        return _WORDS[word]
+    if response.status_code == 422:
+        return "failed"
+    raise MalformedResponse(
+        f"unknown status {body.get('status')!r}", provider="segmind", status_code=200
+    )
+
+
+def _metrics_update(status: Status, body: dict[str, Any], video_url: str | None) -> Update:
+    metrics = body.get("metrics") if isinstance(body.get("metrics"), dict) else {}
+    assert isinstance(metrics, dict)
+    reason = body.get("error") if status == "failed" else None
+    if status == "failed" and not reason:
+        reason = "failed without a reason"
+    return Update(
+        status=status,
+        reason=str(reason) if reason else None,
+        video_url=video_url,
+        cost_usd=as_float(metrics.get("cost")) if status == "completed" else None,
+        run_seconds=as_float(metrics.get("total_time")),
+        raw=body,
+    )
+
+
+def _video_url(output: Any) -> str | None:
+    # "output" is a URL string for video models; tolerate a list or {"url": ...} as well.
+    if isinstance(output, str) and output:
+        return output
+    if isinstance(output, list) and output:
+        return _video_url(output[0])
+    if isinstance(output, dict):
+        return _video_url(output.get("url") or output.get("video"))
+    return None
+
+
+class SegmindV2:
+    """Segmind's v2 protocol: ``POST /v2/{slug}``, then ``/v2/requests/{id}/status``.
+
+    Example:
+        >>> r = SegmindV2("http://127.0.0.1:8000/segmind", "SG_x").submit_request(
+        ...     {"prompt": "a fox"}, "hailuo-2.3")
+        >>> r.url, "SG_x" in repr(r)
+        ('http://127.0.0.1:8000/segmind/v2/hailuo-2.3', False)
+    """
+
+    name = "segmind"
+    synchronous = False
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"x-api-key": api_key}
+
+    def __repr__(self) -> str:
+        return f"SegmindV2(base_url={self.base_url!r})"
+
+    def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest:
+        """``POST /v2/{slug}``: the slug goes in the path, never in the body.
+
+        Example:
+            >>> SegmindV2("http://h", "k").submit_request({}, "hailuo-02-fast").url
+            'http://h/v2/hailuo-02-fast'
+        """
+        return HttpRequest(
+            "POST", f"{self.base_url}/v2/{wire_model}", "submit", dict(self._headers), payload
+        )
+
+    def parse_submit(self, response: httpx.Response) -> Submitted:
+        """The request id of an accepted job.
+
+        Example:
+            >>> SegmindV2("http://h", "k").parse_submit(httpx.Response(
+            ...     200, json={"request_id": "ab12", "status": "QUEUED"})).job_id
+            'ab12'
+        """
+        body = _check(response)
+        rid = body.get("request_id") or body.get("id")
+        if not rid:
+            # The job may exist; the caller must not resubmit (it says so to the user).
+            raise MalformedResponse(
+                "the submit answer has no request_id", provider="segmind", status_code=200
+            )
+        status = _WORDS.get(str(body.get("status") or "QUEUED").upper(), "queued")
+        return Submitted(str(rid), status, body)
+
+    def poll_request(self, job_id: str) -> HttpRequest:
+        """The status poll (built from our base URL, so it also works after a restart).
+
+        Example:
+            >>> SegmindV2("http://h", "k").poll_request("r1").step
+            'status'
+        """
+        return HttpRequest(
+            "GET", f"{self.base_url}/v2/requests/{job_id}/status", "status", dict(self._headers)
+        )
+
+    def result_request(self, job_id: str) -> HttpRequest:
+        """The result (with ``output``), asked once the status says COMPLETED.
+
+        Example:
+            >>> SegmindV2("http://h", "k").result_request("r1").url
+            'http://h/v2/requests/r1'
+        """
+        return HttpRequest(
+            "GET", f"{self.base_url}/v2/requests/{job_id}", "result", dict(self._headers)
+        )
+
+    def parse(self, step: str, job_id: str, response: httpx.Response) -> Update:
+        """A status or result answer as an :class:`Update`.
+
+        Example:
+            >>> a = SegmindV2("http://h", "k")
+            >>> a.parse("status", "r1", httpx.Response(
+            ...     422, json={"status": "FAILED", "error": "blocked"})).reason
+            'blocked'
+        """
+        try:
+            body = _check(response, job_id)
+        except NotFound as exc:
+            # Segmind forgets requests an hour after submission: the job is gone for us.
+            return Update("expired", reason=exc.message, raw=try_json(response))
+        status = _status(body, response)
+        if step == "status" and status == "completed":
+            output = _video_url(body.get("output"))
+            if output is None:
+                return Update("processing", follow_up=self.result_request(job_id), raw=body)
+            return _metrics_update(status, body, output)
+        if step == "result" and status == "completed":
+            output = _video_url(body.get("output"))
+            if output is None:
+                raise MalformedResponse(
+                    "COMPLETED without an output URL", provider="segmind", status_code=200
+                )
+            return _metrics_update(status, body, output)
+        return _metrics_update(status, body, None)
+
+
+class SegmindV1(SegmindV2):
+    """Segmind's v1 protocol: ``POST /v1/{slug}`` blocks and answers the video bytes.
+
+    There is no id before the answer and nothing to poll: the client streams the answer
+    into the output file, and the cost comes in the ``x-cost`` header.
+
+    Example:
+        >>> SegmindV1("http://h", "k").submit_request({}, "hailuo-2.3").url
+        'http://h/v1/hailuo-2.3'
+    """
+
+    synchronous = True
+
+    def __repr__(self) -> str:
+        return f"SegmindV1(base_url={self.base_url!r})"
+
+    def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest:
+        """``POST /v1/{slug}`` with the same JSON body as v2.
+
+        Example:
+            >>> SegmindV1("http://h", "k").submit_request({}, "m").step
+            'submit'
+        """
+        return HttpRequest(
+            "POST", f"{self.base_url}/v1/{wire_model}", "submit", dict(self._headers), payload
+        )
+
+    def check_video(self, response: httpx.Response) -> Update:
+        """Raise for an error answer; else the cost and server time from the headers.
+
+        A v1 failure has no FAILED state: Segmind answers 400 with the reason.
+
+        Example:
+            >>> SegmindV1("http://h", "k").check_video(httpx.Response(
+            ...     200, headers={"x-cost": "0.35"}, content=b"mp4")).cost_usd
+            0.35
+        """
+        if response.status_code == 400:
+            body = try_json(response)
+            return Update("failed", reason=message_of(response, body, "error"), raw=body)
+        if not response.is_success:
+            _check(response)
+        return Update(
+            "completed",
+            cost_usd=as_float(response.headers.get("x-cost")),
+            run_seconds=as_float(response.headers.get("x-generation-time")),
+        )
+
+
+def upload_request(url: str, api_key: str, data_urls: list[str]) -> HttpRequest:
+    """Segmind's storage upload, which turns local images into URLs a model accepts.
+
+    Example:
+        >>> upload_request("http://h/upload-asset", "k", ["data:image/png;base64,AA"]).step
+        'upload'
+    """
+    return HttpRequest("POST", url, "upload", {"x-api-key": api_key}, {"data_urls": data_urls})
+
+
+def parse_upload(response: httpx.Response, count: int) -> list[str]:
+    """The uploaded files' URLs (under ``file_urls`` or ``urls``).
+
+    Example:
+        >>> parse_upload(httpx.Response(200, json={"urls": ["http://h/a.png"]}), 1)
+        ['http://h/a.png']
+    """
+    body = _check(response)
+    urls = body.get("file_urls") or body.get("urls") or body.get("file_url") or body.get("url")
+    if isinstance(urls, str):
+        urls = [urls]
+    usable = isinstance(urls, list) and all(isinstance(u, str) for u in urls)
+    if not usable or len(urls) != count:
+        raise MalformedResponse(
+            f"upload-asset answered no usable URL list: {str(body)[:120]}",
+            provider="segmind",
+            status_code=response.status_code,
+        )
+    return [str(u) for u in urls]
