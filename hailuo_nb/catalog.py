@@ -1,0 +1,318 @@
+"""The client's model catalog: which models each provider offers and what each one accepts.
+
+Written from ``shared/docs/protocols.md`` and the vendor seeds, **not** imported from the
+emulator: the emulator is the oracle that catches this table's mistakes, so the two must
+not share code.
+
+Resolutions use our spelling (lower case, ``"768p"``); the provider adapters and
+:func:`hailuo_nb.params.wire_payload` turn them into the provider's own.
+
+Example:
+    >>> [m.name for m in models("segmind")]
+    ['hailuo-2.3', 'hailuo-2.3-fast', 'hailuo-02-fast', 'minimax-hailuo-2']
+    >>> spec = get_model("minimax", "MiniMax-Hailuo-2.3")
+    >>> spec.name, spec.durations, spec.resolutions
+    ('hailuo-2.3', (6, 10), ('768p', '1080p'))
+    >>> spec.combination_error(10, "1080p", False)
+    '1080p allows only 6 s on hailuo-2.3 (minimax); choose 768p for 10 s'
+    >>> str(estimate_cost(spec, 6, "768p"))
+    '~$0.28 (estimate)'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import ValidationError
+from .models import Cost
+
+__all__ = [
+    "OPTIONS",
+    "PROVIDERS",
+    "ModelSpec",
+    "default_model",
+    "estimate_cost",
+    "get_model",
+    "models",
+]
+
+PROVIDERS: tuple[str, ...] = ("segmind", "aimlapi", "minimax", "emulator")
+"""Every provider the client speaks to.
+
+``emulator`` is the in-process emulator speaking Segmind's v2 protocol, so it has
+Segmind's models and wire format.
+
+Example:
+    >>> "emulator" in PROVIDERS
+    True
+"""
+
+OPTIONS: frozenset[str] = frozenset({"prompt_optimizer", "go_fast", "mode", "fast_pretreatment"})
+"""The optional switches of the vocabulary; each model takes a subset of them.
+
+Example:
+    >>> sorted(OPTIONS)[:2]
+    ['fast_pretreatment', 'go_fast']
+"""
+
+FirstFrame = Literal["required", "optional", "none"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model as one provider exposes it, in our vocabulary.
+
+    ``durations`` and ``resolutions`` are empty when the model takes no such parameter
+    (Segmind's ``minimax-hailuo-2`` decides both itself). ``price_usd`` is the reference
+    range per video: low for the shortest duration at the lower resolution, high otherwise.
+
+    Example:
+        >>> spec = get_model("segmind", "hailuo-2.3-fast")
+        >>> spec.first_frame, spec.default_resolution, spec.wire_name
+        ('required', '1080p', 'hailuo-2.3-fast')
+    """
+
+    name: str
+    provider: str
+    wire_name: str
+    durations: tuple[int, ...]
+    resolutions: tuple[str, ...]
+    default_duration: int | None
+    default_resolution: str | None
+    first_frame: FirstFrame
+    last_frame: bool
+    options: frozenset[str]
+    modes: tuple[str, ...]
+    typical_seconds: float
+    price_usd: tuple[float, float]
+
+    @property
+    def label(self) -> str:
+        """``"<name> (<provider>)"``, how messages name a model.
+
+        Example:
+            >>> get_model("aimlapi", None).label
+            'hailuo-2.3 (aimlapi)'
+        """
+        return f"{self.name} ({self.provider})"
+
+    def combination_issue(
+        self, duration: int | None, resolution: str | None, has_first_frame: bool
+    ) -> tuple[str, str] | None:
+        """``(field, reason)`` when this mix of values is not allowed, else None.
+
+        Values are assumed individually allowed (each one in ``durations`` /
+        ``resolutions``); this checks only how they combine.
+
+        Example:
+            >>> get_model("minimax", "hailuo-02").combination_issue(6, "512p", False)[0]
+            'resolution'
+        """
+        if self.first_frame == "required" and not has_first_frame:
+            return (
+                "first_frame",
+                f"{self.name} on {self.provider} needs a first frame image (image-to-video only)",
+            )
+        if self.first_frame == "none" and has_first_frame:
+            return ("first_frame", f"{self.name} on {self.provider} takes no first frame image")
+        # MiniMax upstream refuses 1080p + 10 s. We apply that to every provider's Hailuo
+        # models: Segmind does not refuse it up front but fails the job later, so refusing
+        # here saves the user a failed paid job.
+        if duration is not None and duration > 6 and resolution == "1080p":
+            return (
+                "resolution",
+                f"1080p allows only 6 s on {self.label}; choose 768p for {duration} s",
+            )
+        # 512P exists only for Hailuo-02 image-to-video (MiniMax's matrix).
+        if resolution == "512p" and not has_first_frame:
+            others = " or ".join(r for r in self.resolutions if r != "512p")
+            return (
+                "resolution",
+                f"512p needs a first frame image on {self.label} (image-to-video only);"
+                f" choose {others} for text-to-video",
+            )
+        return None
+
+    def combination_error(
+        self, duration: int | None, resolution: str | None, has_first_frame: bool
+    ) -> str | None:
+        """The reason this mix of duration, resolution and first frame is refused, or None.
+
+        Example:
+            >>> spec = get_model("segmind", "hailuo-2.3")
+            >>> spec.combination_error(6, "1080p", False) is None
+            True
+            >>> spec.combination_error(10, "1080p", False)
+            '1080p allows only 6 s on hailuo-2.3 (segmind); choose 768p for 10 s'
+        """
+        issue = self.combination_issue(duration, resolution, has_first_frame)
+        return None if issue is None else issue[1]
+
+
+def _spec(
+    name: str,
+    provider: str,
+    wire_name: str,
+    *,
+    first_frame: FirstFrame,
+    typical_seconds: float,
+    price_usd: tuple[float, float],
+    durations: tuple[int, ...] = (6, 10),
+    resolutions: tuple[str, ...] = ("768p", "1080p"),
+    default_resolution: str | None = "768p",
+    last_frame: bool = False,
+    options: tuple[str, ...] = ("prompt_optimizer",),
+    modes: tuple[str, ...] = (),
+) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        provider=provider,
+        wire_name=wire_name,
+        durations=durations,
+        resolutions=resolutions,
+        default_duration=durations[0] if durations else None,
+        default_resolution=default_resolution if resolutions else None,
+        first_frame=first_frame,
+        last_frame=last_frame,
+        options=frozenset(options),
+        modes=modes,
+        typical_seconds=typical_seconds,
+        price_usd=price_usd,
+    )
+
+
+# Segmind: typical times and prices are the figures printed on the seed model pages.
+_SEGMIND = (
+    _spec("hailuo-2.3", "segmind", "hailuo-2.3", first_frame="optional",
+          typical_seconds=157.0, price_usd=(0.35, 0.70)),
+    # The page's default resolution is 1080p (unlike hailuo-2.3); "~115–126 s" → 120 s.
+    _spec("hailuo-2.3-fast", "segmind", "hailuo-2.3-fast", first_frame="required",
+          default_resolution="1080p", typical_seconds=120.0, price_usd=(0.24, 0.41)),
+    # No resolution parameter on this page; go_fast trades quality for speed (default off).
+    _spec("hailuo-02-fast", "segmind", "hailuo-02-fast", first_frame="required",
+          resolutions=(), last_frame=True, options=("prompt_optimizer", "go_fast"),
+          typical_seconds=80.0, price_usd=(0.13, 0.19)),
+    # Neither duration nor resolution: the model decides (mode picks quality); one price.
+    _spec("minimax-hailuo-2", "segmind", "minimax-hailuo-2", first_frame="optional",
+          durations=(), resolutions=(), last_frame=True,
+          options=("prompt_optimizer", "mode"), modes=("standard", "pro"),
+          typical_seconds=173.0, price_usd=(0.39, 0.39)),
+)
+
+# MiniMax publishes no typical times. The AI/ML API resells these same models and its
+# docs time them (2.3-fast ~69 s, 2.3 ~98 s, 02 4–9 min); we take those, rounded up a
+# little, and the short end of 02's range since a direct call skips the reseller's queue.
+# Prices: MiniMax's public list prices per video (2.3: $0.28 at 768P 6 s, $0.56 at 10 s,
+# $0.49 at 1080P; 2.3-Fast: $0.19 / $0.32 / $0.33; 02: $0.28 / $0.56 / $0.49, 512P less).
+# 02's low figure is the 768P one, so a 512P job is over-estimated: safer for budgets.
+_MINIMAX_OPTIONS = ("prompt_optimizer", "fast_pretreatment")
+_MINIMAX = (
+    _spec("hailuo-2.3", "minimax", "MiniMax-Hailuo-2.3", first_frame="optional",
+          options=_MINIMAX_OPTIONS, typical_seconds=100.0, price_usd=(0.28, 0.56)),
+    _spec("hailuo-2.3-fast", "minimax", "MiniMax-Hailuo-2.3-Fast", first_frame="required",
+          options=_MINIMAX_OPTIONS, typical_seconds=70.0, price_usd=(0.19, 0.33)),
+    _spec("hailuo-02", "minimax", "MiniMax-Hailuo-02", first_frame="optional",
+          resolutions=("512p", "768p", "1080p"), last_frame=True,
+          options=_MINIMAX_OPTIONS, typical_seconds=240.0, price_usd=(0.28, 0.56)),
+)
+
+# AI/ML API: times from its docs. Prices are MiniMax's plus ~5 %: the seed's 2.3-fast
+# submit reported 399000 credits used, i.e. $0.1995 at 2,000,000 credits per dollar
+# against MiniMax's $0.19.
+_AIMLAPI = (
+    _spec("hailuo-2.3", "aimlapi", "minimax/hailuo-2.3", first_frame="optional",
+          typical_seconds=98.0, price_usd=(0.29, 0.59)),
+    _spec("hailuo-2.3-fast", "aimlapi", "minimax/hailuo-2.3-fast", first_frame="required",
+          typical_seconds=69.0, price_usd=(0.20, 0.35)),
+    # "4–9 min" in the docs: 6.5 min as the typical figure.
+    _spec("hailuo-02", "aimlapi", "minimax/hailuo-02", first_frame="optional",
+          last_frame=True, typical_seconds=390.0, price_usd=(0.29, 0.59)),
+)
+
+_CATALOG: dict[str, tuple[ModelSpec, ...]] = {
+    "segmind": _SEGMIND,
+    "aimlapi": _AIMLAPI,
+    "minimax": _MINIMAX,
+    # Same models and wire format as Segmind; only the provider name differs, so the
+    # job records and messages say "emulator".
+    "emulator": tuple(dataclasses.replace(s, provider="emulator") for s in _SEGMIND),
+}
+
+_DEFAULTS = {"segmind": "hailuo-2.3", "aimlapi": "hailuo-2.3", "minimax": "hailuo-2.3",
+             "emulator": "hailuo-2.3"}
+
+
+def _check_provider(provider: str) -> None:
+    if provider not in _CATALOG:
+        raise ValidationError(
+            "provider", f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}"
+        )
+
+
+def models(provider: str) -> list[ModelSpec]:
+    """The models ``provider`` offers, default first.
+
+    Example:
+        >>> [m.wire_name for m in models("aimlapi")]
+        ['minimax/hailuo-2.3', 'minimax/hailuo-2.3-fast', 'minimax/hailuo-02']
+    """
+    _check_provider(provider)
+    return list(_CATALOG[provider])
+
+
+def default_model(provider: str) -> str:
+    """The model used when none is named: the full (not fast) Hailuo 2.3 everywhere.
+
+    Example:
+        >>> default_model("minimax")
+        'hailuo-2.3'
+    """
+    _check_provider(provider)
+    return _DEFAULTS[provider]
+
+
+def get_model(provider: str, name: str | None) -> ModelSpec:
+    """Look a model up by our name or the provider's wire name (case-insensitive).
+
+    ``None`` gives the provider's default model.
+
+    Example:
+        >>> get_model("aimlapi", "minimax/hailuo-02").name
+        'hailuo-02'
+        >>> get_model("segmind", "hailuo-02")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: model: unknown model 'hailuo-02' for segmind; \
+choose one of: hailuo-2.3, hailuo-2.3-fast, hailuo-02-fast, minimax-hailuo-2
+    """
+    _check_provider(provider)
+    if name is None:
+        name = _DEFAULTS[provider]
+    if not isinstance(name, str):
+        raise ValidationError("model", f"must be a model name, got {type(name).__name__}")
+    key = name.strip().lower()
+    for spec in _CATALOG[provider]:
+        if key in (spec.name, spec.wire_name.lower()):
+            return spec
+    names = ", ".join(s.name for s in _CATALOG[provider])
+    raise ValidationError("model", f"unknown model {name!r} for {provider}; choose one of: {names}")
+
+
+def estimate_cost(spec: ModelSpec, duration: int | None, resolution: str | None) -> Cost:
+    """Estimated price of one video: low for the shortest clip at the lower resolution,
+    high for a longer clip or 1080p. Missing values mean the model's defaults.
+
+    Example:
+        >>> spec = get_model("segmind", "hailuo-2.3")
+        >>> estimate_cost(spec, 6, "768p").usd, estimate_cost(spec, 10, "768p").usd
+        (0.35, 0.7)
+        >>> estimate_cost(spec, 6, "1080p")
+        Cost(usd=0.7, estimated=True)
+    """
+    low, high = spec.price_usd
+    duration = spec.default_duration if duration is None else duration
+    resolution = spec.default_resolution if resolution is None else resolution
+    longer = bool(spec.durations) and duration is not None and duration > min(spec.durations)
+    return Cost(high if longer or resolution == "1080p" else low, estimated=True)
