@@ -18,6 +18,7 @@ import base64
 import concurrent.futures
 import dataclasses
 import getpass
+import inspect
 import os
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ class Session:
                 from ..emulator import EmulatorConfig
 
                 extra["emulator_config"] = EmulatorConfig(**self.config.emulator)
-            client = Client(**kwargs, api_key=api_key, **extra)
+            client = Client(**self._client_args(Client, kwargs, provider), api_key=api_key, **extra)
             await client.__aenter__()
             return client
 
@@ -114,6 +115,20 @@ class Session:
             await client.__aexit__(None, None, None)
 
         return self.runner.resource(key, make, close)
+
+    def _client_args(
+        self, client_cls: Any, kwargs: dict[str, Any], provider: str | None
+    ) -> dict[str, Any]:
+        # The client resolves settings in one place (explicit > notebook > env > default):
+        # hand it our settings as the notebook layer when it takes them, so that a cell's
+        # --provider stays explicit and unset traits fall through to the environment.
+        if "notebook_settings" in inspect.signature(client_cls).parameters:
+            notebook = {k: v for k, v in kwargs.items() if k != "settings"}
+            notebook.update(kwargs.get("settings") or {})
+            if provider:
+                notebook.pop("provider", None)
+            return {"provider": provider, "notebook_settings": notebook}
+        return {k: v for k, v in kwargs.items() if k != "settings"}
 
     def _key_for(self, provider: str | None) -> str | None:
         if provider not in KEY_ENV:

@@ -40,6 +40,7 @@ def free_port() -> int:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """JupyterLab on 127.0.0.1 serving a copy of the quickstart; yields (base URL, folder)."""
+    pytest.importorskip("hailuo_nb.client", reason="the client (issue 3) has not landed yet")
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", work / "quickstart.ipynb")
