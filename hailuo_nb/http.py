@@ -1,0 +1,194 @@
+"""The only place requests are sent: the request budget, retries with back-off, downloads.
+
+Retry policy, decided here once:
+
+- **Polls, results, uploads and downloads** are safe to repeat: retried with exponential
+  back-off and jitter on 429, 5xx, unreadable answers and network errors.
+- **A submit creates a billable job** and no provider offers an idempotency key. It is
+  retried only when the server provably did not take it: a 429 (or MiniMax's 1002), or a
+  connection that was never made. Any other failure after the request may have reached
+  the server raises :class:`SubmitUncertain`: the job may exist, and it was NOT sent again.
+
+Example:
+    >>> Retry().attempts
+    6
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from .download import DownloadError, check_url, stream_to_file
+from .errors import NetworkError, ProviderError, RateLimited
+from .polling import Backoff
+from .providers.base import HttpRequest, MalformedResponse
+from .ratelimit import RateBudget
+
+__all__ = ["Http", "Retry", "SubmitUncertain"]
+
+T = TypeVar("T")
+# Never sent: the connection was not made (refused, DNS, connect timeout, pool full).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class SubmitUncertain(NetworkError):
+    """A submit failed after it may have reached the server: the job may exist.
+
+    It was deliberately not sent again (that could pay for a second video).
+
+    Example:
+        >>> str(SubmitUncertain("segmind", "read timeout"))[:60]
+        'segmind: the submit failed after it was sent (read timeout):'
+    """
+
+    def __init__(self, provider: str, cause: str) -> None:
+        super().__init__(
+            f"{provider}: the submit failed after it was sent ({cause}): the job may have been"
+            " created and was NOT resubmitted, to avoid paying twice; check the provider's"
+            " dashboard before trying again"
+        )
+        self.provider = provider
+        self.cause = cause
+
+
+@dataclass
+class Retry:
+    """How hard to try: attempts per call, and the back-off between them.
+
+    ``rate_limit_attempts`` is separate and larger: a 429 costs nothing and the budget
+    pause already spaces the retries.
+
+    Example:
+        >>> Retry(attempts=3).backoff.cap
+        30.0
+    """
+
+    attempts: int = 6
+    rate_limit_attempts: int = 20
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+class Http:
+    """An ``httpx.AsyncClient`` plus the provider's request budget and the retry policy.
+
+    The API key travels only in each :class:`HttpRequest`'s headers, never as a client
+    default, so a video download from a CDN host never carries it.
+
+    Example (needs a server)::
+
+        http = Http("segmind", httpx.AsyncClient(), RateBudget(5))
+        update = await http.call(adapter.poll_request(job_id), parse, idempotent=True)
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        client: httpx.AsyncClient,
+        budget: RateBudget,
+        retry: Retry | None = None,
+    ) -> None:
+        self.provider = provider
+        self.client = client
+        self.budget = budget
+        self.retry = retry or Retry()
+
+    async def call(
+        self,
+        request: HttpRequest,
+        parse: Callable[[httpx.Response], T],
+        *,
+        idempotent: bool,
+        timeout: float | None = None,
+    ) -> T:
+        """Send ``request`` within the budget, parse the answer, retry where it is safe.
+
+        Example (needs a server)::
+
+            submitted = await http.call(req, adapter.parse_submit, idempotent=False)
+        """
+        attempt = limited = 0
+        while True:
+            await self.budget.acquire()
+            try:
+                response = await self.client.request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    json=request.json,
+                    params=request.params,
+                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+                return parse(response)
+            except RateLimited as exc:
+                # Not taken, whatever the request was: wait as told, then ask again.
+                limited += 1
+                if limited >= self.retry.rate_limit_attempts:
+                    raise
+                retry_at = exc.retry_at or time.time() + self.retry.backoff.delay(limited)
+                self.budget.pause_until(retry_at)
+                continue
+            except _NOT_SENT as exc:
+                cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                failure: Exception = NetworkError(f"{self.provider}: cannot connect ({cause})")
+            except httpx.TransportError as exc:
+                cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if not idempotent:
+                    raise SubmitUncertain(self.provider, cause) from exc
+                failure = NetworkError(f"{self.provider}: {cause}")
+            except ProviderError as exc:
+                transient = isinstance(exc, MalformedResponse) or (exc.status_code or 0) >= 500
+                if not transient:
+                    raise  # a refusal: the same request would be refused again
+                if not idempotent:
+                    raise SubmitUncertain(self.provider, str(exc)) from exc
+                failure = exc
+            attempt += 1
+            if attempt >= self.retry.attempts:
+                raise failure
+            await asyncio.sleep(self.retry.backoff.delay(attempt))
+
+    async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
+        """Stream ``url`` into ``target`` (atomically), retrying transient failures.
+
+        No API key is sent and no budget token taken: video URLs are signed files,
+        usually on a CDN, and downloads do not count against the API's rate limit.
+
+        Example (needs a server)::
+
+            size = await http.download(job.video_url, path, max_bytes=2 * 10**9)
+        """
+        check_url(url)
+        attempt = 0
+        while True:
+            try:
+                async with self.client.stream("GET", url) as response:
+                    if response.status_code in (401, 403, 404, 410):
+                        raise DownloadError(
+                            f"the video URL answered HTTP {response.status_code}"
+                            " (it may have expired)"
+                        )
+                    if response.status_code == 429 or response.status_code >= 500:
+                        failure: Exception = NetworkError(
+                            f"video download: HTTP {response.status_code}"
+                        )
+                    elif not response.is_success:
+                        raise DownloadError(f"the video URL answered HTTP {response.status_code}")
+                    else:
+                        return await stream_to_file(response, target, max_bytes=max_bytes)
+            except httpx.TransportError as exc:
+                failure = NetworkError(f"video download: {type(exc).__name__}: {exc}")
+            except DownloadError as exc:
+                if "truncated" not in str(exc):
+                    raise
+                failure = exc
+            attempt += 1
+            if attempt >= self.retry.attempts:
+                raise failure
+            await asyncio.sleep(self.retry.backoff.delay(attempt))
