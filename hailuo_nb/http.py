@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -28,7 +28,7 @@ import httpx
 from .download import DownloadError, check_url, stream_to_file
 from .errors import NetworkError, ProviderError, RateLimited
 from .polling import Backoff
-from .providers.base import HttpRequest, MalformedResponse
+from .providers.base import HttpRequest, MalformedResponse, parse_retry_at
 from .ratelimit import RateBudget
 
 __all__ = ["Http", "Retry", "SubmitUncertain"]
@@ -153,6 +153,49 @@ class Http:
             if attempt >= self.retry.attempts:
                 raise failure
             await asyncio.sleep(self.retry.backoff.delay(attempt))
+
+    async def submit_stream(
+        self,
+        request: HttpRequest,
+        handle: Callable[[httpx.Response], Awaitable[T]],
+        *,
+        timeout: float,
+    ) -> T:
+        """A submit whose answer is streamed to ``handle`` (Segmind v1: the video itself).
+
+        Same rule as :meth:`call` for a submit: retried only on 429 or when never sent.
+
+        Example (needs a server)::
+
+            update = await http.submit_stream(req, save_video, timeout=900)
+        """
+        limited = attempt = 0
+        while True:
+            await self.budget.acquire()
+            try:
+                async with self.client.stream(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    json=request.json,
+                    timeout=timeout,
+                ) as response:
+                    if response.status_code != 429:
+                        return await handle(response)
+                    await response.aread()
+                    retry_at = parse_retry_at(response.headers)
+            except _NOT_SENT as exc:
+                attempt += 1
+                if attempt >= self.retry.attempts:
+                    raise NetworkError(f"{self.provider}: cannot connect ({exc!r})") from exc
+                await asyncio.sleep(self.retry.backoff.delay(attempt))
+                continue
+            except httpx.TransportError as exc:
+                raise SubmitUncertain(self.provider, f"{type(exc).__name__}: {exc}") from exc
+            limited += 1
+            if limited >= self.retry.rate_limit_attempts:
+                raise RateLimited("too many requests", provider=self.provider, status_code=429)
+            self.budget.pause_until(retry_at or time.time() + self.retry.backoff.delay(limited))
 
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
         """Stream ``url`` into ``target`` (atomically), retrying transient failures.

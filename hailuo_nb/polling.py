@@ -17,12 +17,16 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Backoff", "PollPolicy", "expected_seconds"]
+from .models import Cost, Job
+from .providers.base import Update
+
+__all__ = ["Backoff", "PollPolicy", "apply_update", "expected_seconds"]
 
 
 @dataclass
@@ -126,3 +130,36 @@ class Backoff:
             True
         """
         return self.rng.uniform(0.0, min(self.cap, self.base * 2.0**attempt))
+
+
+def apply_update(job: Job, update: Update, *, now: float) -> Job:
+    """The job after ``update``: status, reason, URL, billed cost and timings.
+
+    ``started_at`` is when we first saw it processing; ``finished_at`` is the server's
+    own figure when it reports one (Segmind's ``total_time``), else when we saw the end.
+
+    Example:
+        >>> j = Job(id="a", provider="segmind", model="m", submitted_at=100.0)
+        >>> j = apply_update(j, Update("processing"), now=110.0)
+        >>> j = apply_update(j, Update("completed", video_url="http://h/v.mp4", cost_usd=0.35,
+        ...                            run_seconds=15.0), now=120.0)
+        >>> j.status, j.started_at, j.finished_at, str(j.cost)
+        ('completed', 110.0, 115.0, '$0.35')
+    """
+    changes: dict[str, object] = {"status": update.status}
+    if update.raw is not None:
+        changes["raw"] = update.raw
+    if update.status == "processing" and job.started_at is None:
+        changes["started_at"] = now
+    if update.status in ("completed", "failed", "expired"):
+        finished = now
+        if update.run_seconds is not None and job.submitted_at is not None:
+            finished = min(now, job.submitted_at + update.run_seconds)
+        changes["finished_at"] = finished
+        if update.status != "completed":
+            changes["error"] = update.reason or update.status
+    if update.video_url:
+        changes["video_url"] = update.video_url
+    if update.cost_usd is not None:
+        changes["cost"] = Cost(update.cost_usd, estimated=False)
+    return dataclasses.replace(job, **changes)  # type: ignore[arg-type]

@@ -277,8 +277,11 @@ def parse_upload(response: httpx.Response, count: int) -> list[str]:
     urls = body.get("file_urls") or body.get("urls") or body.get("file_url") or body.get("url")
     if isinstance(urls, str):
         urls = [urls]
-    usable = isinstance(urls, list) and all(isinstance(u, str) for u in urls)
-    if not usable or len(urls) != count:
+    if (
+        not isinstance(urls, list)
+        or len(urls) != count
+        or not all(isinstance(u, str) for u in urls)
+    ):
         raise MalformedResponse(
             f"upload-asset answered no usable URL list: {str(body)[:120]}",
             provider="segmind",

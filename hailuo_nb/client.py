@@ -1,0 +1,524 @@
+"""``Client``: one async API over Segmind, the AI/ML API, MiniMax and the in-process emulator.
+
+Submit returns at once, with the job already in the store; a background task per job
+polls it on the adaptive schedule (inside the provider's shared request budget) and
+downloads the video the moment it is done, before the provider's URL expires.
+
+Example:
+    >>> import asyncio
+    >>> async def main():
+    ...     async with Client("emulator", output_dir=tmp, emulator_config=fast) as client:
+    ...         job = await client.generate("a red fox running through snow")
+    ...         return job.status, job.video_path.endswith(".mp4")
+    >>> import tempfile; from hailuo_nb.emulator import EmulatorConfig
+    >>> tmp, fast = tempfile.mkdtemp(), EmulatorConfig(time_scale=2000, preview=True)
+    >>> asyncio.run(main())
+    ('completed', True)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from . import catalog
+from . import params as params_mod
+from .download import safe_path, stream_to_file, video_filename
+from .errors import HailuoError, JobFailed, NetworkError, ValidationError
+from .http import Http
+from .models import Cost, Job
+from .polling import PollPolicy, apply_update, expected_seconds
+from .providers import HttpRequest, Update, make_adapter
+from .providers.segmind import SegmindV1, parse_upload, upload_request
+from .ratelimit import RateBudget
+from .settings import Settings, resolve
+from .store import JobStore
+
+__all__ = ["Client"]
+
+
+class Client:
+    """The async client. Use it as ``async with Client(...) as client:``.
+
+    Settings come from the arguments, then ``notebook_settings`` (``%config Hailuo``),
+    then ``environ`` (default ``os.environ``, read here, never at import), then defaults.
+
+    Example:
+        >>> Client("emulator", environ={}).settings.base_url
+        'http://emulator.invalid/segmind'
+    """
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        output_dir: str | Path | None = None,
+        store_path: str | Path | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_concurrency: int | None = None,
+        requests_per_minute: float | None = None,
+        segmind_api: str | None = None,
+        settings: Settings | Mapping[str, Any] | None = None,
+        notebook_settings: Mapping[str, Any] | None = None,
+        emulator_config: Any = None,
+        environ: Mapping[str, str] | None = None,
+        poll_policy: PollPolicy | None = None,
+    ) -> None:
+        if isinstance(settings, Settings):
+            self.settings = settings
+        else:
+            layer = {**(notebook_settings or {}), **(settings or {})}
+            self.settings = resolve(
+                provider,
+                api_key=api_key,
+                base_url=base_url,
+                notebook=layer,
+                environ=environ,
+                model=model,
+                output_dir=output_dir,
+                store_path=store_path,
+                max_concurrency=max_concurrency,
+                requests_per_minute=requests_per_minute,
+                segmind_api=segmind_api,
+            )
+        s = self.settings
+        self._scale = 1.0
+        if s.provider == "emulator" and transport is None:
+            transport, self._scale = _emulator_transport(emulator_config)
+        self.adapter = make_adapter(s.provider, s.base_url, s.api_key, segmind_api=s.segmind_api)
+        self.store = JobStore(s.job_store)
+        self.budget = RateBudget(s.requests_per_minute)
+        self.policy = poll_policy or PollPolicy(
+            min_interval=max(0.005, s.poll_min_interval / self._scale),
+            max_interval=max(0.05, s.poll_max_interval / self._scale),
+        )
+        timeout = httpx.Timeout(s.request_timeout, connect=10.0)
+        self._httpx = httpx.AsyncClient(transport=transport, timeout=timeout)
+        self.http = Http(s.provider, self._httpx, self.budget)
+        self._jobs: dict[str, Job] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._final: dict[str, asyncio.Event] = {}
+        self._listeners: dict[str, list[asyncio.Queue[Job | None]]] = {}
+
+    def __repr__(self) -> str:
+        return f"Client(provider={self.settings.provider!r}, base_url={self.settings.base_url!r})"
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop following jobs (they stay in the store, resumable) and close connections.
+
+        Example (inside a coroutine)::
+
+            await client.aclose()
+        """
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._httpx.aclose()
+
+    # -- parameters (no I/O) ---------------------------------------------------------
+    def _request(self, prompt: str, params: Mapping[str, Any]) -> params_mod.Request:
+        unknown = set(params) - set(params_mod.VOCABULARY)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise ValidationError(
+                name, "unknown parameter; use one of " + ", ".join(params_mod.VOCABULARY[1:])
+            )
+        chosen = dict(params)
+        chosen["model"] = chosen.get("model") or self.settings.model
+        return params_mod.build_request(self.settings.provider, prompt, **chosen)
+
+    def validate(self, prompt: str, **params: Any) -> dict[str, Any]:
+        """Check a request without sending anything; the parameters as they would be sent.
+
+        Example:
+            >>> Client("emulator", environ={}).validate("a fox", duration="6")["duration"]
+            6
+        """
+        return self._request(prompt, params).public_params()
+
+    def estimate_cost(self, prompt: str | None = None, **params: Any) -> Cost:
+        """The catalog's price estimate for these parameters (``estimated=True``).
+
+        Example:
+            >>> str(Client("emulator", environ={}).estimate_cost(duration=10))
+            '~$0.70 (estimate)'
+        """
+        return self._request(prompt or "estimate", params).estimate()
+
+    # -- jobs ------------------------------------------------------------------------
+    async def submit(self, prompt: str, **params: Any) -> Job:
+        """Validate, send, record in the store, start following; return the job at once.
+
+        Raises :class:`~hailuo_nb.errors.ValidationError` before anything is sent, and
+        :class:`~hailuo_nb.http.SubmitUncertain` when the job may exist but we cannot
+        tell (it is never sent twice).
+
+        Example (inside a coroutine)::
+
+            job = await client.submit("a red fox", model="hailuo-2.3", duration=6)
+        """
+        request = self._request(prompt, params)
+        estimate = request.estimate()
+        image_urls = await self._upload_images(request)
+        payload = params_mod.wire_payload(request, image_urls)
+        expected = self._expected(request)
+        job = Job(
+            id="",
+            provider=self.settings.provider,
+            model=request.model.name,
+            params=request.public_params(),
+            cost=estimate,
+            expected_seconds=expected,
+        )
+        wire = self.adapter.submit_request(payload, request.model.wire_name)
+        if isinstance(self.adapter, SegmindV1):
+            # v1 answers with the video itself: no id to poll, so we name the job ourselves.
+            job = dataclasses.replace(
+                job, id=f"v1-{uuid.uuid4().hex}", status="processing", submitted_at=time.time()
+            )
+            self._record(job, estimate)
+            self._start(job, partial(self._run_v1, job.id, wire))
+            return job
+        submitted_at = time.time()
+        answer = await self.http.call(wire, self.adapter.parse_submit, idempotent=False)
+        job = dataclasses.replace(
+            job,
+            id=answer.job_id,
+            status=answer.status,
+            submitted_at=submitted_at,
+            raw=answer.raw,
+        )
+        self._record(job, estimate)  # before the first poll: a crash now loses nothing
+        self._start(job, partial(self._follow, job.id))
+        return job
+
+    async def wait(
+        self, job: Job | str, *, timeout: float | None = None, download: bool = True
+    ) -> Job:
+        """Wait until the job is done (and its video saved); raise ``JobFailed`` if it failed.
+
+        A timeout or a lost connection raises :class:`~hailuo_nb.errors.NetworkError`
+        naming the job id; the job goes on and ``resume(id)`` picks it up.
+
+        Example (inside a coroutine)::
+
+            job = await client.wait(job, timeout=600)
+        """
+        job_id = job if isinstance(job, str) else job.id
+        if job_id not in self._jobs:
+            if isinstance(job, Job):
+                self._jobs[job_id] = job
+            else:
+                return await self.resume(job_id)
+        task = self._ensure_following(job_id)
+        try:
+            if task is not None:
+                waiter: asyncio.Future[Any] = (
+                    asyncio.shield(task)
+                    if download
+                    else asyncio.ensure_future(self._final[job_id].wait())
+                )
+                await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            raise NetworkError(f"still running after {timeout} s", job_id=job_id) from None
+        except NetworkError as exc:
+            raise NetworkError(exc.message, job_id=job_id) from exc
+        result = self._jobs[job_id]
+        if result.status in ("failed", "expired"):
+            raise JobFailed(job_id, result.error or result.status, provider=result.provider)
+        return result
+
+    async def updates(self, job: Job | str) -> AsyncIterator[Job]:
+        """Yield the job now and on every change, until it is done and downloaded.
+
+        Example (inside a coroutine)::
+
+            async for snapshot in client.updates(job):
+                print(snapshot.status, round(snapshot.progress(), 2))
+        """
+        job_id = job if isinstance(job, str) else job.id
+        if job_id not in self._jobs:
+            stored = job if isinstance(job, Job) else self.get(job_id)
+            if stored is None:
+                raise ValidationError("job", f"unknown job {job_id!r}")
+            self._jobs[job_id] = stored
+        queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        self._listeners.setdefault(job_id, []).append(queue)
+        try:
+            yield self._jobs[job_id]
+            if self._ensure_following(job_id) is None:
+                return
+            while (snapshot := await queue.get()) is not None:
+                yield snapshot
+        finally:
+            self._listeners[job_id].remove(queue)
+
+    async def resume(self, job_id: str) -> Job:
+        """Finish (or re-read) a job by id, also one from another process or a restart.
+
+        Returns the job in whatever final state it reached; raises only for network
+        trouble or a job made with another provider.
+
+        Example (inside a coroutine)::
+
+            job = await client.resume("4f0c...")
+        """
+        job = self._jobs.get(job_id) or self.store.get(job_id)
+        if job is None:
+            # Not ours: ask the provider anyway (an id from the dashboard or another machine).
+            model = self.settings.model or catalog.default_model(self.settings.provider)
+            job = Job(id=job_id, provider=self.settings.provider, model=model, status="queued")
+        if job.provider != self.settings.provider:
+            raise ValidationError(
+                "job_id",
+                f"job {job_id} was made with provider {job.provider}; "
+                f"resume it with Client(provider={job.provider!r})",
+            )
+        if job_id.startswith("v1-") and not job.done:
+            job = dataclasses.replace(
+                job,
+                status="expired",
+                error="a Segmind v1 job cannot be resumed: its answer was the video itself",
+            )
+            self._record(job)
+        self._jobs[job_id] = job
+        try:
+            return await self.wait(job)
+        except JobFailed:
+            return self._jobs[job_id]
+
+    def get(self, job_id: str) -> Job | None:
+        """The latest known state of a job (this session's, else the store's).
+
+        Example:
+            >>> Client("emulator", environ={}, store_path=":memory:x").get("nope") is None
+            True
+        """
+        return self._jobs.get(job_id) or self.store.get(job_id)
+
+    def history(self, limit: int | None = None) -> list[Job]:
+        """Stored jobs, newest first (every provider, every process using this store).
+
+        Example (with a store)::
+
+            for job in client.history(10):
+                print(job.id, job.status)
+        """
+        return self.store.history(limit)
+
+    def spending(self, since: float | None = None) -> dict[str, float | int]:
+        """Estimated and billed USD and job counts since ``since`` (UNIX time; None = all).
+
+        Example (with a store)::
+
+            client.spending(since=time.time() - 86400)["actual_usd"]
+        """
+        return self.store.spending(since)
+
+    async def generate(self, prompt: str, **params: Any) -> Job:
+        """Submit and wait: the finished job, video saved.
+
+        Example (inside a coroutine)::
+
+            job = await client.generate("a red fox", duration=6)
+        """
+        return await self.wait(await self.submit(prompt, **params))
+
+    async def run_many(
+        self, requests: list[dict[str, Any]], concurrency: int | None = None
+    ) -> list[Job]:
+        """Run many requests, at most ``concurrency`` at a time; one job per request, in order.
+
+        A failure stays with its own job (``status='failed'`` and ``error``); a request
+        refused before sending gets a job with id ``unsent-<n>``.
+
+        Example (inside a coroutine)::
+
+            jobs = await client.run_many([{"prompt": "a fox"}, {"prompt": "a cat"}])
+        """
+        gate = asyncio.Semaphore(concurrency or self.settings.max_concurrency)
+
+        async def one(n: int, req: dict[str, Any]) -> Job:
+            args = dict(req)
+            prompt = str(args.pop("prompt", ""))
+            async with gate:
+                try:
+                    job = await self.submit(prompt, **args)
+                except HailuoError as exc:
+                    model = str(args.get("model") or self.settings.model or "")
+                    return Job(
+                        id=f"unsent-{n}",
+                        provider=self.settings.provider,
+                        model=model,
+                        params={"prompt": prompt, **args},
+                        status="failed",
+                        error=str(exc),
+                    )
+                try:
+                    return await self.wait(job)
+                except HailuoError as exc:
+                    latest = self._jobs.get(job.id, job)
+                    return dataclasses.replace(latest, error=latest.error or str(exc))
+
+        return list(await asyncio.gather(*(one(n, r) for n, r in enumerate(requests))))
+
+    # -- internals -------------------------------------------------------------------
+    def _expected(self, request: params_mod.Request) -> float | None:
+        spec = request.model
+        typical = spec.typical_seconds
+        # A guess where the vendors are silent: longer and sharper clips take longer.
+        if request.duration and spec.durations and request.duration > min(spec.durations):
+            typical *= 1.5
+        if request.resolution == "1080p":
+            typical *= 1.3
+        recent: list[float] = []
+        if self.settings.provider != "emulator":  # its speed is known exactly: time_scale
+            recent = self.store.recent_runs(
+                self.settings.provider, spec.name, self.settings.base_url
+            )
+        return expected_seconds(typical, recent, scale=self._scale)
+
+    async def _upload_images(self, request: params_mod.Request) -> dict[str, str]:
+        fields = params_mod.needs_upload(request)
+        if not fields:
+            return {}
+        images = [getattr(request, f) for f in fields]
+        url = self.settings.upload_url or f"{self.settings.base_url}/upload-asset"
+        wire = upload_request(url, self.settings.api_key, [i.data_url() for i in images])
+        urls = await self.http.call(wire, lambda r: parse_upload(r, len(images)), idempotent=True)
+        return dict(zip(fields, urls, strict=True))
+
+    def _record(self, job: Job, estimate: Cost | None = None) -> None:
+        self._jobs[job.id] = job
+        self.store.save(job, base_url=self.settings.base_url, estimate=estimate)
+
+    def _publish(self, job: Job) -> None:
+        old = self._jobs.get(job.id)
+        if old == job:
+            return
+        self._record(job)
+        if job.done:
+            self._final.setdefault(job.id, asyncio.Event()).set()
+        for queue in self._listeners.get(job.id, []):
+            queue.put_nowait(job)
+
+    def _start(self, job: Job, run: Any) -> asyncio.Task[None]:
+        self._final.setdefault(job.id, asyncio.Event())
+        task = asyncio.get_running_loop().create_task(self._guard(job.id, run))
+        self._tasks[job.id] = task
+        return task
+
+    def _ensure_following(self, job_id: str) -> asyncio.Task[None] | None:
+        task = self._tasks.get(job_id)
+        if task is not None and not task.done():
+            return task
+        job = self._jobs[job_id]
+        if job.done and not self._needs_download(job):
+            self._final.setdefault(job_id, asyncio.Event()).set()
+            return None
+        return self._start(job, partial(self._follow, job_id))
+
+    async def _guard(self, job_id: str, run: Any) -> None:
+        try:
+            await run()
+        finally:
+            # Let every updates() iterator end, whatever happened.
+            for queue in self._listeners.get(job_id, []):
+                queue.put_nowait(None)
+            self._final.setdefault(job_id, asyncio.Event()).set()
+
+    async def _follow(self, job_id: str) -> None:
+        job = self._jobs[job_id]
+        while not job.done:
+            elapsed = time.time() - (job.submitted_at or time.time())
+            await asyncio.sleep(self.policy.delay(elapsed, job.expected_seconds))
+            request = self.adapter.poll_request(job_id)
+            update = await self.http.call(
+                request, partial(self.adapter.parse, request.step, job_id), idempotent=True
+            )
+            while update.follow_up is not None:
+                request = update.follow_up
+                update = await self.http.call(
+                    request, partial(self.adapter.parse, request.step, job_id), idempotent=True
+                )
+            job = apply_update(job, update, now=time.time())
+            self._publish(job)
+        if self._needs_download(job):
+            await self._download(job)
+
+    def _needs_download(self, job: Job) -> bool:
+        if job.status != "completed" or not job.video_url:
+            return False
+        return not (job.video_path and Path(job.video_path).exists())
+
+    async def _download(self, job: Job) -> None:
+        assert job.video_url is not None
+        target = safe_path(self.settings.output_dir, video_filename(job.id, job.prompt))
+        try:
+            await self.http.download(
+                job.video_url, target, max_bytes=self.settings.max_download_bytes
+            )
+        except HailuoError as exc:
+            self._publish(dataclasses.replace(job, error=f"download failed: {exc}"))
+            raise NetworkError(f"download failed: {exc}", job_id=job.id) from exc
+        self._publish(dataclasses.replace(job, video_path=str(target), error=None))
+
+    async def _run_v1(self, job_id: str, wire: HttpRequest) -> None:
+        job = self._jobs[job_id]
+        target = safe_path(self.settings.output_dir, video_filename(job.id, job.prompt))
+        adapter = self.adapter
+        assert isinstance(adapter, SegmindV1)
+
+        async def handle(response: httpx.Response) -> Update:
+            if not response.is_success:
+                await response.aread()
+            update = adapter.check_video(response)
+            if update.status == "completed":
+                limit = self.settings.max_download_bytes
+                await stream_to_file(response, target, max_bytes=limit)
+            return update
+
+        try:
+            # v1 blocks for the whole generation: give it the video models' 15 minutes.
+            update = await self.http.submit_stream(wire, handle, timeout=900.0)
+        except HailuoError as exc:
+            self._publish(dataclasses.replace(job, error=str(exc)))
+            raise
+        job = apply_update(job, update, now=time.time())
+        if job.status == "completed":
+            job = dataclasses.replace(job, video_path=str(target))
+        self._publish(job)
+
+
+def _emulator_transport(config: Any) -> tuple[httpx.AsyncBaseTransport, float]:
+    """The emulator app behind an in-process transport, and how much faster than real time."""
+    try:
+        from .emulator import EmulatorConfig, create_app
+    except ImportError as exc:
+        raise HailuoError(
+            f"the emulator provider needs the 'emulator' extra ({exc.name} is missing):"
+            " pip install 'hailuo-nb[emulator]'"
+        ) from None
+    config = config if config is not None else EmulatorConfig()
+    return httpx.ASGITransport(app=create_app(config)), float(config.time_scale)
