@@ -1,0 +1,228 @@
+"""The ``hailuo`` command: generate a video, resume a job, list the history, run the emulator.
+
+Live progress goes to stderr; stdout gets only the result (the saved file's path, or one
+JSON object with ``--json``), so the command composes in shell pipelines.
+
+Exit codes: 0 completed; 1 the job failed remotely or the provider refused it (reason
+printed); 2 bad input, nothing was sent; 3 network error or timeout (the job id is printed
+so ``hailuo resume ID`` can finish it).
+
+Example:
+    >>> build_parser().parse_args(["generate", "a fox", "--model", "hailuo-2.3"]).model
+    'hailuo-2.3'
+
+In a shell::
+
+    hailuo generate "a red fox running through snow" --model hailuo-2.3
+    hailuo generate "a fox" --provider segmind --base-url http://127.0.0.1:8000/segmind --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from .client import Client
+from .errors import HailuoError, JobFailed, NetworkError, ProviderError, ValidationError
+from .models import Job
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NETWORK = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``hailuo``.
+
+    Example:
+        >>> build_parser().parse_args(["history", "--limit", "5"]).limit
+        5
+    """
+    p = argparse.ArgumentParser(prog="hailuo", description="Generate MiniMax Hailuo videos.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--provider", help="segmind, aimlapi, minimax or emulator")
+        q.add_argument("--base-url", help="provider root, e.g. http://127.0.0.1:8000/segmind")
+        q.add_argument("--out", help="output folder (default hailuo_outputs/)")
+        q.add_argument("--store", help="job store file (default <out>/hailuo_jobs.sqlite3)")
+        q.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        q.add_argument("--timeout", type=float, help="give up waiting after this many seconds")
+        q.add_argument("--rpm", type=float, help="requests per minute for this provider")
+
+    g = sub.add_parser("generate", help="submit a prompt and save the video")
+    g.add_argument("prompt")
+    g.add_argument("--model", "-m")
+    g.add_argument("--duration", "-d")
+    g.add_argument("--resolution", "-r")
+    g.add_argument("--first-frame", help="image path or http(s) URL")
+    g.add_argument("--last-frame", help="image path or http(s) URL")
+    common(g)
+    r = sub.add_parser("resume", help="finish (or show) a job by id")
+    r.add_argument("job_id")
+    common(r)
+    h = sub.add_parser("history", help="list stored jobs, newest first")
+    h.add_argument("--limit", type=int, default=20)
+    common(h)
+    sub.add_parser("emulator", help="run the local emulator (see: hailuo emulator --help)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (also used as the process's).
+
+    Example:
+        >>> main(["generate", "a fox", "--duration", "7", "--provider", "emulator",
+        ...       "--out", __import__("tempfile").mkdtemp()])
+        2
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["emulator"]:
+        from .emulator.__main__ import main as emulator_main
+
+        emulator_main(args_list[1:])
+        return EXIT_OK
+    args = build_parser().parse_args(args_list)
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        print("interrupted; the job goes on and is saved: hailuo history", file=sys.stderr)
+        return EXIT_NETWORK
+
+
+async def _run(args: argparse.Namespace) -> int:
+    err = sys.stderr
+    job: Job | None = None
+    try:
+        provider, base_url = args.provider, args.base_url
+        if args.command == "resume" and provider is None:
+            provider, base_url = _stored_provider(args, base_url)
+        async with _client(args, provider, base_url) as client:
+            if args.command == "history":
+                return _history(client, args)
+            if args.command == "resume":
+                job = await asyncio.wait_for(client.resume(args.job_id), args.timeout)
+                return _finish(job, args)
+            params = {
+                "model": args.model,
+                "duration": args.duration,
+                "resolution": args.resolution,
+                "first_frame": args.first_frame,
+                "last_frame": args.last_frame,
+            }
+            job = await client.submit(args.prompt, **{k: v for k, v in params.items() if v})
+            print(f"submitted {job.id} to {job.provider} ({job.model})", file=err)
+            await _show_progress(client, job, err)
+            try:
+                job = await client.wait(job, timeout=args.timeout)
+            except JobFailed:
+                job = client.get(job.id) or job  # the failed job, with the server's reason
+            return _finish(job, args)
+    except ValidationError as exc:
+        print(f"hailuo: {exc}", file=err)
+        return EXIT_INPUT
+    except JobFailed as exc:
+        print(f"hailuo: job {exc.job_id} failed: {exc.reason}", file=err)
+        if args.json and job is not None:
+            _print_json(job, error=exc.reason)
+        return EXIT_FAILED
+    except (NetworkError, asyncio.TimeoutError) as exc:
+        job_id = getattr(exc, "job_id", None) or (job.id if job else None)
+        print(f"hailuo: {exc or 'timed out'}", file=err)
+        if job_id:
+            print(f"job id: {job_id} (finish it with: hailuo resume {job_id})", file=err)
+        return EXIT_NETWORK
+    except (ProviderError, HailuoError) as exc:
+        print(f"hailuo: {exc}", file=err)
+        return EXIT_FAILED
+
+
+def _client(args: argparse.Namespace, provider: str | None, base_url: str | None) -> Client:
+    emulator = None
+    raw = os.environ.get("HAILUO_EMULATOR")
+    if raw and provider in (None, "emulator"):
+        # Lets tests and demos speed up the in-process emulator (JSON EmulatorConfig fields).
+        from .emulator import EmulatorConfig
+
+        emulator = EmulatorConfig(**json.loads(raw))
+    return Client(
+        provider,
+        base_url=base_url,
+        output_dir=args.out,
+        store_path=args.store,
+        requests_per_minute=args.rpm,
+        emulator_config=emulator,
+    )
+
+
+def _stored_provider(args: argparse.Namespace, base_url: str | None) -> tuple[str | None, Any]:
+    # Resume where the job was made: its provider and server come from the store.
+    from .settings import resolve
+    from .store import JobStore
+
+    out = resolve("emulator", output_dir=args.out, store_path=args.store, environ={})
+    store = JobStore(out.job_store)
+    job = store.get(args.job_id)
+    if job is None:
+        return None, base_url
+    return job.provider, base_url or store.base_url(args.job_id)
+
+
+async def _show_progress(client: Client, job: Job, err: TextIO) -> None:
+    last = ""
+    async for snap in client.updates(job):
+        line = (
+            f"{snap.id[:12]} {snap.status:<10} {snap.progress():>4.0%} {snap.elapsed() or 0:5.1f}s"
+        )
+        if snap.status != last or err.isatty():
+            print(line, file=err, end="\r" if err.isatty() else "\n", flush=True)
+            last = snap.status
+    if err.isatty():
+        print(file=err)
+
+
+def _finish(job: Job, args: argparse.Namespace) -> int:
+    if job.status != "completed":
+        print(f"hailuo: job {job.id} {job.status}: {job.error or ''}".rstrip(), file=sys.stderr)
+        if args.json:
+            _print_json(job)
+        return EXIT_FAILED
+    if args.json:
+        _print_json(job)
+    else:
+        print(job.video_path)
+    return EXIT_OK
+
+
+def _history(client: Client, args: argparse.Namespace) -> int:
+    jobs = client.history(args.limit)
+    if args.json:
+        print(json.dumps([_public(j) for j in jobs]))
+        return EXIT_OK
+    for j in jobs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(j.submitted_at or 0))
+        tail = j.video_path or j.error or ""
+        print(f"{j.id}\t{j.provider}\t{j.model}\t{j.status}\t{when}\t{j.prompt[:40]}\t{tail}")
+    return EXIT_OK
+
+
+def _public(job: Job, error: str | None = None) -> dict[str, Any]:
+    d = job.to_dict()
+    d["cost"] = None if job.cost is None else {"usd": job.cost.usd, "estimated": job.cost.estimated}
+    if error and not d.get("error"):
+        d["error"] = error
+    return d
+
+
+def _print_json(job: Job, error: str | None = None) -> None:
+    print(json.dumps(_public(job, error)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
