@@ -1,0 +1,401 @@
+"""One parameter vocabulary for every provider: validated up front, mapped per provider.
+
+:func:`build_request` checks everything before any request is sent and raises one
+:class:`~hailuo_nb.errors.ValidationError` whose single line names the field and what is
+allowed. :func:`wire_payload` then spells the request the way each provider wants it
+(``768p`` or ``768P``, ``first_frame_image`` or ``image_url``, ``prompt_optimizer`` or
+``enhance_prompt``).
+
+Example:
+    >>> req = build_request("aimlapi", "a red fox", duration="10", resolution="768P")
+    >>> wire_payload(req)
+    {'model': 'minimax/hailuo-2.3', 'prompt': 'a red fox', 'duration': 10, \
+'resolution': '768P', 'enhance_prompt': True}
+    >>> build_request("minimax", "a red fox", duration=10, resolution="1080p")
+    Traceback (most recent call last):
+    ...
+    hailuo_nb.errors.ValidationError: resolution: 1080p allows only 6 s on hailuo-2.3 \
+(minimax); choose 768p for 10 s
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import PROVIDERS, ModelSpec, estimate_cost, get_model, models
+from .errors import ValidationError
+from .images import ImageInput, load_image
+from .models import Cost
+
+__all__ = [
+    "MAX_PROMPT_CHARS",
+    "VOCABULARY",
+    "Request",
+    "build_request",
+    "needs_upload",
+    "normalize_resolution",
+    "wire_payload",
+]
+
+VOCABULARY = ("prompt", "model", "duration", "resolution", "first_frame", "last_frame",
+              "prompt_optimizer", "go_fast", "mode", "fast_pretreatment")
+"""Every parameter name the kit understands, the same for all providers.
+
+Example:
+    >>> VOCABULARY[:4]
+    ('prompt', 'model', 'duration', 'resolution')
+"""
+
+MAX_PROMPT_CHARS = 2000
+"""The longest prompt accepted (the AI/ML API documents 2000 characters; MiniMax too).
+
+Example:
+    >>> MAX_PROMPT_CHARS
+    2000
+"""
+
+_IMAGE_FIELDS = ("first_frame", "last_frame")
+_DURATION = re.compile(r"^\s*(\d+)\s*(?:s|sec|secs|seconds?)?\s*$", re.IGNORECASE)
+_RESOLUTION = re.compile(r"^\s*(\d+)\s*p?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated request in our vocabulary, defaults filled in.
+
+    Options the model does not take are ``None``; ``prompt_optimizer`` is always set
+    (every model has it, default on).
+
+    Example:
+        >>> req = build_request("segmind", "a fox", model="hailuo-02-fast",
+        ...                     first_frame="https://example.com/fox.jpg")
+        >>> req.duration, req.resolution, req.go_fast, req.mode
+        (6, None, False, None)
+    """
+
+    provider: str
+    model: ModelSpec
+    prompt: str
+    duration: int | None
+    resolution: str | None
+    first_frame: ImageInput | None
+    last_frame: ImageInput | None
+    prompt_optimizer: bool
+    go_fast: bool | None
+    mode: str | None
+    fast_pretreatment: bool | None
+
+    def public_params(self) -> dict[str, Any]:
+        """Our vocabulary with images as their short ``ref``; what a ``Job`` records.
+
+        Unset values are left out, so the record shows only what applies to the model.
+
+        Example:
+            >>> build_request("emulator", "a fox").public_params()
+            {'prompt': 'a fox', 'model': 'hailuo-2.3', 'duration': 6, 'resolution': '768p', \
+'prompt_optimizer': True}
+        """
+        values: dict[str, Any] = {
+            "prompt": self.prompt,
+            "model": self.model.name,
+            "duration": self.duration,
+            "resolution": self.resolution,
+            "first_frame": self.first_frame.ref if self.first_frame else None,
+            "last_frame": self.last_frame.ref if self.last_frame else None,
+            "prompt_optimizer": self.prompt_optimizer,
+            "go_fast": self.go_fast,
+            "mode": self.mode,
+            "fast_pretreatment": self.fast_pretreatment,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def estimate(self) -> Cost:
+        """The catalog's estimated price of this request.
+
+        Example:
+            >>> str(build_request("segmind", "a fox", duration=10).estimate())
+            '~$0.70 (estimate)'
+        """
+        return estimate_cost(self.model, self.duration, self.resolution)
+
+
+def normalize_resolution(value: str | int) -> str:
+    """Our spelling of a resolution: ``"768P"``, ``"768p"``, ``"768"`` or 768 → ``"768p"``.
+
+    Anything else comes back lower-cased and stripped (and is then refused by the model's
+    allowed values).
+
+    Example:
+        >>> normalize_resolution("1080P"), normalize_resolution(" 768 "), normalize_resolution(512)
+        ('1080p', '768p', '512p')
+    """
+    text = str(value)
+    match = _RESOLUTION.match(text)
+    return f"{int(match.group(1))}p" if match else text.strip().lower()
+
+
+def build_request(
+    provider: str,
+    prompt: str,
+    *,
+    model: str | None = None,
+    duration: int | str | None = None,
+    resolution: str | None = None,
+    first_frame: Any = None,
+    last_frame: Any = None,
+    prompt_optimizer: bool | None = None,
+    go_fast: bool | None = None,
+    mode: str | None = None,
+    fast_pretreatment: bool | None = None,
+) -> Request:
+    """Validate one request for ``provider`` and fill in the model's defaults.
+
+    Raises a single ``ValidationError`` naming the field and what is allowed. Accepts
+    ``6`` or ``"6"``, ``"768p"`` or ``"768P"``; local images are loaded and checked.
+
+    Example:
+        >>> build_request("segmind", "a fox", go_fast=True)
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: go_fast: not an option of hailuo-2.3 (segmind); \
+its options are: prompt_optimizer
+        >>> build_request("segmind", "a fox", model="hailuo-2.3-fast")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: first_frame: hailuo-2.3-fast on segmind needs a \
+first frame image (image-to-video only)
+    """
+    if provider not in PROVIDERS:
+        raise ValidationError(
+            "provider", f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}")
+    _check_prompt(prompt)
+    spec = get_model(provider, model)
+    optimizer = _flag("prompt_optimizer", prompt_optimizer, spec)
+    fast = _flag("go_fast", go_fast, spec)
+    pretreat = _flag("fast_pretreatment", fast_pretreatment, spec)
+    chosen_mode = _mode(mode, spec)
+    seconds = _duration(duration, spec)
+    res = _resolution(resolution, spec)
+
+    first = None if first_frame is None else load_image(first_frame, field="first_frame")
+    last = None if last_frame is None else load_image(last_frame, field="last_frame")
+    if last is not None and not spec.last_frame:
+        with_last = [m.name for m in models(provider) if m.last_frame]
+        raise ValidationError(
+            "last_frame", f"{spec.label} takes no last frame; models with one: "
+                          f"{', '.join(with_last)}")
+
+    if res is None and spec.resolutions:
+        # Default resolution, unless it cannot go with the duration asked for (Segmind's
+        # hailuo-2.3-fast defaults to 1080p, which allows only 6 s): then the first one
+        # that can. An explicit resolution is never swapped; it is refused below.
+        candidates = [r for r in spec.resolutions if r != spec.default_resolution]
+        res = next(
+            (r for r in [spec.default_resolution, *candidates]
+             if r and spec.combination_issue(seconds, r, first is not None) is None),
+            spec.default_resolution,
+        )
+    issue = spec.combination_issue(seconds, res, first is not None)
+    if issue is not None:
+        raise ValidationError(*issue)
+    if last is not None and first is None:
+        # MiniMax makes a video *between* two frames; a last frame alone is refused there,
+        # and the Segmind / AI/ML models that take one are the same upstream models.
+        raise ValidationError("last_frame", "needs a first_frame too; a last frame alone is "
+                                            "not supported")
+
+    return Request(
+        provider=provider, model=spec, prompt=prompt, duration=seconds, resolution=res,
+        first_frame=first, last_frame=last,
+        prompt_optimizer=True if optimizer is None else optimizer,
+        go_fast=(fast or False) if "go_fast" in spec.options else None,
+        mode=chosen_mode,
+        fast_pretreatment=(pretreat or False) if "fast_pretreatment" in spec.options else None,
+    )
+
+
+def _check_prompt(prompt: Any) -> None:
+    if not isinstance(prompt, str):
+        raise ValidationError("prompt", f"must be text, got {type(prompt).__name__}")
+    if not prompt.strip():
+        raise ValidationError("prompt", "is empty; describe the video to generate")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ValidationError(
+            "prompt", f"is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
+
+
+def _options_text(spec: ModelSpec) -> str:
+    return ", ".join(sorted(spec.options))
+
+
+def _flag(name: str, value: Any, spec: ModelSpec) -> bool | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise ValidationError(name, f"must be true or false, got {value!r}")
+    # False is every switch's "off", true of every model, so forms may send all switches.
+    if value and name not in spec.options:
+        raise ValidationError(
+            name, f"not an option of {spec.label}; its options are: {_options_text(spec)}")
+    return value
+
+
+def _mode(value: Any, spec: ModelSpec) -> str | None:
+    if value is None:
+        return spec.modes[0] if spec.modes else None
+    if not spec.modes:
+        raise ValidationError(
+            "mode", f"not an option of {spec.label}; its options are: {_options_text(spec)}")
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in spec.modes:
+        raise ValidationError(
+            "mode", f"must be {_either(spec.modes)} on {spec.label}, got {value!r}")
+    return str(text)
+
+
+def _duration(value: Any, spec: ModelSpec) -> int | None:
+    if value is None:
+        return spec.default_duration
+    if not spec.durations:
+        raise ValidationError(
+            "duration", f"{spec.label} takes no duration (the model decides); leave it out")
+    seconds: int | None = None
+    if isinstance(value, bool):
+        seconds = None
+    elif isinstance(value, int):
+        seconds = value
+    elif isinstance(value, float) and value.is_integer():
+        seconds = int(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = int(match.group(1))
+    allowed = _either(tuple(str(d) for d in spec.durations))
+    if seconds is None:
+        raise ValidationError("duration", f"must be {allowed} (seconds), got {value!r}")
+    if seconds not in spec.durations:
+        raise ValidationError("duration", f"must be {allowed} s on {spec.label}, got {seconds}")
+    return seconds
+
+
+def _resolution(value: Any, spec: ModelSpec) -> str | None:
+    if value is None:
+        return None
+    if not spec.resolutions:
+        raise ValidationError(
+            "resolution", f"{spec.label} takes no resolution (the model decides); leave it out")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationError(
+            "resolution", f"must be {_either(spec.resolutions)}, got {value!r}")
+    res = normalize_resolution(value)
+    if res not in spec.resolutions:
+        raise ValidationError(
+            "resolution", f"must be {_either(spec.resolutions)} on {spec.label}, got {value!r}")
+    return res
+
+
+def _either(values: tuple[str, ...]) -> str:
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def _image_value(image: ImageInput, name: str, image_urls: Mapping[str, str] | None) -> str:
+    if image_urls and name in image_urls:
+        return image_urls[name]
+    return image.url if image.url is not None else image.data_url()
+
+
+def wire_payload(request: Request, image_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The provider's JSON body for ``request`` (Segmind's model slug goes in the URL).
+
+    ``image_urls`` (``{"first_frame": url, ...}``) replaces an image's value, e.g. with
+    the URL Segmind's upload-asset returned; otherwise an image is sent as its URL or as a
+    data URL.
+
+    Example:
+        >>> req = build_request("minimax", "a fox", model="MiniMax-Hailuo-02",
+        ...                     first_frame="https://x/a.png", resolution="512p")
+        >>> wire_payload(req)
+        {'model': 'MiniMax-Hailuo-02', 'prompt': 'a fox', 'duration': 6, \
+'resolution': '512P', 'prompt_optimizer': True, 'fast_pretreatment': False, \
+'first_frame_image': 'https://x/a.png'}
+    """
+    first = last = None
+    if request.first_frame is not None:
+        first = _image_value(request.first_frame, "first_frame", image_urls)
+    if request.last_frame is not None:
+        last = _image_value(request.last_frame, "last_frame", image_urls)
+    spec = request.model
+    body: dict[str, Any]
+
+    if request.provider in ("segmind", "emulator"):
+        body = {"prompt": request.prompt}
+        if request.duration is not None:
+            # The 02-fast page's example sends "6" as a string, but its schema says integer
+            # (as every other page does): we send the documented integer.
+            body["duration"] = request.duration
+        if request.resolution is not None:
+            body["resolution"] = request.resolution  # Segmind spells it lower case
+        body["prompt_optimizer"] = request.prompt_optimizer
+        if request.go_fast is not None:
+            body["go_fast"] = request.go_fast
+        if request.mode is not None:
+            body["mode"] = request.mode
+        # minimax-hailuo-2 names its first frame image_url; the others first_frame_image.
+        first_key = "image_url" if spec.name == "minimax-hailuo-2" else "first_frame_image"
+        if first is not None:
+            body[first_key] = first
+        if spec.last_frame:
+            # Both pages mark last_frame_image "required" with a null default, and their own
+            # examples send an explicit null: so do we when there is no last frame.
+            body["last_frame_image"] = last
+        return body
+
+    if request.provider == "aimlapi":
+        body = {"model": spec.wire_name, "prompt": request.prompt}
+        if request.duration is not None:
+            body["duration"] = request.duration
+        if request.resolution is not None:
+            body["resolution"] = request.resolution.upper()
+        # The current spelling; prompt_optimizer / first_frame_image are older ones.
+        body["enhance_prompt"] = request.prompt_optimizer
+        if first is not None:
+            body["image_url"] = first
+        if last is not None:
+            body["last_image_url"] = last
+        return body
+
+    body = {"model": spec.wire_name, "prompt": request.prompt}
+    if request.duration is not None:
+        body["duration"] = request.duration
+    if request.resolution is not None:
+        body["resolution"] = request.resolution.upper()
+    body["prompt_optimizer"] = request.prompt_optimizer
+    if request.fast_pretreatment is not None:
+        body["fast_pretreatment"] = request.fast_pretreatment
+    if first is not None:
+        body["first_frame_image"] = first
+    if last is not None:
+        body["last_frame_image"] = last
+    return body
+
+
+def needs_upload(request: Request) -> list[str]:
+    """The image fields holding local data that must be uploaded to become a URL first.
+
+    Segmind's parameters are URIs, so local images go through its upload-asset; the AI/ML
+    API and MiniMax take data URLs directly.
+
+    Example:
+        >>> from PIL import Image
+        >>> frame = Image.new("RGB", (640, 360))
+        >>> needs_upload(build_request("segmind", "a fox", first_frame=frame))
+        ['first_frame']
+        >>> needs_upload(build_request("minimax", "a fox", first_frame=frame))
+        []
+    """
+    if request.provider not in ("segmind", "emulator"):
+        return []
+    images = {"first_frame": request.first_frame, "last_frame": request.last_frame}
+    return [name for name in _IMAGE_FIELDS
+            if (img := images[name]) is not None and img.url is None]
