@@ -34,7 +34,7 @@ from . import catalog
 from . import params as params_mod
 from .download import safe_path, stream_to_file, video_filename
 from .errors import HailuoError, JobFailed, NetworkError, ValidationError
-from .http import Http
+from .http import Http, Retry
 from .models import Cost, Job
 from .polling import PollPolicy, apply_update, expected_seconds
 from .providers import HttpRequest, Update, make_adapter
@@ -75,6 +75,7 @@ class Client:
         emulator_config: Any = None,
         environ: Mapping[str, str] | None = None,
         poll_policy: PollPolicy | None = None,
+        retry: Retry | None = None,
     ) -> None:
         if isinstance(settings, Settings):
             self.settings = settings
@@ -106,7 +107,7 @@ class Client:
         )
         timeout = httpx.Timeout(s.request_timeout, connect=10.0)
         self._httpx = httpx.AsyncClient(transport=transport, timeout=timeout)
-        self.http = Http(s.provider, self._httpx, self.budget)
+        self.http = Http(s.provider, self._httpx, self.budget, retry)
         self._jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._final: dict[str, asyncio.Event] = {}

@@ -72,7 +72,21 @@ class Retry:
 
     attempts: int = 6
     rate_limit_attempts: int = 20
+    # Honour the server's reset time, but no longer than a rate window (a minute on every
+    # provider here) plus a margin: a wrong clock must not stall a job for hours.
+    max_pause: float = 65.0
     backoff: Backoff = field(default_factory=Backoff)
+
+    def pause_until(self, retry_at: float | None, limited: int) -> float:
+        """The UNIX time to wait for after the ``limited``-th rate-limit answer in a row.
+
+        Example:
+            >>> Retry(max_pause=10.0).pause_until(time.time() + 3600, 1) < time.time() + 11
+            True
+        """
+        now = time.time()
+        wanted = retry_at if retry_at is not None else now + self.backoff.delay(limited)
+        return min(wanted, now + self.max_pause)
 
 
 class Http:
@@ -131,8 +145,7 @@ class Http:
                 limited += 1
                 if limited >= self.retry.rate_limit_attempts:
                     raise
-                retry_at = exc.retry_at or time.time() + self.retry.backoff.delay(limited)
-                self.budget.pause_until(retry_at)
+                self.budget.pause_until(self.retry.pause_until(exc.retry_at, limited))
                 continue
             except _NOT_SENT as exc:
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -195,7 +208,7 @@ class Http:
             limited += 1
             if limited >= self.retry.rate_limit_attempts:
                 raise RateLimited("too many requests", provider=self.provider, status_code=429)
-            self.budget.pause_until(retry_at or time.time() + self.retry.backoff.delay(limited))
+            self.budget.pause_until(self.retry.pause_until(retry_at, limited))
 
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
         """Stream ``url`` into ``target`` (atomically), retrying transient failures.
