@@ -1,0 +1,177 @@
+"""Adapters parse every variant protocols.md lists (no I/O: answers built by hand)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from hailuo_nb.errors import AuthError, InsufficientCredits, NotFound, ProviderError, RateLimited
+from hailuo_nb.providers import AimlApi, MalformedResponse, MiniMax, SegmindV2, parse_retry_at
+from hailuo_nb.providers.segmind import parse_upload
+
+SG = SegmindV2("https://api.segmind.com", "SG_0123456789abcdef")
+AI = AimlApi("https://api.aimlapi.com", "key")
+MM = MiniMax("https://api.minimax.io", "key")
+
+
+def r(code: int, body: object = None, **kw: object) -> httpx.Response:
+    if isinstance(body, str):
+        return httpx.Response(code, text=body, **kw)  # type: ignore[arg-type]
+    return httpx.Response(code, json=body, **kw)  # type: ignore[arg-type]
+
+
+def test_segmind_statuses_and_follow_up() -> None:
+    assert SG.parse("status", "a", r(200, {"status": "QUEUED"})).status == "queued"
+    assert SG.parse("status", "a", r(200, {"status": "PROCESSING"})).status == "processing"
+    done = SG.parse("status", "a", r(200, {"status": "COMPLETED", "metrics": {}}))
+    assert done.follow_up is not None and done.follow_up.url.endswith("/v2/requests/a")
+    result = SG.parse(
+        "result",
+        "a",
+        r(
+            200,
+            {
+                "status": "COMPLETED",
+                "output": "https://cdn/x.mp4",
+                "metrics": {"cost": "0.35", "total_time": 150.2},
+            },
+        ),
+    )
+    assert (result.status, result.video_url, result.cost_usd, result.run_seconds) == (
+        "completed",
+        "https://cdn/x.mp4",
+        0.35,
+        150.2,
+    )
+
+
+def test_segmind_422_is_failed_with_reason_and_404_is_expired() -> None:
+    failed = SG.parse("status", "a", r(422, {"status": "FAILED", "error": "NSFW content"}))
+    assert failed.status == "failed" and failed.reason == "NSFW content"
+    gone = SG.parse("result", "a", r(404, {"error": "Request a not found"}))
+    assert gone.status == "expired" and gone.reason == "Request a not found"
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (401, AuthError),
+        (402, InsufficientCredits),
+        (406, InsufficientCredits),
+        (404, NotFound),
+        (400, ProviderError),
+    ],
+)
+def test_segmind_submit_errors(code: int, kind: type[Exception]) -> None:
+    with pytest.raises(kind, match="nope"):
+        SG.parse_submit(r(code, {"error": "nope"}))
+
+
+def test_segmind_429_reset_header_and_gateway_html() -> None:
+    with pytest.raises(RateLimited) as info:
+        SG.parse_submit(
+            r(429, {"error": "slow"}, headers={"x-rate-limit-reset-at-utc": "2030-01-01T00:00:00Z"})
+        )
+    assert info.value.retry_at == 1893456000.0
+    with pytest.raises(ProviderError, match="non-JSON") as gateway:
+        SG.parse("status", "a", r(502, "<html><body>Bad Gateway</body></html>"))
+    assert gateway.value.status_code == 502
+    with pytest.raises(MalformedResponse):
+        SG.parse("status", "a", r(200, '{"status": "PROC'))
+
+
+def test_segmind_submit_without_request_id_is_malformed() -> None:
+    with pytest.raises(MalformedResponse):
+        SG.parse_submit(r(200, {"status": "QUEUED"}))
+
+
+def test_retry_after_variants() -> None:
+    assert parse_retry_at(httpx.Headers({"retry-after": "7"}), now=10.0) == 17.0
+    date = parse_retry_at(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+    assert date == 1445412480.0
+    assert parse_retry_at(httpx.Headers({"retry-after": "soon"})) is None
+    assert parse_retry_at(httpx.Headers({})) is None
+
+
+def test_upload_urls_under_either_key() -> None:
+    assert parse_upload(r(200, {"file_urls": ["u"]}), 1) == ["u"]
+    assert parse_upload(r(200, {"urls": ["u", "v"]}), 2) == ["u", "v"]
+    with pytest.raises(MalformedResponse):
+        parse_upload(r(200, {"urls": []}), 1)
+
+
+def test_aimlapi_ids_statuses_and_errors() -> None:
+    assert AI.parse_submit(r(200, {"generation_id": "1:m", "status": "queued"})).job_id == "1:m"
+    assert AI.parse_submit(r(200, {"id": "2:m", "status": "queued"})).job_id == "2:m"
+    for word, status in [("queued", "queued"), ("waiting", "queued"), ("generating", "processing")]:
+        assert AI.parse("status", "1", r(200, {"status": word})).status == status
+    done = AI.parse("status", "1", r(200, {"status": "completed", "video": {"url": "u"}}))
+    assert done.video_url == "u"
+    err = AI.parse(
+        "status", "1", r(200, {"status": "error", "error": {"name": "X", "message": "bad"}})
+    )
+    assert err.status == "failed" and err.reason == "bad (X)"
+    with pytest.raises(InsufficientCredits):
+        AI.parse_submit(r(403, {"message": "no credits", "statusCode": 403}))
+    with pytest.raises(RateLimited):
+        AI.parse_submit(r(429, {"message": "slow", "statusCode": "429"}))
+    assert AI.parse("status", "1", r(404, {"message": "gone"})).status == "expired"
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (1002, RateLimited),
+        (1004, AuthError),
+        (2049, AuthError),
+        (1008, InsufficientCredits),
+        (1026, ProviderError),
+        (2013, ProviderError),
+    ],
+)
+def test_minimax_in_band_codes(code: int, kind: type[Exception]) -> None:
+    body = {"task_id": "", "base_resp": {"status_code": code, "status_msg": "m"}}
+    with pytest.raises(kind) as info:
+        MM.parse_submit(r(200, body))
+    assert getattr(info.value, "code", None) == code
+
+
+def test_minimax_1002_waits_a_while() -> None:
+    with pytest.raises(RateLimited) as info:
+        MM.parse("status", "1", r(200, {"base_resp": {"status_code": 1002, "status_msg": "rpm"}}))
+    assert info.value.retry_at is not None and info.value.retry_at > time.time()
+
+
+def test_minimax_query_flow() -> None:
+    ok = {"base_resp": {"status_code": 0, "status_msg": "success"}}
+    for word, status in [
+        ("Preparing", "queued"),
+        ("Queueing", "queued"),
+        ("Processing", "processing"),
+    ]:
+        assert MM.parse("status", "1", r(200, {"status": word, **ok})).status == status
+    success = MM.parse("status", "1", r(200, {"status": "Success", "file_id": "77", **ok}))
+    assert success.follow_up is not None and success.follow_up.params == {"file_id": "77"}
+    file = MM.parse("retrieve", "1", r(200, {"file": {"file_id": 77, "download_url": "u"}, **ok}))
+    assert file.status == "completed" and file.video_url == "u"
+    fail = MM.parse(
+        "status",
+        "1",
+        r(
+            200,
+            {
+                "status": "Fail",
+                "base_resp": {"status_code": 1027, "status_msg": "output new_sensitive"},
+            },
+        ),
+    )
+    assert fail.status == "failed" and "1027" in (fail.reason or "")
+
+
+def test_requests_never_show_the_key() -> None:
+    for adapter in (SG, AI, MM):
+        req = adapter.poll_request("1")
+        assert "0123456789abcdef" not in repr(req) and "key" not in repr(req)
+        assert "0123456789abcdef" not in repr(adapter)
