@@ -286,7 +286,8 @@ def test_error_fields_cover_the_vocabulary() -> None:
 # --- spellings, defaults, images ------------------------------------------------------------
 
 def test_accepted_spellings() -> None:
-    for duration in (10, "10", " 10 ", "10s", "10 seconds", 10.0):
+    durations: tuple[Any, ...] = (10, "10", " 10 ", "10s", "10 seconds", 10.0)
+    for duration in durations:
         assert build_request("segmind", "a fox", duration=duration).duration == 10
     for res in ("1080p", "1080P", " 1080 ", "1080"):
         assert build_request("aimlapi", "a fox", resolution=res).resolution == "1080p"
