@@ -118,9 +118,8 @@ async def _run(args: argparse.Namespace) -> int:
             }
             job = await client.submit(args.prompt, **{k: v for k, v in params.items() if v})
             print(f"submitted {job.id} to {job.provider} ({job.model})", file=err)
-            await _show_progress(client, job, err)
             try:
-                job = await client.wait(job, timeout=args.timeout)
+                job = await asyncio.wait_for(_follow(client, job, err), args.timeout)
             except JobFailed:
                 job = client.get(job.id) or job  # the failed job, with the server's reason
             return _finish(job, args)
@@ -172,6 +171,11 @@ def _stored_provider(args: argparse.Namespace, base_url: str | None) -> tuple[st
     if job is None:
         return None, base_url
     return job.provider, base_url or store.base_url(args.job_id)
+
+
+async def _follow(client: Client, job: Job, err: TextIO) -> Job:
+    await _show_progress(client, job, err)
+    return await client.wait(job)
 
 
 async def _show_progress(client: Client, job: Job, err: TextIO) -> None:

@@ -451,9 +451,11 @@ class Client:
 
     async def _follow(self, job_id: str) -> None:
         job = self._jobs[job_id]
+        polls = 0
         while not job.done:
             elapsed = time.time() - (job.submitted_at or time.time())
-            await asyncio.sleep(self.policy.delay(elapsed, job.expected_seconds))
+            await asyncio.sleep(self.policy.delay(elapsed, job.expected_seconds, polls))
+            polls += 1
             request = self.adapter.poll_request(job_id)
             update = await self.http.call(
                 request, partial(self.adapter.parse, request.step, job_id), idempotent=True

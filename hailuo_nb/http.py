@@ -71,6 +71,8 @@ class Retry:
     """
 
     attempts: int = 6
+    # A refused connection rarely heals within seconds (wrong URL, server down): fail fast.
+    connect_attempts: int = 3
     rate_limit_attempts: int = 20
     # Honour the server's reset time, but no longer than a rate window (a minute on every
     # provider here) plus a margin: a wrong clock must not stall a job for hours.
@@ -148,8 +150,11 @@ class Http:
                 self.budget.pause_until(self.retry.pause_until(exc.retry_at, limited))
                 continue
             except _NOT_SENT as exc:
+                self.budget.refund()  # the server never saw it: it used none of our quota
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 failure: Exception = NetworkError(f"{self.provider}: cannot connect ({cause})")
+                if attempt + 1 >= self.retry.connect_attempts:
+                    raise failure from exc
             except httpx.TransportError as exc:
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 if not idempotent:
@@ -198,8 +203,9 @@ class Http:
                     await response.aread()
                     retry_at = parse_retry_at(response.headers)
             except _NOT_SENT as exc:
+                self.budget.refund()
                 attempt += 1
-                if attempt >= self.retry.attempts:
+                if attempt >= self.retry.connect_attempts:
                     raise NetworkError(f"{self.provider}: cannot connect ({exc!r})") from exc
                 await asyncio.sleep(self.retry.backoff.delay(attempt))
                 continue

@@ -4,8 +4,10 @@ Providers give no progress figure, only a status, so each poll buys one bit. The
 expected run time (the catalog's typical duration, or the median of this provider's and
 model's recent jobs in the store) tells where that bit is worth buying: a 157 s job is
 polled about a dozen times, most of them around the expected end, instead of 157 times
-at a fixed second. Past the expected end the interval grows again, slowly, because a job
-that is late is often queued behind others. Jitter keeps many jobs from polling in step.
+at a fixed second. The first few polls probe at doubling intervals, so a job refused at once
+or a server faster than expected is noticed within seconds. Past the expected end the
+interval grows again, slowly, because a job that is late is often queued behind others.
+Jitter keeps many jobs from polling in step.
 
 Example:
     >>> p = PollPolicy(min_interval=1.0, max_interval=30.0, jitter=0.0)
@@ -50,12 +52,18 @@ class PollPolicy:
     jitter: float = 0.1
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
-    def delay(self, elapsed: float, expected: float | None) -> float:
+    def delay(self, elapsed: float, expected: float | None, polls: int = 99) -> float:
         """Seconds to sleep before the next poll of a job ``elapsed`` s after submission.
+
+        ``polls`` is how many polls were made already: the first few probe at doubling
+        intervals (1, 2, 4, 8 s...), so a job refused right away, or a server much faster
+        than the catalog says (an emulator, a quiet hour), is noticed within seconds.
 
         Example:
             >>> PollPolicy(jitter=0.0).delay(elapsed=0.0, expected=None)
             1.0
+            >>> [PollPolicy(jitter=0.0).delay(0.0, 157.0, polls=n) for n in range(3)]
+            [1.0, 2.0, 4.0]
         """
         if expected is None or expected <= 0:
             # Nothing known: back off gently from the minimum.
@@ -68,19 +76,11 @@ class PollPolicy:
             else:
                 late = -remaining / expected
                 base = near * (1.0 + 4.0 * late)
+        base = min(base, self.min_interval * 2.0 ** min(polls, 30))
         base = min(self.max_interval, max(self.min_interval, base))
         if self.jitter:
             base *= 1.0 + self.rng.uniform(-self.jitter, self.jitter)
         return round(max(self.min_interval * 0.5, base), 4)
-
-    def first_delay(self, expected: float | None) -> float:
-        """The wait before the first poll (a job is never done right after submission).
-
-        Example:
-            >>> PollPolicy(jitter=0.0).first_delay(100.0)
-            30.0
-        """
-        return self.delay(0.0, expected)
 
 
 def expected_seconds(

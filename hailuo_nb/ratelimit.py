@@ -83,6 +83,17 @@ class RateBudget:
         """
         return max(0.0, self._paused_until - self._clock())
 
+    def refund(self) -> None:
+        """Give back a token whose request never left (the connection was refused).
+
+        Example:
+            >>> b = RateBudget(60, burst=1)
+            >>> _ = asyncio.run(b.acquire()); b.refund(); b.requests
+            0
+        """
+        self._tokens = min(float(self.burst), self._tokens + 1.0)
+        self.requests = max(0, self.requests - 1)
+
     async def acquire(self) -> float:
         """Wait for a token; return how long we waited (seconds).
 
