@@ -1,0 +1,183 @@
+"""Settings, the request budget, the poll schedule, the store and downloads: no server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hailuo_nb.download import DownloadError, safe_path, stream_to_file, video_filename
+from hailuo_nb.errors import ValidationError
+from hailuo_nb.models import Cost, Job
+from hailuo_nb.polling import PollPolicy, expected_seconds
+from hailuo_nb.ratelimit import RateBudget
+from hailuo_nb.settings import resolve
+from hailuo_nb.store import JobStore
+
+
+def test_settings_order_explicit_then_notebook_then_environment() -> None:
+    env = {
+        "HAILUO_PROVIDER": "aimlapi",
+        "AIMLAPI_KEY": "k" * 20,
+        "SEGMIND_API_KEY": "s" * 20,
+        "HAILUO_RPM": "30",
+    }
+    assert resolve(environ=env).provider == "aimlapi"
+    assert resolve(notebook={"provider": "segmind"}, environ=env).provider == "segmind"
+    assert resolve("minimax", api_key="m" * 20, environ=env).provider == "minimax"
+    assert resolve(environ=env).requests_per_minute == 30.0
+    nb = {"requests_per_minute": 12, "poll_min_interval": 2.0}
+    s = resolve(notebook=nb, requests_per_minute=40, environ=env)
+    assert s.requests_per_minute == 40.0 and s.poll_min_interval == 2.0
+
+
+def test_a_key_in_the_environment_picks_its_provider() -> None:
+    assert resolve(environ={"MINIMAX_API_KEY": "x" * 20}).provider == "minimax"
+
+
+def test_no_provider_and_no_key_means_the_emulator_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import hailuo_nb.settings as settings_mod
+
+    settings_mod._told_emulator = False
+    with caplog.at_level(logging.WARNING, logger="hailuo_nb"):
+        assert resolve(environ={}).auto_chosen
+        assert resolve(environ={}).provider == "emulator"
+    assert sum("local emulator" in r.message for r in caplog.records) == 1
+
+
+def test_missing_key_for_a_remote_provider_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError, match="SEGMIND_API_KEY"):
+        resolve("segmind", environ={})
+    local = resolve("segmind", base_url="http://127.0.0.1:8000/segmind", environ={})
+    assert local.api_key and local.upload_url == "http://127.0.0.1:8000/segmind/upload-asset"
+    official = resolve("segmind", api_key="SG_" + "a" * 16, environ={})
+    assert official.upload_url == "https://workflows-api.segmind.com/upload-asset"
+
+
+def test_the_key_never_shows() -> None:
+    key = "SG_0123456789abcdef"
+    s = resolve("segmind", api_key=key, environ={})
+    assert key not in repr(s) and key not in str(s)
+
+
+async def test_budget_paces_requests_and_honours_a_pause() -> None:
+    budget = RateBudget(requests_per_minute=1200, burst=1)  # one per 50 ms
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for _ in range(5):
+        await budget.acquire()
+    assert 0.18 < loop.time() - start < 0.5
+    import time
+
+    budget.pause_until(time.time() + 0.2)
+    start = loop.time()
+    await budget.acquire()
+    assert loop.time() - start >= 0.19
+
+
+def test_schedule_is_sparse_far_and_dense_near_the_end() -> None:
+    p = PollPolicy(min_interval=1.0, max_interval=30.0, jitter=0.0)
+    t, polls = 0.0, []
+    while t < 170.0:
+        t += p.delay(t, 157.0, len(polls))
+        polls.append(t)
+    assert len(polls) < 25  # against 170 at a fixed second
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    near = [g for a, g in zip(polls, gaps, strict=False) if 145 < a < 160]
+    assert near and max(near) <= 4.5  # ~2.5 % of the expected time
+
+
+def test_expected_time_learns_from_history() -> None:
+    assert expected_seconds(157.0, [20.0, 22.0, 21.0]) == 21.0
+    assert expected_seconds(None, []) is None
+
+
+def test_store_is_readable_from_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    store = JobStore(path)
+    store.save(
+        Job(
+            id="abc",
+            provider="segmind",
+            model="hailuo-2.3",
+            params={"prompt": "fox"},
+            status="processing",
+            submitted_at=1.0,
+            cost=Cost(0.35),
+        ),
+        base_url="http://h",
+        estimate=Cost(0.35),
+    )
+    code = (
+        "import json,sys; from hailuo_nb.store import JobStore; "
+        "j = JobStore(sys.argv[1]).history()[0]; print(json.dumps([j.id, j.status, j.prompt]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == ["abc", "processing", "fox"]
+    assert "journal_mode" not in out.stderr
+    assert path.read_bytes().find(b"SG_") == -1
+
+
+def test_spending_counts_billed_and_estimated(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "s.sqlite3")
+    store.save(
+        Job(
+            id="a",
+            provider="p",
+            model="m",
+            status="completed",
+            submitted_at=10.0,
+            cost=Cost(0.4, estimated=False),
+        )
+    )
+    store.save(
+        Job(
+            id="b", provider="p", model="m", status="processing", submitted_at=20.0, cost=Cost(0.35)
+        )
+    )
+    store.save(
+        Job(id="c", provider="p", model="m", status="failed", submitted_at=30.0, cost=Cost(0.35))
+    )
+    assert store.spending() == {
+        "estimated_usd": 0.35,
+        "actual_usd": 0.4,
+        "jobs": 3,
+        "completed": 1,
+        "failed": 1,
+        "running": 1,
+    }
+    assert store.spending(since=15.0)["jobs"] == 2
+
+
+def test_file_names_stay_inside_the_folder(tmp_path: Path) -> None:
+    name = video_filename("../../x/..", "../../etc/passwd")
+    assert safe_path(tmp_path, name).parent == tmp_path.resolve()
+    with pytest.raises(DownloadError):
+        safe_path(tmp_path, "../evil.mp4")
+
+
+async def test_truncated_or_oversized_downloads_leave_nothing(tmp_path: Path) -> None:
+    def answer(body: bytes, length: int) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-length": str(length)}, stream=httpx.ByteStream(body)
+        )
+
+    target = tmp_path / "v.mp4"
+    with pytest.raises(DownloadError, match="truncated"):
+        await stream_to_file(answer(b"abc", 10), target, max_bytes=100)
+    with pytest.raises(DownloadError, match="cap"):
+        await stream_to_file(answer(b"a" * 50, 50), target, max_bytes=10)
+    assert list(tmp_path.iterdir()) == []
+    assert await stream_to_file(answer(b"abc", 3), target, max_bytes=10) == 3
+    assert target.read_bytes() == b"abc"
