@@ -313,7 +313,8 @@ class Client:
         """The latest known state of a job (this session's, else the store's).
 
         Example:
-            >>> Client("emulator", environ={}, store_path=":memory:x").get("nope") is None
+            >>> import tempfile
+            >>> Client("emulator", environ={}, output_dir=tempfile.mkdtemp()).get("x") is None
             True
         """
         return self._jobs.get(job_id) or self.store.get(job_id)
