@@ -185,20 +185,50 @@ def _spec(
 
 # Segmind: typical times and prices are the figures printed on the seed model pages.
 _SEGMIND = (
-    _spec("hailuo-2.3", "segmind", "hailuo-2.3", first_frame="optional",
-          typical_seconds=157.0, price_usd=(0.35, 0.70)),
+    _spec(
+        "hailuo-2.3",
+        "segmind",
+        "hailuo-2.3",
+        first_frame="optional",
+        typical_seconds=157.0,
+        price_usd=(0.35, 0.70),
+    ),
     # The page's default resolution is 1080p (unlike hailuo-2.3); "~115–126 s" → 120 s.
-    _spec("hailuo-2.3-fast", "segmind", "hailuo-2.3-fast", first_frame="required",
-          default_resolution="1080p", typical_seconds=120.0, price_usd=(0.24, 0.41)),
+    _spec(
+        "hailuo-2.3-fast",
+        "segmind",
+        "hailuo-2.3-fast",
+        first_frame="required",
+        default_resolution="1080p",
+        typical_seconds=120.0,
+        price_usd=(0.24, 0.41),
+    ),
     # No resolution parameter on this page; go_fast trades quality for speed (default off).
-    _spec("hailuo-02-fast", "segmind", "hailuo-02-fast", first_frame="required",
-          resolutions=(), last_frame=True, options=("prompt_optimizer", "go_fast"),
-          typical_seconds=80.0, price_usd=(0.13, 0.19)),
+    _spec(
+        "hailuo-02-fast",
+        "segmind",
+        "hailuo-02-fast",
+        first_frame="required",
+        resolutions=(),
+        last_frame=True,
+        options=("prompt_optimizer", "go_fast"),
+        typical_seconds=80.0,
+        price_usd=(0.13, 0.19),
+    ),
     # Neither duration nor resolution: the model decides (mode picks quality); one price.
-    _spec("minimax-hailuo-2", "segmind", "minimax-hailuo-2", first_frame="optional",
-          durations=(), resolutions=(), last_frame=True,
-          options=("prompt_optimizer", "mode"), modes=("standard", "pro"),
-          typical_seconds=173.0, price_usd=(0.39, 0.39)),
+    _spec(
+        "minimax-hailuo-2",
+        "segmind",
+        "minimax-hailuo-2",
+        first_frame="optional",
+        durations=(),
+        resolutions=(),
+        last_frame=True,
+        options=("prompt_optimizer", "mode"),
+        modes=("standard", "pro"),
+        typical_seconds=173.0,
+        price_usd=(0.39, 0.39),
+    ),
 )
 
 # MiniMax publishes no typical times. The AI/ML API resells these same models and its
@@ -209,26 +239,67 @@ _SEGMIND = (
 # 02's low figure is the 768P one, so a 512P job is over-estimated: safer for budgets.
 _MINIMAX_OPTIONS = ("prompt_optimizer", "fast_pretreatment")
 _MINIMAX = (
-    _spec("hailuo-2.3", "minimax", "MiniMax-Hailuo-2.3", first_frame="optional",
-          options=_MINIMAX_OPTIONS, typical_seconds=100.0, price_usd=(0.28, 0.56)),
-    _spec("hailuo-2.3-fast", "minimax", "MiniMax-Hailuo-2.3-Fast", first_frame="required",
-          options=_MINIMAX_OPTIONS, typical_seconds=70.0, price_usd=(0.19, 0.33)),
-    _spec("hailuo-02", "minimax", "MiniMax-Hailuo-02", first_frame="optional",
-          resolutions=("512p", "768p", "1080p"), last_frame=True,
-          options=_MINIMAX_OPTIONS, typical_seconds=240.0, price_usd=(0.28, 0.56)),
+    _spec(
+        "hailuo-2.3",
+        "minimax",
+        "MiniMax-Hailuo-2.3",
+        first_frame="optional",
+        options=_MINIMAX_OPTIONS,
+        typical_seconds=100.0,
+        price_usd=(0.28, 0.56),
+    ),
+    _spec(
+        "hailuo-2.3-fast",
+        "minimax",
+        "MiniMax-Hailuo-2.3-Fast",
+        first_frame="required",
+        options=_MINIMAX_OPTIONS,
+        typical_seconds=70.0,
+        price_usd=(0.19, 0.33),
+    ),
+    _spec(
+        "hailuo-02",
+        "minimax",
+        "MiniMax-Hailuo-02",
+        first_frame="optional",
+        resolutions=("512p", "768p", "1080p"),
+        last_frame=True,
+        options=_MINIMAX_OPTIONS,
+        typical_seconds=240.0,
+        price_usd=(0.28, 0.56),
+    ),
 )
 
 # AI/ML API: times from its docs. Prices are MiniMax's plus ~5 %: the seed's 2.3-fast
 # submit reported 399000 credits used, i.e. $0.1995 at 2,000,000 credits per dollar
 # against MiniMax's $0.19.
 _AIMLAPI = (
-    _spec("hailuo-2.3", "aimlapi", "minimax/hailuo-2.3", first_frame="optional",
-          typical_seconds=98.0, price_usd=(0.29, 0.59)),
-    _spec("hailuo-2.3-fast", "aimlapi", "minimax/hailuo-2.3-fast", first_frame="required",
-          typical_seconds=69.0, price_usd=(0.20, 0.35)),
+    _spec(
+        "hailuo-2.3",
+        "aimlapi",
+        "minimax/hailuo-2.3",
+        first_frame="optional",
+        typical_seconds=98.0,
+        price_usd=(0.29, 0.59),
+    ),
+    _spec(
+        "hailuo-2.3-fast",
+        "aimlapi",
+        "minimax/hailuo-2.3-fast",
+        first_frame="required",
+        typical_seconds=69.0,
+        price_usd=(0.20, 0.35),
+    ),
     # "4–9 min" in the docs: 6.5 min as the typical figure.
-    _spec("hailuo-02", "aimlapi", "minimax/hailuo-02", first_frame="optional",
-          last_frame=True, typical_seconds=390.0, price_usd=(0.29, 0.59)),
+    _spec(
+        "hailuo-02",
+        "aimlapi",
+        "minimax/hailuo-02",
+        first_frame="optional",
+        last_frame=True,
+        typical_seconds=390.0,
+        price_usd=(0.29, 0.59),
+    ),
 )
 
 _CATALOG: dict[str, tuple[ModelSpec, ...]] = {
@@ -240,8 +311,12 @@ _CATALOG: dict[str, tuple[ModelSpec, ...]] = {
     "emulator": tuple(dataclasses.replace(s, provider="emulator") for s in _SEGMIND),
 }
 
-_DEFAULTS = {"segmind": "hailuo-2.3", "aimlapi": "hailuo-2.3", "minimax": "hailuo-2.3",
-             "emulator": "hailuo-2.3"}
+_DEFAULTS = {
+    "segmind": "hailuo-2.3",
+    "aimlapi": "hailuo-2.3",
+    "minimax": "hailuo-2.3",
+    "emulator": "hailuo-2.3",
+}
 
 
 def _check_provider(provider: str) -> None:

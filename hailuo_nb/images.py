@@ -151,25 +151,38 @@ use an http(s) URL, a data URL or a local file
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise ValidationError(field, "empty image; give a file path, an http(s) URL, "
-                                         "a data URL, bytes or a PIL image")
+            raise ValidationError(
+                field,
+                "empty image; give a file path, an http(s) URL, a data URL, bytes or a PIL image",
+            )
         scheme = _SCHEME.match(text)
         # One-letter "schemes" are Windows drive letters (C:\frames\a.png), i.e. paths.
         if scheme and len(scheme.group(1)) > 1:
             name = scheme.group(1).lower()
             if name in ("http", "https"):
-                return ImageInput(ref=text, url=text, data=None, mime=None, width=None,
-                                  height=None, sha256=_sha(text.encode()))
+                return ImageInput(
+                    ref=text,
+                    url=text,
+                    data=None,
+                    mime=None,
+                    width=None,
+                    height=None,
+                    sha256=_sha(text.encode()),
+                )
             if name == "data":
                 data = _decode_data_url(text, field)
                 return _checked(data, ref=f"bytes:{_sha(data)[:12]}", field=field)
             raise ValidationError(
-                field, f"URL scheme {name!r} is not supported; use an http(s) URL,"
-                       " a data URL or a local file")
+                field,
+                f"URL scheme {name!r} is not supported; use an http(s) URL,"
+                " a data URL or a local file",
+            )
         return _from_path(Path(text), field)
     raise ValidationError(
-        field, f"expected a file path, an http(s) URL, a data URL, bytes or a PIL image,"
-               f" got {type(value).__name__}")
+        field,
+        f"expected a file path, an http(s) URL, a data URL, bytes or a PIL image,"
+        f" got {type(value).__name__}",
+    )
 
 
 def _sha(data: bytes) -> str:
@@ -192,7 +205,8 @@ def _from_path(path: Path, field: str) -> ImageInput:
     size = path.stat().st_size
     if size >= MAX_BYTES:
         raise ValidationError(
-            field, f"{path.name} is {size / 1024 / 1024:.1f} MB; it must be under 20 MB")
+            field, f"{path.name} is {size / 1024 / 1024:.1f} MB; it must be under 20 MB"
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -241,13 +255,25 @@ def _checked(data: bytes, *, ref: str, field: str) -> ImageInput:
                 # Reads the chunks without decoding: a truncated or corrupt file is caught
                 # here rather than failing the paid job.
                 img.verify()
-    except (UnidentifiedImageError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError, OSError, ValueError):
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+        OSError,
+        ValueError,
+    ):
         raise ValidationError(
             field, "not a readable image (corrupt, or not an image); use JPG, PNG or WebP"
         ) from None
     problem = image_problem(width, height, len(data), fmt)
     if problem is not None:
         raise ValidationError(field, problem)
-    return ImageInput(ref=ref, url=None, data=data, mime=_FORMATS[str(fmt)], width=width,
-                      height=height, sha256=_sha(data))
+    return ImageInput(
+        ref=ref,
+        url=None,
+        data=data,
+        mime=_FORMATS[str(fmt)],
+        width=width,
+        height=height,
+        sha256=_sha(data),
+    )

@@ -103,8 +103,10 @@ class Job:
         """
         if self.submitted_at is None:
             return None
-        end = self.finished_at if self.finished_at is not None else (
-            time.time() if now is None else now
+        end = (
+            self.finished_at
+            if self.finished_at is not None
+            else (time.time() if now is None else now)
         )
         return max(0.0, end - self.submitted_at)
 

@@ -40,8 +40,18 @@ __all__ = [
     "wire_payload",
 ]
 
-VOCABULARY = ("prompt", "model", "duration", "resolution", "first_frame", "last_frame",
-              "prompt_optimizer", "go_fast", "mode", "fast_pretreatment")
+VOCABULARY = (
+    "prompt",
+    "model",
+    "duration",
+    "resolution",
+    "first_frame",
+    "last_frame",
+    "prompt_optimizer",
+    "go_fast",
+    "mode",
+    "fast_pretreatment",
+)
 """Every parameter name the kit understands, the same for all providers.
 
 Example:
@@ -170,7 +180,8 @@ first frame image (image-to-video only)
     """
     if provider not in PROVIDERS:
         raise ValidationError(
-            "provider", f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}")
+            "provider", f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}"
+        )
     _check_prompt(prompt)
     spec = get_model(provider, model)
     optimizer = _flag("prompt_optimizer", prompt_optimizer, spec)
@@ -185,8 +196,9 @@ first frame image (image-to-video only)
     if last is not None and not spec.last_frame:
         with_last = [m.name for m in models(provider) if m.last_frame]
         raise ValidationError(
-            "last_frame", f"{spec.label} takes no last frame; models with one: "
-                          f"{', '.join(with_last)}")
+            "last_frame",
+            f"{spec.label} takes no last frame; models with one: {', '.join(with_last)}",
+        )
 
     if res is None and spec.resolutions:
         # Default resolution, unless it cannot go with the duration asked for (Segmind's
@@ -194,8 +206,11 @@ first frame image (image-to-video only)
         # that can. An explicit resolution is never swapped; it is refused below.
         candidates = [r for r in spec.resolutions if r != spec.default_resolution]
         res = next(
-            (r for r in [spec.default_resolution, *candidates]
-             if r and spec.combination_issue(seconds, r, first is not None) is None),
+            (
+                r
+                for r in [spec.default_resolution, *candidates]
+                if r and spec.combination_issue(seconds, r, first is not None) is None
+            ),
             spec.default_resolution,
         )
     issue = spec.combination_issue(seconds, res, first is not None)
@@ -204,12 +219,18 @@ first frame image (image-to-video only)
     if last is not None and first is None:
         # MiniMax makes a video *between* two frames; a last frame alone is refused there,
         # and the Segmind / AI/ML models that take one are the same upstream models.
-        raise ValidationError("last_frame", "needs a first_frame too; a last frame alone is "
-                                            "not supported")
+        raise ValidationError(
+            "last_frame", "needs a first_frame too; a last frame alone is not supported"
+        )
 
     return Request(
-        provider=provider, model=spec, prompt=prompt, duration=seconds, resolution=res,
-        first_frame=first, last_frame=last,
+        provider=provider,
+        model=spec,
+        prompt=prompt,
+        duration=seconds,
+        resolution=res,
+        first_frame=first,
+        last_frame=last,
         prompt_optimizer=True if optimizer is None else optimizer,
         go_fast=(fast or False) if "go_fast" in spec.options else None,
         mode=chosen_mode,
@@ -224,7 +245,8 @@ def _check_prompt(prompt: Any) -> None:
         raise ValidationError("prompt", "is empty; describe the video to generate")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ValidationError(
-            "prompt", f"is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
+            "prompt", f"is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}"
+        )
 
 
 def _options_text(spec: ModelSpec) -> str:
@@ -239,7 +261,8 @@ def _flag(name: str, value: Any, spec: ModelSpec) -> bool | None:
     # False is every switch's "off", true of every model, so forms may send all switches.
     if value and name not in spec.options:
         raise ValidationError(
-            name, f"not an option of {spec.label}; its options are: {_options_text(spec)}")
+            name, f"not an option of {spec.label}; its options are: {_options_text(spec)}"
+        )
     return value
 
 
@@ -248,11 +271,13 @@ def _mode(value: Any, spec: ModelSpec) -> str | None:
         return spec.modes[0] if spec.modes else None
     if not spec.modes:
         raise ValidationError(
-            "mode", f"not an option of {spec.label}; its options are: {_options_text(spec)}")
+            "mode", f"not an option of {spec.label}; its options are: {_options_text(spec)}"
+        )
     text = value.strip().lower() if isinstance(value, str) else value
     if text not in spec.modes:
         raise ValidationError(
-            "mode", f"must be {_either(spec.modes)} on {spec.label}, got {value!r}")
+            "mode", f"must be {_either(spec.modes)} on {spec.label}, got {value!r}"
+        )
     return str(text)
 
 
@@ -261,7 +286,8 @@ def _duration(value: Any, spec: ModelSpec) -> int | None:
         return spec.default_duration
     if not spec.durations:
         raise ValidationError(
-            "duration", f"{spec.label} takes no duration (the model decides); leave it out")
+            "duration", f"{spec.label} takes no duration (the model decides); leave it out"
+        )
     seconds: int | None = None
     if isinstance(value, bool):
         seconds = None
@@ -284,14 +310,15 @@ def _resolution(value: Any, spec: ModelSpec) -> str | None:
         return None
     if not spec.resolutions:
         raise ValidationError(
-            "resolution", f"{spec.label} takes no resolution (the model decides); leave it out")
+            "resolution", f"{spec.label} takes no resolution (the model decides); leave it out"
+        )
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError(
-            "resolution", f"must be {_either(spec.resolutions)}, got {value!r}")
+        raise ValidationError("resolution", f"must be {_either(spec.resolutions)}, got {value!r}")
     res = normalize_resolution(value)
     if res not in spec.resolutions:
         raise ValidationError(
-            "resolution", f"must be {_either(spec.resolutions)} on {spec.label}, got {value!r}")
+            "resolution", f"must be {_either(spec.resolutions)} on {spec.label}, got {value!r}"
+        )
     return res
 
 
@@ -397,5 +424,4 @@ def needs_upload(request: Request) -> list[str]:
     if request.provider not in ("segmind", "emulator"):
         return []
     images = {"first_frame": request.first_frame, "last_frame": request.last_frame}
-    return [name for name in _IMAGE_FIELDS
-            if (img := images[name]) is not None and img.url is None]
+    return [name for name in _IMAGE_FIELDS if (img := images[name]) is not None and img.url is None]
