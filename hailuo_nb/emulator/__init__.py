@@ -1,7 +1,7 @@
 """A local emulator of the Hailuo provider APIs (Segmind, AI/ML API, MiniMax).
 
 It imports nothing from the rest of ``hailuo_nb``: it is the independent oracle the
-client is tested against. See docs/emulator.md.
+client is tested against. See "The emulator" in README.md.
 
 Example:
     >>> from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread

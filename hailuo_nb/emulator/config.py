@@ -111,7 +111,7 @@ class Fault:
 
 @dataclass
 class EmulatorConfig:
-    """Everything that shapes the emulator's behaviour (see docs/emulator.md).
+    """Everything that shapes the emulator's behaviour (see "The emulator" in README.md).
 
     Example:
         >>> EmulatorConfig(keys={"SG_test": 1.0}).keys
