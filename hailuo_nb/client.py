@@ -33,11 +33,19 @@ import httpx
 from . import catalog
 from . import params as params_mod
 from .download import safe_path, stream_to_file, video_filename
-from .errors import HailuoError, JobFailed, NetworkError, ValidationError
+from .errors import (
+    HailuoError,
+    JobFailed,
+    NetworkError,
+    ProviderError,
+    RateLimited,
+    ValidationError,
+)
 from .http import Http, Retry
 from .models import Cost, Job
 from .polling import PollPolicy, apply_update, expected_seconds
 from .providers import HttpRequest, Update, make_adapter
+from .providers.base import MalformedResponse
 from .providers.segmind import SegmindV1, parse_upload, upload_request
 from .ratelimit import RateBudget
 from .settings import Settings, resolve
@@ -452,24 +460,37 @@ class Client:
 
     async def _follow(self, job_id: str) -> None:
         job = self._jobs[job_id]
-        polls = 0
+        polls = failed = 0
         while not job.done:
             elapsed = time.time() - (job.submitted_at or time.time())
             await asyncio.sleep(self.policy.delay(elapsed, job.expected_seconds, polls))
             polls += 1
-            request = self.adapter.poll_request(job_id)
-            update = await self.http.call(
-                request, partial(self.adapter.parse, request.step, job_id), idempotent=True
-            )
-            while update.follow_up is not None:
-                request = update.follow_up
-                update = await self.http.call(
-                    request, partial(self.adapter.parse, request.step, job_id), idempotent=True
-                )
+            try:
+                update = await self._poll_once(job_id)
+            except (NetworkError, RateLimited, ProviderError) as exc:
+                if not _transient(exc):
+                    raise
+                failed += 1
+                if failed >= self.http.retry.failed_polls:
+                    raise NetworkError(str(exc), job_id=job_id) from exc
+                continue
+            failed = 0
             job = apply_update(job, update, now=time.time())
             self._publish(job)
         if self._needs_download(job):
             await self._download(job)
+
+    async def _poll_once(self, job_id: str) -> Update:
+        request = self.adapter.poll_request(job_id)
+        update = await self.http.call(
+            request, partial(self.adapter.parse, request.step, job_id), idempotent=True
+        )
+        while update.follow_up is not None:
+            request = update.follow_up
+            update = await self.http.call(
+                request, partial(self.adapter.parse, request.step, job_id), idempotent=True
+            )
+        return update
 
     def _needs_download(self, job: Job) -> bool:
         if job.status != "completed" or not job.video_url:
@@ -526,3 +547,10 @@ def _emulator_transport(config: Any) -> tuple[httpx.AsyncBaseTransport, float]:
         ) from None
     config = config if config is not None else EmulatorConfig()
     return httpx.ASGITransport(app=create_app(config)), float(config.time_scale)
+
+
+def _transient(exc: Exception) -> bool:
+    """A poll failure worth trying again later: the network, a 5xx, garbage, or a 429."""
+    if isinstance(exc, (NetworkError, RateLimited, MalformedResponse)):
+        return True
+    return isinstance(exc, ProviderError) and (exc.status_code or 0) >= 500

@@ -77,6 +77,10 @@ class Retry:
     # Honour the server's reset time, but no longer than a rate window (a minute on every
     # provider here) plus a margin: a wrong clock must not stall a job for hours.
     max_pause: float = 65.0
+    # A poll that failed after all its attempts lost nothing (the job runs on remotely), so
+    # the follow loop polls again at its next scheduled time; only this many failed poll
+    # cycles in a row (a long outage) end the follow with an error naming the job.
+    failed_polls: int = 10
     backoff: Backoff = field(default_factory=Backoff)
 
     def pause_until(self, retry_at: float | None, limited: int) -> float:

@@ -99,6 +99,18 @@ async def test_one_status_poll_in_three_fails_yet_every_job_completes(
     assert stats(emulator_url)["submissions"]["total"] == 5
 
 
+async def test_a_poll_whose_retries_all_fail_does_not_end_the_job(
+    segmind: Client, emulator_url: str
+) -> None:
+    # More 502s in a row than one poll's attempts (6 with fast_retry): the job must still be
+    # followed to the end at the next scheduled polls, never left "queued".
+    set_faults(emulator_url, {"endpoint": "segmind.status", "kind": "502", "times": 9})
+    job = await segmind.wait(await segmind.submit("a fox through an outage"))
+    assert job.status == "completed" and job.video_path
+    assert requests_to(emulator_url, "GET /segmind/v2/requests/{request_id}/status")["502"] == 9
+    assert stats(emulator_url)["submissions"]["total"] == 1
+
+
 async def test_drop_after_acceptance_is_not_resubmitted(segmind: Client, emulator_url: str) -> None:
     set_faults(emulator_url, {"endpoint": "segmind.submit", "kind": "drop_after", "times": 1})
     with pytest.raises(SubmitUncertain, match="NOT resubmitted"):
