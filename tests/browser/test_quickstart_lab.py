@@ -40,7 +40,6 @@ def free_port() -> int:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """JupyterLab on 127.0.0.1 serving a copy of the quickstart; yields (base URL, folder)."""
-    pytest.importorskip("hailuo_nb.client", reason="the client (issue 3) has not landed yet")
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", work / "quickstart.ipynb")
@@ -161,6 +160,38 @@ def test_quickstart_in_jupyterlab(lab: tuple[str, Path]) -> None:
             assert page.evaluate("() => window.__xss") is None
             page.locator("figure.hailuo-result").nth(2).scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "quickstart-done.png"), full_page=True)
+
+            # Saved, closed and reopened: the videos come back from the file, and play.
+            page.wait_for_function(
+                "() => window.jupyterapp.shell.currentWidget.sessionContext.session"
+                ".kernel.status === 'idle'",
+                timeout=60_000,
+            )
+            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+            saved = work / "quickstart.ipynb"
+            deadline = time.monotonic() + 20
+            while "<video" not in saved.read_text() and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert saved.read_text().count("<video") >= 3, "the saved notebook lost its videos"
+            page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+            page.goto(f"{base}/lab/tree/quickstart.ipynb?token={TOKEN}")
+            page.wait_for_function(
+                "() => document.querySelectorAll('figure.hailuo-result video').length >= 3",
+                timeout=60_000,
+            )
+            reopened = page.locator("figure.hailuo-result video").first
+            reopened.scroll_into_view_if_needed()
+            page.wait_for_function(
+                "() => document.querySelector('figure.hailuo-result video').readyState >= 1",
+                timeout=30_000,
+            )
+            reopened.evaluate("v => { v.muted = true; return v.play(); }")
+            page.wait_for_function(
+                "() => document.querySelector('figure.hailuo-result video').currentTime > 0.3",
+                timeout=20_000,
+            )
+            assert page.evaluate("() => window.__xss") is None
+            page.screenshot(path=str(ARTIFACTS / "quickstart-reopened.png"))
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "quickstart-failure.png"), full_page=True)
             (ARTIFACTS / "quickstart-failure.html").write_text(page.content())

@@ -69,7 +69,6 @@ def shell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[InteractiveShell, RecordingPublisher]]:
     """A shell with ``hailuo_nb`` loaded, working in ``tmp_path`` against a fast emulator."""
-    pytest.importorskip("hailuo_nb.client", reason="the client (issue 3) has not landed yet")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HAILUO_EMULATOR", json.dumps(FAST))
     for name in ("SEGMIND_API_KEY", "AIMLAPI_KEY", "MINIMAX_API_KEY", "HAILUO_PROVIDER"):

@@ -30,7 +30,6 @@ def test_quickstart_runs_headless_and_saves_the_videos(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     nb_path = tmp_path / "quickstart.ipynb"
-    pytest.importorskip("hailuo_nb.client", reason="the client (issue 3) has not landed yet")
     shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", nb_path)
     original = json.loads(nb_path.read_text())
     assert all(not c.get("outputs") for c in original["cells"]), "saved WITHOUT outputs in git"
