@@ -35,7 +35,7 @@ from .config import Hailuo
 if TYPE_CHECKING:
     from ..client import Client
 
-__all__ = ["KEY_ENV", "Session", "Tracked"]
+__all__ = ["KEY_ENV", "Session", "Tracked", "current_session"]
 
 # The environment variables the client reads keys from (issue 3); a real provider with
 # none of these set gets one getpass() prompt per session.
@@ -206,9 +206,15 @@ class Session:
         embed: bool = False,
         name: str | None = None,
         view_kind: str | None = None,
+        view: Any = None,
         already_done: bool = False,
     ) -> Tracked:
-        """Show ``job`` live in the current cell and follow it on the runner's loop.
+        """Show ``job`` live and follow it on the runner's loop.
+
+        By default the live view is displayed in the current cell; a widget that places
+        the job itself (a tile of the panel or of a comparison grid) passes its own
+        ``view`` (any :class:`~hailuo_nb.progress.LiveView`, e.g.
+        :class:`~hailuo_nb.widgets.tile.JobTile`), which is drawn and finished the same way.
 
         Example (needs the client)::
 
@@ -218,7 +224,9 @@ class Session:
         self._jobs[job.id] = tracked
         if name:
             self.user_ns[name] = job
-        tracked.view = make_view(job, view_kind or self.config.progress)
+        tracked.view = (
+            view if view is not None else make_view(job, view_kind or self.config.progress)
+        )
         self.hub.add(tracked.view)
         tracked.future = self.runner.submit(self._follow(client, tracked, already_done))
         return tracked
@@ -320,3 +328,35 @@ class Session:
             >>> Session(Hailuo()).close()
         """
         self.runner.close()
+
+
+_fallback: Session | None = None
+
+
+def current_session() -> Session:
+    """The session shared with ``%%hailuo`` in this kernel (loading the extension if needed).
+
+    Outside IPython (a plain script) one module-wide session with default settings is used.
+    The panel and ``compare()`` use this, so they share the magic's settings (``%config
+    Hailuo``), client, request budget, spending and list of jobs.
+
+    Example:
+        >>> s = current_session(); s is current_session()
+        True
+    """
+    global _fallback
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        shell = None
+    else:
+        shell = get_ipython()
+    if shell is not None:
+        from ..magic import load_ipython_extension
+
+        load_ipython_extension(shell)
+        session: Session = shell._hailuo_magics.session
+        return session
+    if _fallback is None:
+        _fallback = Session(Hailuo())
+    return _fallback
