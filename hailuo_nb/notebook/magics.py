@@ -75,24 +75,15 @@ class HailuoMagics(Magics):
         params = cell_params(args, self._ns)
         client = self._client(args.provider)
         try:
-            client.validate(prompt, **params)
-            estimate = client.estimate_cost(**params)
-        except ValidationError as exc:
-            raise UsageError(f"%%hailuo: {exc}") from None
-        self._check_budget(estimate.usd)
-        try:
-            job = self.session.runner.wait(
-                self.session.runner.submit(client.submit(prompt, **params))
+            tracked = self.session.submit(
+                client,
+                prompt,
+                params,
+                embed=args.embed or self.config_obj.embed,
+                name=args.o,
             )
-        except ValidationError as exc:
+        except (ValidationError, BudgetExceeded) as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
-        except BudgetExceeded as exc:
-            raise UsageError(f"%%hailuo: {exc}") from None
-        if job.cost is None:
-            job.cost = estimate
-        tracked = self.session.start(
-            client, job, embed=args.embed or self.config_obj.embed, name=args.o
-        )
         if args.wait:
             self._wait_for([tracked.job.id], summary=False)
 
@@ -161,15 +152,6 @@ class HailuoMagics(Magics):
             raise UsageError(f"%%hailuo: {exc}") from None
         except HailuoError as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
-
-    def _check_budget(self, estimate_usd: float) -> None:
-        budget = self.config_obj.budget_usd
-        if budget is None:
-            return
-        spent = self.session.spent()
-        already = spent["estimated_usd"] + spent["actual_usd"]
-        if already + estimate_usd > budget + 1e-9:
-            raise UsageError(f"%%hailuo: {BudgetExceeded(estimate_usd, budget, already)}")
 
     def _wait_for(self, refs: list[str] | None, *, summary: bool = True) -> None:
         try:

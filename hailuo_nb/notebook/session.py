@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import display as d
-from ..errors import HailuoError, JobFailed
+from ..errors import BudgetExceeded, HailuoError, JobFailed
 from ..models import Job
 from ..progress import ProgressHub, make_view
 from ..runner import Runner, StoppedWaiting
@@ -197,6 +197,74 @@ class Session:
             else:
                 act += cost.usd
         return {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}
+
+    def check_budget(self, estimate_usd: float) -> None:
+        """Raise :class:`BudgetExceeded` if ``estimate_usd`` would pass ``Hailuo.budget_usd``.
+
+        What counts as spent: this session's jobs that were not refused or failed.
+
+        Example:
+            >>> s = Session(Hailuo(budget_usd=1.0))
+            >>> s.check_budget(0.5)
+            >>> try:
+            ...     s.check_budget(2.0)
+            ... except BudgetExceeded as exc:
+            ...     print(exc)
+            estimated cost $2.00 would pass the budget of $1.00 ($0.00 already spent)
+        """
+        budget = self.config.budget_usd
+        if budget is None:
+            return
+        spent = self.spent()
+        already = spent["estimated_usd"] + spent["actual_usd"]
+        if already + estimate_usd > budget + 1e-9:
+            raise BudgetExceeded(estimate_usd, budget, already)
+
+    async def asubmit(
+        self, client: Client, prompt: str, params: dict[str, Any], *, new: bool = False
+    ) -> Job:
+        """Send one request on the runner's loop; the job carries its estimate as cost.
+
+        ``new=True`` asks for a fresh sample even where an identical job could be reused
+        (passed to the client only when set).
+
+        Example (inside a coroutine on the runner's loop)::
+
+            job = await session.asubmit(client, "a fox", {"duration": 6})
+        """
+        extra: dict[str, Any] = {"new": True} if new else {}
+        job = await client.submit(prompt, **params, **extra)
+        if job.cost is None:
+            job.cost = client.estimate_cost(**params)
+        return job
+
+    def submit(
+        self,
+        client: Client,
+        prompt: str,
+        params: dict[str, Any],
+        *,
+        new: bool = False,
+        view: Callable[[Job], Any] | None = None,
+        name: str | None = None,
+        embed: bool = False,
+    ) -> Tracked:
+        """Validate, check the budget, send, and follow one request; blocks until sent.
+
+        Raises :class:`~hailuo_nb.errors.ValidationError` or :class:`BudgetExceeded`
+        before anything is sent. ``view`` makes the live view from the new job (e.g.
+        ``JobTile``); by default it is displayed in the current cell.
+
+        Example (needs the client)::
+
+            tracked = session.submit(client, "a red fox", {"model": "hailuo-2.3"})
+        """
+        client.validate(prompt, **params)
+        self.check_budget(client.estimate_cost(**params).usd)
+        job = self.runner.wait(self.runner.submit(self.asubmit(client, prompt, params, new=new)))
+        return self.start(
+            client, job, embed=embed, name=name, view=view(job) if view is not None else None
+        )
 
     def start(
         self,
