@@ -154,15 +154,25 @@ def run_all(page: Any) -> None:
 
 
 def play_first(page: Any, selector: str, timeout_ms: int = 20_000) -> None:
-    """Play the first video matching ``selector`` (muted) and wait until it advances."""
-    video = page.locator(selector).first
-    video.scroll_into_view_if_needed()
-    page.wait_for_function(
-        f"() => document.querySelector({json.dumps(selector)}).readyState >= 1",
-        timeout=30_000,
+    """Play the first video matching ``selector`` (muted) and wait until it advances.
+
+    Outputs can be re-rendered while cells still run (``%hailuo wait`` re-sends final
+    outputs), so the video is looked up again if it was replaced under us.
+    """
+    sel = json.dumps(selector)
+    page.wait_for_function(f"() => document.querySelector({sel})?.readyState >= 1", timeout=30_000)
+    page.evaluate(
+        f"() => {{ const v = document.querySelector({sel}); v.scrollIntoView(); v.muted = true;"
+        " window.__hailuoPlayed = v; return v.play(); }"
     )
-    video.evaluate("v => { v.muted = true; return v.play(); }")
     page.wait_for_function(
-        f"() => document.querySelector({json.dumps(selector)}).currentTime > 0.3",
+        f"""() => {{
+            const v = document.querySelector({sel});
+            if (v.currentTime > 0.3) return true;
+            if (v !== window.__hailuoPlayed) {{
+                window.__hailuoPlayed = v; v.muted = true; v.play();
+            }}
+            return false;
+        }}""",
         timeout=timeout_ms,
     )
