@@ -21,8 +21,9 @@ from .models import Cost, Job
 
 if TYPE_CHECKING:
     from .client import Client
+    from .widgets.panel import Panel
 
-__all__ = ["Client", "Cost", "HailuoError", "Job", "load_ipython_extension"]
+__all__ = ["Client", "Cost", "HailuoError", "Job", "Panel", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 
@@ -32,6 +33,10 @@ def __getattr__(name: str) -> Any:
         from .client import Client
 
         return Client
+    if name == "Panel":
+        from .widgets.panel import Panel
+
+        return Panel
     raise AttributeError(f"module 'hailuo_nb' has no attribute {name!r}")
 
 

@@ -1,0 +1,338 @@
+"""The panel's inputs: prompt, provider, model and the model's own options, and their check.
+
+The form knows nothing about sending. :meth:`PanelForm.check` says whether the input
+could be sent now and, if not, the one line why: the same ``ValidationError`` the client
+raises (from :func:`hailuo_nb.params.build_request`, no I/O), a missing API key, or the
+session's budget. Values the chosen model forbids in combination with the others
+(1080p at 10 s, 512p without a first frame) are disabled with their reason shown.
+
+Example:
+    >>> from hailuo_nb.notebook.config import Hailuo
+    >>> from hailuo_nb.notebook.session import Session
+    >>> form = PanelForm(Session(Hailuo(provider="minimax")), environ={})
+    >>> form.check().reason
+    'prompt: is empty; describe the video to generate'
+    >>> form.fill(prompt="a red fox", duration=10)
+    >>> form.resolution.button("1080p").disabled, form.resolution.button("1080p").tooltip
+    (True, '1080p allows only 6 s on hailuo-2.3 (minimax); choose 768p for 10 s')
+    >>> form.check().reason
+    'no API key for minimax: set $MINIMAX_API_KEY, or enter it once in a %%hailuo cell'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..catalog import PROVIDERS, ModelSpec, default_model, estimate_cost, get_model, models
+from ..errors import BudgetExceeded, ValidationError
+from ..models import Cost
+from ..params import build_request
+from .choice import Choice
+from .frames import FramePicker
+from .style import html_line
+
+if TYPE_CHECKING:
+    from ..notebook.session import Session
+
+__all__ = ["FormCheck", "PanelForm", "default_provider"]
+
+_SWITCHES = {
+    "go_fast": "go fast (quicker, lower quality)",
+    "fast_pretreatment": "fast pretreatment (quicker prompt optimizer)",
+}
+
+
+def default_provider(config: Any, environ: Mapping[str, str] | None = None) -> str:
+    """The provider the magic would use: the setting, ``$HAILUO_PROVIDER``, a key, the emulator.
+
+    Example:
+        >>> from hailuo_nb.notebook.config import Hailuo
+        >>> default_provider(Hailuo(), {"AIMLAPI_KEY": "k"}), default_provider(Hailuo(), {})
+        ('aimlapi', 'emulator')
+    """
+    from ..notebook.session import KEY_ENV
+
+    env = os.environ if environ is None else environ
+    chosen = config.provider or env.get("HAILUO_PROVIDER")
+    if chosen in PROVIDERS:
+        return str(chosen)
+    return next((p for p, var in KEY_ENV.items() if env.get(var)), "emulator")
+
+
+@dataclass(frozen=True)
+class FormCheck:
+    """Whether the form can be sent: ``reason`` is None when it can; the estimate either way.
+
+    Example:
+        >>> FormCheck(None, Cost(0.35)).ok
+        True
+    """
+
+    reason: str | None
+    estimate: Cost
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stands in the way of sending.
+
+        Example:
+            >>> FormCheck("prompt: is empty", Cost(0.35)).ok
+            False
+        """
+        return self.reason is None
+
+
+def _combination(spec: ModelSpec, duration: Any, resolution: Any, has_first: bool) -> str | None:
+    # Only duration × resolution (× image) matters for disabling a value; a missing or
+    # unwanted first frame is said once, by check(), not on every button.
+    issue = spec.combination_issue(duration, resolution, has_first)
+    if issue is not None and issue[0] == "first_frame":
+        issue = spec.combination_issue(duration, resolution, not has_first)
+    return issue[1] if issue is not None and issue[0] != "first_frame" else None
+
+
+class PanelForm:
+    """Every input of the panel; ``widget`` is the box to place, ``params()`` the request.
+
+    Example: see the module.
+    """
+
+    def __init__(self, session: Session, *, environ: Mapping[str, str] | None = None) -> None:
+        import ipywidgets as w
+
+        self.session = session
+        self._environ = environ
+        self._callbacks: list[Callable[[], None]] = []
+        self._quiet = False
+        provider = default_provider(session.config, environ)
+        self.prompt = w.Textarea(placeholder="Describe the video: a red fox running through snow")
+        self.prompt.layout.width = "98%"
+        self.prompt.layout.height = "70px"
+        self.provider = w.Dropdown(options=list(PROVIDERS), value=provider, description="Provider")
+        self.model = w.Dropdown(description="Model")
+        self.model_note = w.HTML("")
+        self.duration = Choice("Duration", [])
+        self.resolution = Choice("Resolution", [])
+        self.mode = Choice("Mode", [])
+        self.prompt_optimizer = w.Checkbox(value=True, description="prompt optimizer", indent=False)
+        self.switches = {
+            name: w.Checkbox(value=False, description=text, indent=False)
+            for name, text in _SWITCHES.items()
+        }
+        self.first_frame = FramePicker("first_frame", "First frame")
+        self.last_frame = FramePicker("last_frame", "Last frame")
+        self.cost = w.HTML("")
+        options = w.HBox([self.prompt_optimizer, *self.switches.values()])
+        frames = w.HBox([self.first_frame.widget, self.last_frame.widget])
+        self.widget = w.VBox(
+            [
+                self.prompt,
+                w.HBox([self.provider, self.model]),
+                self.model_note,
+                self.duration.widget,
+                self.resolution.widget,
+                self.mode.widget,
+                options,
+                frames,
+                self.cost,
+            ]
+        )
+        self._set_models(session.config.model)
+        self.provider.observe(lambda _: self._on_provider(), names="value")
+        self.model.observe(lambda _: self._on_model(), names="value")
+        for widget in (self.prompt, self.prompt_optimizer, *self.switches.values()):
+            widget.observe(lambda _: self._changed(), names="value")
+        for choice in (self.duration, self.resolution, self.mode):
+            choice.observe(lambda _: self._changed())
+        for picker in (self.first_frame, self.last_frame):
+            picker.observe(self._changed)
+        self._changed()
+
+    # -- what the form holds -----------------------------------------------------------
+    @property
+    def spec(self) -> ModelSpec:
+        """The chosen model as the catalog describes it.
+
+        Example: ``form.spec.durations`` → ``(6, 10)``.
+        """
+        return get_model(self.provider.value, self.model.value)
+
+    def params(self) -> dict[str, Any]:
+        """The request in the kit's vocabulary: only what the chosen model takes.
+
+        Example (a fresh form on the emulator)::
+
+            {'model': 'hailuo-2.3', 'duration': 6, 'resolution': '768p',
+             'prompt_optimizer': True}
+        """
+        spec = self.spec
+        out: dict[str, Any] = {"model": spec.name}
+        if spec.durations:
+            out["duration"] = self.duration.value
+        if spec.resolutions:
+            out["resolution"] = self.resolution.value
+        out["prompt_optimizer"] = bool(self.prompt_optimizer.value)
+        for name, box in self.switches.items():
+            if name in spec.options:
+                out[name] = bool(box.value)
+        if spec.modes:
+            out["mode"] = self.mode.value
+        if self.first_frame.value is not None:
+            out["first_frame"] = self.first_frame.value
+        if spec.last_frame and self.last_frame.value is not None:
+            out["last_frame"] = self.last_frame.value
+        return out
+
+    def check(self) -> FormCheck:
+        """Can the form be sent? The first reason it cannot (one line), and the estimate.
+
+        Example: see the module.
+        """
+        spec = self.spec
+        estimate = estimate_cost(spec, self.duration.value, self.resolution.value)
+        pickers = [self.first_frame] + ([self.last_frame] if spec.last_frame else [])
+        for picker in pickers:
+            if picker.problem:
+                return FormCheck(picker.problem, estimate)
+        try:
+            request = build_request(self.provider.value, self.prompt.value, **self.params())
+        except ValidationError as exc:
+            return FormCheck(str(exc), estimate)
+        estimate = request.estimate()
+        provider = self.provider.value
+        if self.session.has_key(provider) == "missing":
+            from ..notebook.session import KEY_ENV
+
+            reason = (
+                f"no API key for {provider}: set ${KEY_ENV[provider]},"
+                " or enter it once in a %%hailuo cell"
+            )
+            return FormCheck(reason, estimate)
+        try:
+            self.session.check_budget(estimate.usd)
+        except BudgetExceeded as exc:
+            return FormCheck(str(exc), estimate)
+        return FormCheck(None, estimate)
+
+    def fill(self, **values: Any) -> None:
+        """Set inputs from code (what a user would click), e.g. in a notebook or a test.
+
+        Keys: ``prompt``, ``provider``, ``model``, ``duration``, ``resolution``, ``mode``,
+        ``prompt_optimizer``, ``go_fast``, ``fast_pretreatment``, ``first_frame``,
+        ``last_frame`` (an image: bytes, path, URL, data URL or PIL image; None clears).
+
+        Example: see the module.
+        """
+        unknown = set(values) - {
+            "prompt", "provider", "model", "duration", "resolution", "mode",
+            "prompt_optimizer", "go_fast", "fast_pretreatment", "first_frame", "last_frame",
+        }  # fmt: skip
+        if unknown:
+            raise TypeError(f"fill() got unknown inputs: {', '.join(sorted(unknown))}")
+        for name in ("provider", "model", "prompt", "prompt_optimizer"):
+            if name in values:
+                getattr(self, name).value = values[name]
+        for name in ("duration", "resolution", "mode"):
+            if name in values:
+                getattr(self, name).value = values[name]
+        for name in ("go_fast", "fast_pretreatment"):
+            if name in values:
+                self.switches[name].value = bool(values[name])
+        for name in ("first_frame", "last_frame"):
+            if name in values:
+                picker: FramePicker = getattr(self, name)
+                if values[name] is None:
+                    picker.reset()
+                else:
+                    picker.set_image(values[name])
+
+    def observe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after any input changed (and the form has been updated).
+
+        Example: ``form.observe(lambda: print(form.check().reason))``
+        """
+        self._callbacks.append(callback)
+
+    # -- keeping the inputs consistent -------------------------------------------------
+    def _set_models(self, wanted: str | None) -> None:
+        names = [m.name for m in models(self.provider.value)]
+        current = wanted if wanted in names else default_model(self.provider.value)
+        self._quiet = True
+        try:
+            self.model.options = names
+            self.model.value = current
+        finally:
+            self._quiet = False
+        self._set_model_inputs()
+
+    def _on_provider(self) -> None:
+        self._set_models(self.model.value)
+        self._changed()
+
+    def _on_model(self) -> None:
+        if self._quiet:
+            return
+        self._set_model_inputs()
+        self._changed()
+
+    def _set_model_inputs(self) -> None:
+        spec = self.spec
+        duration = self.duration.value if self.duration.value in spec.durations else None
+        self.duration.set_options(
+            spec.durations,
+            value=duration or spec.default_duration,
+            labels={d: f"{d} s" for d in spec.durations},
+        )
+        has_first = self.first_frame.image is not None
+        wanted = self.resolution.value
+        if wanted not in spec.resolutions:
+            fits = [
+                r
+                for r in [spec.default_resolution, *spec.resolutions]
+                if r and _combination(spec, self.duration.value, r, has_first) is None
+            ]
+            wanted = fits[0] if fits else spec.default_resolution
+        self.resolution.set_options(spec.resolutions, value=wanted)
+        self.mode.set_options(spec.modes, value=spec.modes[0] if spec.modes else None)
+        self.duration.widget.layout.display = "" if spec.durations else "none"
+        self.resolution.widget.layout.display = "" if spec.resolutions else "none"
+        self.mode.widget.layout.display = "" if spec.modes else "none"
+        for name, box in self.switches.items():
+            box.layout.display = "" if name in spec.options else "none"
+        self.last_frame.widget.layout.display = "" if spec.last_frame else "none"
+        self.first_frame.widget.layout.display = "none" if spec.first_frame == "none" else ""
+        needs = {"required": " (required: image-to-video only)", "optional": " (optional)"}
+        self.first_frame.title.value = html_line(
+            "First frame" + needs.get(spec.first_frame, ""), "hailuo-frame-title"
+        )
+        notes = []
+        if not spec.durations and not spec.resolutions:
+            notes.append("this model chooses the duration and resolution itself")
+        elif not spec.resolutions:
+            notes.append("this model chooses the resolution itself")
+        self.model_note.value = (
+            html_line("; ".join(notes), "hailuo-model-note", color="#6b7280") if notes else ""
+        )
+
+    def _changed(self) -> None:
+        spec = self.spec
+        has_first = self.first_frame.image is not None
+        self.duration.set_disabled(
+            {
+                d: r
+                for d in spec.durations
+                if (r := _combination(spec, d, self.resolution.value, has_first))
+            }
+        )
+        self.resolution.set_disabled(
+            {
+                res: r
+                for res in spec.resolutions
+                if (r := _combination(spec, self.duration.value, res, has_first))
+            }
+        )
+        for callback in self._callbacks:
+            callback()
