@@ -32,7 +32,7 @@ from .client import Client
 from .errors import HailuoError, JobFailed, NetworkError, ProviderError, ValidationError
 from .models import Job
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "reused_line"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NETWORK = 0, 1, 2, 3
 
@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--resolution", "-r")
     g.add_argument("--first-frame", help="image path or http(s) URL")
     g.add_argument("--last-frame", help="image path or http(s) URL")
+    g.add_argument(
+        "--reuse",
+        action="store_true",
+        help="if this exact request already made a video (still on disk) or is running,"
+        " use that job instead of paying for a new one",
+    )
     common(g)
     r = sub.add_parser("resume", help="finish (or show) a job by id")
     r.add_argument("job_id")
@@ -117,7 +123,10 @@ async def _run(args: argparse.Namespace) -> int:
                 "last_frame": args.last_frame,
             }
             job = await client.submit(args.prompt, **{k: v for k, v in params.items() if v})
-            print(f"submitted {job.id} to {job.provider} ({job.model})", file=err)
+            if job.reused:
+                print(f"{reused_line(job)}; nothing was sent", file=err)
+            else:
+                print(f"submitted {job.id} to {job.provider} ({job.model})", file=err)
             try:
                 job = await asyncio.wait_for(_follow(client, job, err), args.timeout)
             except JobFailed:
@@ -157,6 +166,8 @@ def _client(args: argparse.Namespace, provider: str | None, base_url: str | None
         store_path=args.store,
         requests_per_minute=args.rpm,
         emulator_config=emulator,
+        # Scripts pay unless asked: --reuse (or HAILUO_REUSE=always) turns the ledger on.
+        reuse="always" if getattr(args, "reuse", False) else None,
     )
 
 
@@ -189,6 +200,19 @@ async def _show_progress(client: Client, job: Job, err: TextIO) -> None:
             last = snap.status
     if err.isatty():
         print(file=err)
+
+
+def reused_line(job: Job) -> str:
+    """The one line saying a job was reused rather than paid for again.
+
+    Example:
+        >>> reused_line(Job(id="5f3a9c0e1d", provider="emulator", model="hailuo-2.3",
+        ...                 status="completed", submitted_at=0.0))[:22]
+        'reused job 5f3a9c0e1d '
+    """
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.submitted_at or 0))
+    state = "" if job.status == "completed" else f", still {job.status}"
+    return f"reused job {job.id} from {when} (same request{state})"
 
 
 def _finish(job: Job, args: argparse.Namespace) -> int:

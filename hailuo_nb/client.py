@@ -32,22 +32,16 @@ import httpx
 
 from . import catalog
 from . import params as params_mod
-from .download import safe_path, stream_to_file, video_filename
-from .errors import (
-    HailuoError,
-    JobFailed,
-    NetworkError,
-    ProviderError,
-    RateLimited,
-    ValidationError,
-)
+from .errors import HailuoError, JobFailed, NetworkError, ValidationError
+from .fingerprint import fingerprint
+from .follow import Follower, needs_download
 from .http import Http, Retry
 from .models import Cost, Job
-from .polling import PollPolicy, apply_update, expected_seconds
-from .providers import HttpRequest, Update, make_adapter
-from .providers.base import MalformedResponse
+from .polling import PollPolicy, expected_seconds
+from .providers import make_adapter
 from .providers.segmind import SegmindV1, parse_upload, upload_request
 from .ratelimit import RateBudget
+from .reuse import Ledger
 from .settings import Settings, resolve
 from .store import JobStore
 
@@ -84,6 +78,7 @@ class Client:
         environ: Mapping[str, str] | None = None,
         poll_policy: PollPolicy | None = None,
         retry: Retry | None = None,
+        reuse: str | None = None,
     ) -> None:
         if isinstance(settings, Settings):
             self.settings = settings
@@ -101,6 +96,7 @@ class Client:
                 max_concurrency=max_concurrency,
                 requests_per_minute=requests_per_minute,
                 segmind_api=segmind_api,
+                reuse=reuse,
             )
         s = self.settings
         self._scale = 1.0
@@ -120,6 +116,8 @@ class Client:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._final: dict[str, asyncio.Event] = {}
         self._listeners: dict[str, list[asyncio.Queue[Job | None]]] = {}
+        self.follower = Follower(self.http, self.adapter, self.policy, s, self._jobs, self._publish)
+        self.ledger = Ledger(self.store, self._jobs, self._following)
 
     def __repr__(self) -> str:
         return f"Client(provider={self.settings.provider!r}, base_url={self.settings.base_url!r})"
@@ -176,8 +174,12 @@ class Client:
         return self._request(prompt or "estimate", params).estimate()
 
     # -- jobs ------------------------------------------------------------------------
-    async def submit(self, prompt: str, **params: Any) -> Job:
+    async def submit(self, prompt: str, *, new: bool = False, **params: Any) -> Job:
         """Validate, send, record in the store, start following; return the job at once.
+
+        With ``reuse="always"`` (and not ``new``), an identical request's job that completed
+        (video still on disk) or is still running is returned instead, marked
+        ``reused=True``, without any request to the provider (see :mod:`hailuo_nb.reuse`).
 
         Raises :class:`~hailuo_nb.errors.ValidationError` before anything is sent, and
         :class:`~hailuo_nb.http.SubmitUncertain` when the job may exist but we cannot
@@ -186,8 +188,16 @@ class Client:
         Example (inside a coroutine)::
 
             job = await client.submit("a red fox", model="hailuo-2.3", duration=6)
+            again = await client.submit("a red fox", model="hailuo-2.3", duration=6)
+            again.reused  # True with reuse="always": nothing was sent
         """
         request = self._request(prompt, params)
+        fp = fingerprint(request, base_url=self.settings.base_url)
+        found = None if new else self._reusable(fp)
+        if found is not None:
+            live = self._jobs.setdefault(found.id, found)
+            self._ensure_following(found.id)  # attach to a running one, as resume does
+            return dataclasses.replace(live, reused=True)
         estimate = request.estimate()
         image_urls = await self._upload_images(request)
         payload = params_mod.wire_payload(request, image_urls)
@@ -206,8 +216,8 @@ class Client:
             job = dataclasses.replace(
                 job, id=f"v1-{uuid.uuid4().hex}", status="processing", submitted_at=time.time()
             )
-            self._record(job, estimate)
-            self._start(job, partial(self._run_v1, job.id, wire))
+            self._record(job, estimate, fp)
+            self._start(job, partial(self.follower.run_v1, job.id, wire))
             return job
         submitted_at = time.time()
         answer = await self.http.call(wire, self.adapter.parse_submit, idempotent=False)
@@ -218,14 +228,41 @@ class Client:
             submitted_at=submitted_at,
             raw=answer.raw,
         )
-        self._record(job, estimate)  # before the first poll: a crash now loses nothing
-        self._start(job, partial(self._follow, job.id))
+        self._record(job, estimate, fp)  # before the first poll: a crash now loses nothing
+        self._start(job, partial(self.follower.follow, job.id))
         return job
+
+    def reusable(self, prompt: str, *, new: bool = False, **params: Any) -> Job | None:
+        """The job ``submit`` would hand back for this request instead of paying, or None.
+
+        No request is sent (a comparison subtracts these from its cost estimate); None
+        when ``reuse`` is ``"never"`` or ``new`` is set. Raises ``ValidationError`` as
+        ``submit`` would.
+
+        Example:
+            >>> import tempfile
+            >>> c = Client("emulator", environ={}, output_dir=tempfile.mkdtemp(), reuse="always")
+            >>> c.reusable("a red fox", duration=6) is None
+            True
+        """
+        request = self._request(prompt, params)
+        if new:
+            return None
+        found = self._reusable(fingerprint(request, base_url=self.settings.base_url))
+        return None if found is None else dataclasses.replace(found, reused=True)
+
+    def _reusable(self, fp: str) -> Job | None:
+        if self.settings.reuse != "always":
+            return None
+        return self.ledger.find(fp)
 
     async def wait(
         self, job: Job | str, *, timeout: float | None = None, download: bool = True
     ) -> Job:
         """Wait until the job is done (and its video saved); raise ``JobFailed`` if it failed.
+
+        A job that ``submit`` reused comes back still marked ``reused`` (so do the
+        snapshots of :meth:`updates`).
 
         A timeout or a lost connection raises :class:`~hailuo_nb.errors.NetworkError`
         naming the job id; the job goes on and ``resume(id)`` picks it up.
@@ -253,7 +290,7 @@ class Client:
             raise NetworkError(f"still running after {timeout} s", job_id=job_id) from None
         except NetworkError as exc:
             raise NetworkError(exc.message, job_id=job_id) from exc
-        result = self._jobs[job_id]
+        result = _marked(self._jobs[job_id], job)
         if result.status in ("failed", "expired"):
             raise JobFailed(job_id, result.error or result.status, provider=result.provider)
         return result
@@ -275,11 +312,11 @@ class Client:
         queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._listeners.setdefault(job_id, []).append(queue)
         try:
-            yield self._jobs[job_id]
+            yield _marked(self._jobs[job_id], job)
             if self._ensure_following(job_id) is None:
                 return
             while (snapshot := await queue.get()) is not None:
-                yield snapshot
+                yield _marked(snapshot, job)
         finally:
             self._listeners[job_id].remove(queue)
 
@@ -419,9 +456,11 @@ class Client:
         urls = await self.http.call(wire, lambda r: parse_upload(r, len(images)), idempotent=True)
         return dict(zip(fields, urls, strict=True))
 
-    def _record(self, job: Job, estimate: Cost | None = None) -> None:
+    def _record(self, job: Job, estimate: Cost | None = None, fp: str | None = None) -> None:
         self._jobs[job.id] = job
-        self.store.save(job, base_url=self.settings.base_url, estimate=estimate)
+        if fp is not None:
+            self.ledger.note(job.id, fp)
+        self.store.save(job, base_url=self.settings.base_url, estimate=estimate, fingerprint=fp)
 
     def _publish(self, job: Job) -> None:
         old = self._jobs.get(job.id)
@@ -444,10 +483,14 @@ class Client:
         if task is not None and not task.done():
             return task
         job = self._jobs[job_id]
-        if job.done and not self._needs_download(job):
+        if job.done and not needs_download(job):
             self._final.setdefault(job_id, asyncio.Event()).set()
             return None
-        return self._start(job, partial(self._follow, job_id))
+        return self._start(job, partial(self.follower.follow, job_id))
+
+    def _following(self, job_id: str) -> bool:
+        task = self._tasks.get(job_id)
+        return task is not None and not task.done()
 
     async def _guard(self, job_id: str, run: Any) -> None:
         try:
@@ -458,82 +501,12 @@ class Client:
                 queue.put_nowait(None)
             self._final.setdefault(job_id, asyncio.Event()).set()
 
-    async def _follow(self, job_id: str) -> None:
-        job = self._jobs[job_id]
-        polls = failed = 0
-        while not job.done:
-            elapsed = time.time() - (job.submitted_at or time.time())
-            await asyncio.sleep(self.policy.delay(elapsed, job.expected_seconds, polls))
-            polls += 1
-            try:
-                update = await self._poll_once(job_id)
-            except (NetworkError, RateLimited, ProviderError) as exc:
-                if not _transient(exc):
-                    raise
-                failed += 1
-                if failed >= self.http.retry.failed_polls:
-                    raise NetworkError(str(exc), job_id=job_id) from exc
-                continue
-            failed = 0
-            job = apply_update(job, update, now=time.time())
-            self._publish(job)
-        if self._needs_download(job):
-            await self._download(job)
 
-    async def _poll_once(self, job_id: str) -> Update:
-        request = self.adapter.poll_request(job_id)
-        update = await self.http.call(
-            request, partial(self.adapter.parse, request.step, job_id), idempotent=True
-        )
-        while update.follow_up is not None:
-            request = update.follow_up
-            update = await self.http.call(
-                request, partial(self.adapter.parse, request.step, job_id), idempotent=True
-            )
-        return update
-
-    def _needs_download(self, job: Job) -> bool:
-        if job.status != "completed" or not job.video_url:
-            return False
-        return not (job.video_path and Path(job.video_path).exists())
-
-    async def _download(self, job: Job) -> None:
-        assert job.video_url is not None
-        target = safe_path(self.settings.output_dir, video_filename(job.id, job.prompt))
-        try:
-            await self.http.download(
-                job.video_url, target, max_bytes=self.settings.max_download_bytes
-            )
-        except HailuoError as exc:
-            self._publish(dataclasses.replace(job, error=f"download failed: {exc}"))
-            raise NetworkError(f"download failed: {exc}", job_id=job.id) from exc
-        self._publish(dataclasses.replace(job, video_path=str(target), error=None))
-
-    async def _run_v1(self, job_id: str, wire: HttpRequest) -> None:
-        job = self._jobs[job_id]
-        target = safe_path(self.settings.output_dir, video_filename(job.id, job.prompt))
-        adapter = self.adapter
-        assert isinstance(adapter, SegmindV1)
-
-        async def handle(response: httpx.Response) -> Update:
-            if not response.is_success:
-                await response.aread()
-            update = adapter.check_video(response)
-            if update.status == "completed":
-                limit = self.settings.max_download_bytes
-                await stream_to_file(response, target, max_bytes=limit)
-            return update
-
-        try:
-            # v1 blocks for the whole generation: give it the video models' 15 minutes.
-            update = await self.http.submit_stream(wire, handle, timeout=900.0)
-        except HailuoError as exc:
-            self._publish(dataclasses.replace(job, error=str(exc)))
-            raise
-        job = apply_update(job, update, now=time.time())
-        if job.status == "completed":
-            job = dataclasses.replace(job, video_path=str(target))
-        self._publish(job)
+def _marked(snapshot: Job, asked: Job | str) -> Job:
+    """``snapshot``, still marked ``reused`` when the caller follows a reused job."""
+    if isinstance(asked, Job) and asked.reused and not snapshot.reused:
+        return dataclasses.replace(snapshot, reused=True)
+    return snapshot
 
 
 def _emulator_transport(config: Any) -> tuple[httpx.AsyncBaseTransport, float]:
@@ -547,10 +520,3 @@ def _emulator_transport(config: Any) -> tuple[httpx.AsyncBaseTransport, float]:
         ) from None
     config = config if config is not None else EmulatorConfig()
     return httpx.ASGITransport(app=create_app(config)), float(config.time_scale)
-
-
-def _transient(exc: Exception) -> bool:
-    """A poll failure worth trying again later: the network, a 5xx, garbage, or a 429."""
-    if isinstance(exc, (NetworkError, RateLimited, MalformedResponse)):
-        return True
-    return isinstance(exc, ProviderError) and (exc.status_code or 0) >= 500

@@ -50,7 +50,8 @@ class Job:
     ``params`` uses the kit's own vocabulary (``prompt``, ``duration``, ``resolution``,
     ``first_frame``, ``last_frame``, ``prompt_optimizer``, ``go_fast``, ``mode``,
     ``fast_pretreatment``), with images recorded as a short reference (path, URL or content
-    hash), never as the full data URL. Times are UNIX seconds.
+    hash), never as the full data URL. Times are UNIX seconds. ``reused`` is True when
+    ``Client.submit`` handed back an earlier identical job instead of sending a new request.
 
     Example:
         >>> j = Job(id="r1", provider="segmind", model="hailuo-2.3", params={"prompt": "x"},
@@ -73,6 +74,9 @@ class Job:
     finished_at: float | None = None
     expected_seconds: float | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # True on the Job that ``submit`` returned instead of paying again (an identical
+    # request's job). Not stored: it is a fact about one call, not about the job.
+    reused: bool = field(default=False, compare=False)
 
     @property
     def prompt(self) -> str:

@@ -11,6 +11,8 @@ Example:
     ('segmind', 'https://api.segmind.com', False)
     >>> resolve(environ={}).provider      # nothing chosen, no key found
     'emulator'
+    >>> resolve("emulator", environ={"HAILUO_REUSE": "always"}).reuse
+    'always'
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ SEGMIND_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"
 DEFAULT_RPM = {"segmind": 5.0, "aimlapi": 60.0, "minimax": 5.0, "emulator": 600.0}
 # A key for servers on this machine (the emulator takes any non-empty key).
 LOCAL_KEY = "local-emulator-key"
+#: What ``reuse`` may be (the notebook's "ask" is resolved by the magic, not the client).
+REUSE_CHOICES = ("always", "never")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _told_emulator = False
 
@@ -75,6 +79,9 @@ class Settings:
     request_timeout: float = 60.0
     max_download_bytes: int = 2_000_000_000
     auto_chosen: bool = False  # True: nothing chose a provider, so the emulator was used
+    # "always": an identical request returns the job already made (see hailuo_nb.reuse);
+    # "never" (the default for scripts and the CLI): every submit pays for a new video.
+    reuse: str = "never"
 
     def __repr__(self) -> str:
         fields = [f"provider={self.provider!r}", f"api_key={mask(self.api_key)!r}"]
@@ -156,6 +163,9 @@ def resolve(
             raise ValidationError(
                 "api_key", f"no API key for {provider}: set {KEY_ENV[provider]} or pass api_key="
             )
+    reuse = str(pick("reuse", "HAILUO_REUSE") or "never").strip().lower()
+    if reuse not in REUSE_CHOICES:
+        raise ValidationError("reuse", f"must be always or never, got {reuse!r}")
     segmind_api = str(pick("segmind_api", "HAILUO_SEGMIND_API") or "v2")
     if segmind_api not in ("v1", "v2"):
         raise ValidationError("segmind_api", f"must be v1 or v2, got {segmind_api!r}")
@@ -189,6 +199,7 @@ def resolve(
             segmind_api=segmind_api,
             upload_url=upload,
             auto_chosen=auto,
+            reuse=reuse,
             **{k: type(getattr(_DEFAULTS, k))(v) for k, v in numbers.items() if v is not None},
         )
     except (TypeError, ValueError) as exc:

@@ -4,6 +4,9 @@ A job is written **before its first poll**, so an interrupted cell, a crash or a
 restart never loses a job that was paid for: ``resume(id)`` finishes it, from this process
 or another one. The API key is never written: nothing here ever sees it.
 
+Each job also keeps its request's fingerprint, so an identical request can be answered with
+the job already made (:meth:`JobStore.find_reusable`, see :mod:`hailuo_nb.reuse`).
+
 Each call opens its own short-lived connection: safe from any thread or process, and
 WAL lets a reader (``hailuo history`` in a terminal) look while a notebook writes.
 
@@ -22,13 +25,13 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .models import STATUSES, Cost, Job
 
-__all__ = ["JobStore"]
+__all__ = ["RUNNING_MAX_AGE", "JobStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -48,16 +51,30 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at REAL,
     finished_at REAL,
     expected_seconds REAL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (submitted_at);
 CREATE INDEX IF NOT EXISTS jobs_by_model ON jobs (provider, model, base_url, status);
 """
+# Run after the migration below: a store from an older version has no fingerprint column
+# until then, and CREATE TABLE IF NOT EXISTS never adds one.
+_INDEXES = "CREATE INDEX IF NOT EXISTS jobs_by_fingerprint ON jobs (fingerprint, submitted_at);"
 _COLUMNS = (
     "id, provider, model, base_url, params, status, error, video_url, video_path, cost_usd,"
     " cost_estimated, estimate_usd, submitted_at, started_at, finished_at, expected_seconds,"
     " updated_at"
 )
+_RUNNING = ("submitting", "queued", "processing")
+RUNNING_MAX_AGE = 3600.0
+"""Seconds after submission past which a job still "running" in the store is not reused.
+
+Its follower most likely died with a kernel, and Segmind forgets jobs after an hour.
+
+Example:
+    >>> RUNNING_MAX_AGE
+    3600.0
+"""
 
 
 class JobStore:
@@ -86,16 +103,26 @@ class JobStore:
                 # WAL: readers in other processes never block the writer (and vice versa).
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
+                _migrate(conn)
+                conn.executescript(_INDEXES)
                 self._ready = True
             with conn:
                 yield conn
         finally:
             conn.close()
 
-    def save(self, job: Job, *, base_url: str | None = None, estimate: Cost | None = None) -> None:
+    def save(
+        self,
+        job: Job,
+        *,
+        base_url: str | None = None,
+        estimate: Cost | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
         """Insert or update ``job`` (every public field; never ``raw``, never a key).
 
-        ``base_url`` and ``estimate`` are kept from the first save when not given again.
+        ``base_url``, ``estimate`` and ``fingerprint`` (of the request, see
+        :mod:`hailuo_nb.fingerprint`) are kept from the first save when not given again.
 
         Example:
             >>> import tempfile, pathlib
@@ -123,10 +150,11 @@ class JobStore:
             job.finished_at,
             job.expected_seconds,
             time.time(),
+            fingerprint,
         )
         with self._connect() as conn:
             conn.execute(
-                f"INSERT INTO jobs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})"
+                f"INSERT INTO jobs ({_COLUMNS}, fingerprint) VALUES ({', '.join('?' * len(row))})"
                 " ON CONFLICT(id) DO UPDATE SET provider=excluded.provider,"
                 " model=excluded.model, base_url=COALESCE(excluded.base_url, jobs.base_url),"
                 " params=excluded.params, status=excluded.status, error=excluded.error,"
@@ -135,7 +163,8 @@ class JobStore:
                 " estimate_usd=COALESCE(excluded.estimate_usd, jobs.estimate_usd),"
                 " submitted_at=excluded.submitted_at, started_at=excluded.started_at,"
                 " finished_at=excluded.finished_at, expected_seconds=excluded.expected_seconds,"
-                " updated_at=excluded.updated_at",
+                " updated_at=excluded.updated_at,"
+                " fingerprint=COALESCE(excluded.fingerprint, jobs.fingerprint)",
                 row,
             )
 
@@ -185,6 +214,67 @@ class JobStore:
         with self._connect() as conn:
             rows = conn.execute(sql, args).fetchall()
         return [_job(r) for r in rows]
+
+    def fingerprint(self, job_id: str) -> str | None:
+        """The fingerprint of the request that made the job (None for jobs saved without).
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> s = JobStore(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite3")
+            >>> s.save(Job(id="a", provider="p", model="m"), fingerprint="f0")
+            >>> s.save(Job(id="a", provider="p", model="m", status="processing"))
+            >>> s.fingerprint("a")
+            'f0'
+        """
+        with self._connect() as conn:
+            row = conn.execute("SELECT fingerprint FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def find_reusable(
+        self,
+        fingerprint: str,
+        *,
+        attachable: Callable[[Job], bool] | None = None,
+        now: float | None = None,
+    ) -> Job | None:
+        """The newest job made by this request that can stand in for a new one, or None.
+
+        That is a job that completed **and whose video file still exists**, or one still
+        running (submitted less than :data:`RUNNING_MAX_AGE` ago, and accepted by
+        ``attachable`` when given: a job only its dead kernel could follow is not). Failed
+        and expired jobs are never reused.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> s = JobStore(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite3")
+            >>> s.save(Job(id="a", provider="p", model="m", status="failed"), fingerprint="f")
+            >>> s.find_reusable("f") is None
+            True
+            >>> s.save(Job(id="b", provider="p", model="m", status="processing",
+            ...            submitted_at=__import__("time").time()), fingerprint="f")
+            >>> s.find_reusable("f").id
+            'b'
+        """
+        now = time.time() if now is None else now
+        marks = ", ".join("?" * (len(_RUNNING) + 1))
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE fingerprint = ? AND status IN ({marks})"
+                " ORDER BY COALESCE(submitted_at, updated_at) DESC, rowid DESC",
+                (fingerprint, "completed", *_RUNNING),
+            ).fetchall()
+        for row in rows:
+            job = _job(row)
+            if job.status == "completed":
+                if job.video_path and Path(job.video_path).is_file():
+                    return job
+                continue
+            started = job.submitted_at if job.submitted_at is not None else now
+            if now - started > RUNNING_MAX_AGE:
+                continue
+            if attachable is None or attachable(job):
+                return job
+        return None
 
     def recent_runs(self, provider: str, model: str, base_url: str, limit: int = 10) -> list[float]:
         """Submit-to-finish seconds of recent completed jobs of this model at this server.
@@ -241,6 +331,18 @@ class JobStore:
             key = "estimated_usd" if job.cost.estimated else "actual_usd"
             out[key] = round(float(out[key]) + job.cost.usd, 6)
         return out
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an older version up to date (columns are only ever added)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
+    if "fingerprint" not in columns:
+        try:
+            conn.execute("ALTER TABLE jobs ADD COLUMN fingerprint TEXT")
+        except sqlite3.OperationalError as exc:
+            # Another process migrated it between our look and our change.
+            if "duplicate column" not in str(exc):
+                raise
 
 
 def _job(row: tuple[Any, ...]) -> Job:
