@@ -25,7 +25,15 @@ import httpx
 
 from .errors import HailuoError
 
-__all__ = ["DownloadError", "check_url", "safe_path", "slug", "stream_to_file", "video_filename"]
+__all__ = [
+    "DownloadError",
+    "check_url",
+    "refuse_non_video",
+    "safe_path",
+    "slug",
+    "stream_to_file",
+    "video_filename",
+]
 
 _CHUNK = 1 << 16
 
@@ -33,10 +41,17 @@ _CHUNK = 1 << 16
 class DownloadError(HailuoError):
     """The video could not be saved (wrong size, too big, not a web URL...).
 
+    ``transient`` is True when asking again may succeed (a body cut short, an error page
+    served with 200 by a gateway); False when it cannot (too big, not an http(s) URL).
+
     Example:
-        >>> str(DownloadError("truncated"))
-        'truncated'
+        >>> str(DownloadError("truncated")), DownloadError("truncated", transient=True).transient
+        ('truncated', True)
     """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def slug(text: str, max_len: int = 40) -> str:
@@ -91,6 +106,7 @@ async def stream_to_file(response: httpx.Response, target: Path, *, max_bytes: i
         async with http.stream("GET", url) as response:
             size = await stream_to_file(response, Path("out/a.mp4"), max_bytes=10**9)
     """
+    refuse_non_video(response)
     declared = response.headers.get("content-length")
     expected = int(declared) if declared and declared.isdigit() else None
     if expected is not None and expected > max_bytes:
@@ -106,7 +122,7 @@ async def stream_to_file(response: httpx.Response, target: Path, *, max_bytes: i
                     raise DownloadError(f"video passed the {max_bytes}-byte cap")
                 out.write(chunk)
         if expected is not None and size != expected:
-            raise DownloadError(f"video truncated: got {size} of {expected} bytes")
+            raise DownloadError(f"video truncated: got {size} of {expected} bytes", transient=True)
         if size == 0:
             raise DownloadError("the video is empty")
         os.replace(tmp, target)
@@ -115,6 +131,26 @@ async def stream_to_file(response: httpx.Response, target: Path, *, max_bytes: i
             os.unlink(tmp)
         raise
     return size
+
+
+def refuse_non_video(response: httpx.Response) -> None:
+    """Raise a transient :class:`DownloadError` when the answer is a page, not a video.
+
+    Gateways and object stores sometimes answer an error as a 200 with a JSON, XML or
+    HTML body; saved under ``.mp4`` it would look like a finished video that never plays.
+    A missing type, ``video/*`` and the binary types pass.
+
+    Example:
+        >>> refuse_non_video(httpx.Response(200, headers={"content-type": "video/mp4"}))
+        >>> refuse_non_video(httpx.Response(200, json={"status": "PROCESSING"}))
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.download.DownloadError: the video URL answered application/json, not a video
+    """
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    textual = kind.startswith("text/") or kind.endswith(("/json", "+json", "/xml", "+xml"))
+    if textual:
+        raise DownloadError(f"the video URL answered {kind}, not a video", transient=True)
 
 
 def check_url(url: str) -> str:

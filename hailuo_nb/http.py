@@ -38,6 +38,15 @@ T = TypeVar("T")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def _uncertain(exc: Exception) -> bool:
+    """A failure after sending that does not prove the server refused the job."""
+    if isinstance(exc, DownloadError):
+        return exc.transient
+    if isinstance(exc, MalformedResponse):
+        return True
+    return isinstance(exc, ProviderError) and (exc.status_code or 0) >= 500
+
+
 class SubmitUncertain(NetworkError):
     """A submit failed after it may have reached the server: the job may exist.
 
@@ -203,7 +212,14 @@ class Http:
                     timeout=timeout,
                 ) as response:
                     if response.status_code != 429:
-                        return await handle(response)
+                        try:
+                            return await handle(response)
+                        except (ProviderError, DownloadError) as exc:
+                            # The blocking call reached the server: a gateway error or a
+                            # garbled answer may hide a job that runs (and is billed) on.
+                            if isinstance(exc, RateLimited) or not _uncertain(exc):
+                                raise
+                            raise SubmitUncertain(self.provider, str(exc)) from exc
                     await response.aread()
                     retry_at = parse_retry_at(response.headers)
             except _NOT_SENT as exc:
@@ -251,7 +267,7 @@ class Http:
             except httpx.TransportError as exc:
                 failure = NetworkError(f"video download: {type(exc).__name__}: {exc}")
             except DownloadError as exc:
-                if "truncated" not in str(exc):
+                if not exc.transient:
                     raise
                 failure = exc
             attempt += 1
