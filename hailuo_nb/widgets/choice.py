@@ -116,8 +116,12 @@ class Choice:
             reason = reasons.get(v, "")
             button.disabled = bool(reason)
             button.tooltip = reason
-        lines = [f"{self._buttons[v].description}: {r}" for v, r in reasons.items() if r]
+        lines = [self._note(v, r) for v, r in reasons.items() if r]
         self.notes.value = html_line("; ".join(lines), "hailuo-note") if lines else ""
+
+    def _note(self, value: Any, reason: str) -> str:
+        label = self._buttons[value].description
+        return reason if reason.startswith(label) else f"{label}: {reason}"
 
     # -- value -------------------------------------------------------------------------
     @property

@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,34 +31,18 @@ from ..models import Cost
 from ..params import build_request
 from .choice import Choice
 from .frames import FramePicker
+from .rules import default_provider, fitting_resolution, forbidden, model_note
 from .style import html_line
 
 if TYPE_CHECKING:
     from ..notebook.session import Session
 
-__all__ = ["FormCheck", "PanelForm", "default_provider"]
+__all__ = ["FormCheck", "PanelForm"]
 
 _SWITCHES = {
     "go_fast": "go fast (quicker, lower quality)",
     "fast_pretreatment": "fast pretreatment (quicker prompt optimizer)",
 }
-
-
-def default_provider(config: Any, environ: Mapping[str, str] | None = None) -> str:
-    """The provider the magic would use: the setting, ``$HAILUO_PROVIDER``, a key, the emulator.
-
-    Example:
-        >>> from hailuo_nb.notebook.config import Hailuo
-        >>> default_provider(Hailuo(), {"AIMLAPI_KEY": "k"}), default_provider(Hailuo(), {})
-        ('aimlapi', 'emulator')
-    """
-    from ..notebook.session import KEY_ENV
-
-    env = os.environ if environ is None else environ
-    chosen = config.provider or env.get("HAILUO_PROVIDER")
-    if chosen in PROVIDERS:
-        return str(chosen)
-    return next((p for p, var in KEY_ENV.items() if env.get(var)), "emulator")
 
 
 @dataclass(frozen=True)
@@ -83,15 +66,6 @@ class FormCheck:
             False
         """
         return self.reason is None
-
-
-def _combination(spec: ModelSpec, duration: Any, resolution: Any, has_first: bool) -> str | None:
-    # Only duration × resolution (× image) matters for disabling a value; a missing or
-    # unwanted first frame is said once, by check(), not on every button.
-    issue = spec.combination_issue(duration, resolution, has_first)
-    if issue is not None and issue[0] == "first_frame":
-        issue = spec.combination_issue(duration, resolution, not has_first)
-    return issue[1] if issue is not None and issue[0] != "first_frame" else None
 
 
 class PanelForm:
@@ -286,15 +260,10 @@ class PanelForm:
             value=duration or spec.default_duration,
             labels={d: f"{d} s" for d in spec.durations},
         )
-        has_first = self.first_frame.image is not None
         wanted = self.resolution.value
         if wanted not in spec.resolutions:
-            fits = [
-                r
-                for r in [spec.default_resolution, *spec.resolutions]
-                if r and _combination(spec, self.duration.value, r, has_first) is None
-            ]
-            wanted = fits[0] if fits else spec.default_resolution
+            has_first = self.first_frame.image is not None
+            wanted = fitting_resolution(spec, self.duration.value, has_first)
         self.resolution.set_options(spec.resolutions, value=wanted)
         self.mode.set_options(spec.modes, value=spec.modes[0] if spec.modes else None)
         self.duration.widget.layout.display = "" if spec.durations else "none"
@@ -308,31 +277,24 @@ class PanelForm:
         self.first_frame.title.value = html_line(
             "First frame" + needs.get(spec.first_frame, ""), "hailuo-frame-title"
         )
-        notes = []
-        if not spec.durations and not spec.resolutions:
-            notes.append("this model chooses the duration and resolution itself")
-        elif not spec.resolutions:
-            notes.append("this model chooses the resolution itself")
+        note = model_note(spec)
         self.model_note.value = (
-            html_line("; ".join(notes), "hailuo-model-note", color="#6b7280") if notes else ""
+            html_line(note, "hailuo-model-note", color="#6b7280") if note else ""
         )
 
     def _changed(self) -> None:
         spec = self.spec
         has_first = self.first_frame.image is not None
+        duration, resolution = self.duration.value, self.resolution.value
         self.duration.set_disabled(
-            {
-                d: r
-                for d in spec.durations
-                if (r := _combination(spec, d, self.resolution.value, has_first))
-            }
+            forbidden(
+                spec, spec.durations, duration=None, resolution=resolution, has_first=has_first
+            )
         )
         self.resolution.set_disabled(
-            {
-                res: r
-                for res in spec.resolutions
-                if (r := _combination(spec, self.duration.value, res, has_first))
-            }
+            forbidden(
+                spec, spec.resolutions, duration=duration, resolution=None, has_first=has_first
+            )
         )
         for callback in self._callbacks:
             callback()

@@ -59,11 +59,12 @@ class PanelTile(JobTile):
         'Hide'
     """
 
-    def __init__(self, job: Job, *, hub: Any) -> None:
+    def __init__(self, job: Job, *, hub: Any, on_finish: Callable[[], None] | None = None) -> None:
         import ipywidgets as w
 
         super().__init__(job, header_html=header_html(job))
         self.hub = hub
+        self._on_finish = on_finish
         self.stop = w.Button(description="Stop waiting", icon="eye-slash")
         self.stop.tooltip = "hide this tile; the job goes on and stays in the job store"
         self.again = w.Button(description="Show again", icon="eye")
@@ -112,20 +113,24 @@ class PanelTile(JobTile):
         self.stop.description = "Hide"
         self.stop.icon = "eye-slash"
         self.stop.tooltip = "hide this tile (the video stays in the job store and on disk)"
+        if self._on_finish is not None:
+            self._on_finish()
 
 
 class SessionJobs:
     """This session's jobs sent from the panel, newest first, as :class:`PanelTile` s.
 
-    ``view`` is the view factory handed to ``Session.submit``/``Session.start``.
+    ``view`` is the view factory handed to ``Session.submit``/``Session.start``;
+    ``on_finish()`` is called (on the runner's thread) whenever one of its jobs ends.
 
     Example: see the module.
     """
 
-    def __init__(self, hub: Any = None) -> None:
+    def __init__(self, hub: Any = None, on_finish: Callable[[], None] | None = None) -> None:
         import ipywidgets as w
 
         self.hub = hub
+        self.on_finish = on_finish
         self.tiles: dict[str, PanelTile] = {}
         self.title = w.HTML("")
         self.box = w.VBox([])
@@ -139,7 +144,7 @@ class SessionJobs:
         Example: see the module.
         """
         old = self.tiles.pop(job.id, None)
-        tile = PanelTile(job, hub=self.hub)
+        tile = PanelTile(job, hub=self.hub, on_finish=self.on_finish)
         self.tiles[job.id] = tile
         rest = [e for e in self.box.children if old is None or e is not old.entry]
         self.box.children = (tile.entry, *rest)

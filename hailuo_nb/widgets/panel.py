@@ -63,16 +63,18 @@ class Panel:
         self.form = PanelForm(session)
         self.new_sample = w.Checkbox(
             value=False,
-            description="new sample (never reuse an identical earlier job)",
+            description="new sample (do not reuse an identical earlier video)",
             indent=False,
         )
+        self.new_sample.layout.width = "auto"
         self.generate = w.Button(description="Generate", button_style="primary", icon="play")
         self.generate.add_class("hailuo-generate")
         self.reason = w.HTML("")
         self.reason.add_class("hailuo-panel-reason")
         self.status = w.HTML("")
         self.status.add_class("hailuo-panel-status")
-        self.jobs = SessionJobs(session.hub)
+        # A finished job changes its history row (status, billed cost): redraw the list.
+        self.jobs = SessionJobs(session.hub, on_finish=lambda: self._guard(self.history.refresh))
         self.history = HistoryList(self._history, self.resume)
         self._sending = False
         self.widget = w.VBox(
@@ -132,7 +134,7 @@ class Panel:
             self.generate.description = "Generate"
             self._refresh()
         job = tracked.job
-        self._say(f"sent: job {job.id} ({job.cost or check.estimate}); its tile is below", _GREEN)
+        self._say(f"sent: job {job.id} · {job.cost or check.estimate} · its tile is below", _GREEN)
         self._guard(self.history.refresh)
         return job
 

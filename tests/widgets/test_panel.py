@@ -162,8 +162,9 @@ def test_generate_sends_one_job_whose_tile_becomes_the_video(
     assert "<video controls" in html and "<b>rainy" not in html
     assert tile.stop.description == "Hide"
     assert emulator.submissions() == 1
-    # The history now lists it, with a button to show it again.
-    assert job_id in widget_text(panel.history.widget)
+    # The history lists it, redrawn when it finished, with a button to show it again.
+    row = panel.history.rows.children[0].children[1].value
+    assert job_id in row and "completed" in row and "$0.35" in row
 
 
 def test_new_tiles_come_first(shell: Any, emulator: Emulator) -> None:
