@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,15 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..notebook.session import Session
 
-__all__ = ["Panel", "panel_command"]
+__all__ = ["DOUBLE_CLICK_S", "Panel", "panel_command"]
+
+DOUBLE_CLICK_S = 2.0
+"""A click that repeats the request just sent, within this many seconds, is ignored.
+
+Example:
+    >>> DOUBLE_CLICK_S
+    2.0
+"""
 
 _RED, _GREY, _GREEN = "#dc2626", "#6b7280", "#16a34a"
 
@@ -77,6 +86,7 @@ class Panel:
         self.jobs = SessionJobs(session.hub, on_finish=lambda: self._guard(self.history.refresh))
         self.history = HistoryList(self._history, self.resume)
         self._sending = False
+        self._last: tuple[Any, float, str] | None = None
         self.widget = w.VBox(
             [
                 w.HTML("<b>Hailuo video</b>"),
@@ -115,14 +125,22 @@ class Panel:
             self._say(f"not sent: {check.reason}", _RED)
             return None
         prompt, params = self.form.prompt.value, self.form.params()
+        new = bool(self.new_sample.value)
+        key = (self.form.provider.value, prompt, sorted(params.items()), new)
+        last = self._last
+        if last is not None and last[0] == key and time.monotonic() - last[1] < DOUBLE_CLICK_S:
+            # The browser queues clicks made while the kernel was sending: a double click
+            # arrives as a second request right after the first. Never pay for it.
+            self._say(
+                f"not sent again: job {last[2]} has just been sent with these settings", _GREY
+            )
+            return None
         self._sending = True
         self.generate.description = "Sending…"
         self._refresh()
         try:
             client = self._client(self.form.provider.value)
-            tracked = self.session.submit(
-                client, prompt, params, view=self.jobs.view, new=bool(self.new_sample.value)
-            )
+            tracked = self.session.submit(client, prompt, params, view=self.jobs.view, new=new)
         except (ValidationError, BudgetExceeded) as exc:
             self._say(f"not sent: {exc}", _RED)
             return None
@@ -134,6 +152,7 @@ class Panel:
             self.generate.description = "Generate"
             self._refresh()
         job = tracked.job
+        self._last = (key, time.monotonic(), job.id)
         self._say(f"sent: job {job.id} · {job.cost or check.estimate} · its tile is below", _GREEN)
         self._guard(self.history.refresh)
         return job

@@ -167,6 +167,16 @@ def test_generate_sends_one_job_whose_tile_becomes_the_video(
     assert job_id in row and "completed" in row and "$0.35" in row
 
 
+def test_a_double_click_sends_one_job(shell: Any, emulator: Emulator) -> None:
+    panel = Panel()
+    panel.form.fill(prompt="a fox, clicked twice")
+    panel.generate.click()
+    panel.generate.click()  # queued by the browser while the first was being sent
+    assert emulator.submissions() == 1 and len(panel.jobs.ids()) == 1
+    assert "not sent again" in panel.status.value
+    current_session().wait()
+
+
 def test_new_tiles_come_first(shell: Any, emulator: Emulator) -> None:
     panel = Panel()
     panel.form.fill(prompt="first prompt")
