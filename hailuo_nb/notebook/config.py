@@ -45,6 +45,7 @@ class Hailuo(Configurable):
         %config Hailuo.provider = "segmind"
         %config Hailuo.budget_usd = 5.0
         %config Hailuo.emulator = {"time_scale": 200, "preview": True}
+        %config Hailuo.reuse = "ask"
     """
 
     provider = Unicode(
@@ -79,6 +80,19 @@ class Hailuo(Configurable):
     emulator = Dict(
         help="EmulatorConfig fields for the in-process emulator, e.g. {'time_scale': 200}"
     ).tag(config=True)
+    reuse = Enum(
+        ["always", "never", "ask"],
+        help="a request identical to a job that completed (video on disk) or is running: "
+        "show that job again (always), pay for a new one (never), or ask each cell (ask); "
+        "default $HAILUO_REUSE, else always. %%hailuo --new always pays for a fresh sample",
+    ).tag(config=True)
+
+    @default("reuse")
+    def _reuse_from_env(self) -> str:
+        # Notebooks reuse by default ("Run All" must not pay twice); HAILUO_REUSE can say
+        # otherwise. Read when the settings object is made, never at import.
+        raw = os.environ.get("HAILUO_REUSE", "").strip().lower()
+        return raw if raw in ("always", "never", "ask") else "always"
 
     @default("emulator")
     def _emulator_from_env(self) -> dict[str, Any]:
@@ -98,7 +112,7 @@ class Hailuo(Configurable):
             >>> Hailuo(model="hailuo-2.3").notebook_settings()["model"]
             'hailuo-2.3'
         """
-        names = (*CLIENT_SETTINGS, *POLLING_SETTINGS, "budget_usd", "embed", "progress")
+        names = (*CLIENT_SETTINGS, *POLLING_SETTINGS, "budget_usd", "embed", "progress", "reuse")
         out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         if self.emulator:
             out["emulator"] = dict(self.emulator)
@@ -107,13 +121,19 @@ class Hailuo(Configurable):
     def client_kwargs(self, provider: str | None = None) -> dict[str, Any]:
         """Keyword arguments for ``Client(...)`` (``provider`` overrides the setting).
 
+        ``reuse="ask"`` reaches the client as ``"always"``: the magic asks before it
+        submits, and only a ``new`` submission goes past the ledger.
+
         Example:
-            >>> Hailuo().client_kwargs("emulator")
-            {'provider': 'emulator', 'segmind_api': 'v2'}
+            >>> Hailuo(reuse="always").client_kwargs("emulator")
+            {'provider': 'emulator', 'segmind_api': 'v2', 'reuse': 'always'}
+            >>> Hailuo(reuse="ask").client_kwargs()["reuse"]
+            'always'
         """
         kw: dict[str, Any] = {n: getattr(self, n) for n in CLIENT_SETTINGS}
         if provider:
             kw["provider"] = provider
+        kw["reuse"] = "never" if self.reuse == "never" else "always"
         polling = {n: getattr(self, n) for n in POLLING_SETTINGS if getattr(self, n) is not None}
         if polling:
             kw["settings"] = polling

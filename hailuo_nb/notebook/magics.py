@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from IPython.core.error import UsageError
+from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..errors import BudgetExceeded, HailuoError, ValidationError
@@ -62,12 +62,15 @@ class HailuoMagics(Magics):
           %%hailuo [-m MODEL] [--provider P] [--duration D] [--resolution R]
                    [--first-frame PATH_URL_OR_VAR] [--last-frame PATH_URL_OR_VAR]
                    [--no-optimizer] [--go-fast] [--fast-pretreatment] [--mode MODE]
-                   [-o NAME] [--wait] [--embed]
+                   [-o NAME] [--wait] [--embed] [--new]
           a red fox running through {place}
 
         ``{name}`` is filled from your variables (``{{``/``}}`` for literal braces).
         ``-o NAME`` keeps the ``Job`` in ``NAME``; ``--wait`` blocks until the video is
         ready (Interrupt Kernel stops waiting, not the job); ``--embed`` inlines the video.
+        A request identical to an earlier job that completed (video still on disk) or is
+        running shows that job again instead of paying twice (``Hailuo.reuse``: always,
+        never, ask); ``--new`` asks for a fresh sample.
         Settings: ``%config Hailuo`` (provider, model, output_dir, budget_usd, ...).
         """
         args = parse_cell_args(line)
@@ -75,15 +78,19 @@ class HailuoMagics(Magics):
         params = cell_params(args, self._ns)
         client = self._client(args.provider)
         try:
+            new = args.new or not self._may_reuse(client, prompt, params)
             tracked = self.session.submit(
                 client,
                 prompt,
                 params,
+                new=new,
                 embed=args.embed or self.config_obj.embed,
                 name=args.o,
             )
         except (ValidationError, BudgetExceeded) as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
+        if tracked.extra.get("reused"):
+            print(reports.reused_line(tracked.job))
         if args.wait:
             self._wait_for([tracked.job.id], summary=False)
 
@@ -123,7 +130,7 @@ class HailuoMagics(Magics):
 
     def _cost(self, rest: list[str]) -> None:
         total = reports.total_cost(self._client(None).history())
-        show(reports.cost_bundle(self.session.spent(), total))
+        show(reports.cost_bundle(self.session.spent(with_saved=True), total))
 
     def _resume(self, rest: list[str]) -> None:
         if len(rest) != 1:
@@ -145,6 +152,20 @@ class HailuoMagics(Magics):
         self._wait_for(rest or None)
 
     # -- helpers -------------------------------------------------------------------------
+    def _may_reuse(self, client: Any, prompt: str, params: dict[str, Any]) -> bool:
+        # Hailuo.reuse = "ask": one y/N question per cell, only when there is a job to reuse.
+        if self.config_obj.reuse != "ask":
+            return True
+        found = client.reusable(prompt, **params)
+        if found is None:
+            return True
+        question = reports.reused_line(found, hint="same request").replace(" (same request)", "")
+        try:
+            answer = input(f"{question}: show it again instead of paying for a new one? [y/N] ")
+        except (StdinNotImplementedError, EOFError, OSError):
+            return True  # nobody to ask (Run All headless, nbconvert): do not pay twice
+        return answer.strip().lower() in ("y", "yes")
+
     def _client(self, provider: str | None) -> Any:
         try:
             return self.session.client(provider)

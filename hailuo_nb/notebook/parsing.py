@@ -43,6 +43,7 @@ def _parser() -> _Parser:
     p.add_argument("-o", "--out", dest="o", metavar="NAME")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--embed", action="store_true")
+    p.add_argument("--new", action="store_true")
     return p
 
 
@@ -53,8 +54,8 @@ def parse_cell_args(line: str) -> argparse.Namespace:
     """Parse the options on the ``%%hailuo`` line.
 
     Example:
-        >>> parse_cell_args("--wait --embed").wait
-        True
+        >>> parse_cell_args("--wait --embed").wait, parse_cell_args("--new").new
+        (True, True)
         >>> try:
         ...     parse_cell_args("--bogus")
         ... except UsageError as exc:

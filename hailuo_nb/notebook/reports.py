@@ -9,13 +9,14 @@ Example:
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..display import NO_MATH, format_seconds, settings_summary
 from ..models import Job
 
-__all__ = ["config_bundle", "cost_bundle", "history_bundle", "mask"]
+__all__ = ["config_bundle", "cost_bundle", "history_bundle", "mask", "reused_line", "total_cost"]
 
 
 def _e(value: object) -> str:
@@ -108,12 +109,25 @@ def cost_bundle(session: Mapping[str, float], total: Mapping[str, float]) -> dic
         ...                   {"estimated_usd": 1.0, "actual_usd": 0.25})["text/plain"])
         this session: $0.00 billed + ~$0.50 estimated
         all jobs in the store: $0.25 billed + ~$1.00 estimated
+        >>> print(cost_bundle({"estimated_usd": 0.0, "actual_usd": 0.0, "saved_usd": 0.7,
+        ...                    "reused_jobs": 2}, {"estimated_usd": 0.0, "actual_usd": 0.7}
+        ...                   )["text/plain"].splitlines()[-1])
+        saved by reuse this session: $0.70 (2 jobs shown again)
     """
 
     def line(d: Mapping[str, float]) -> str:
         return f"${d['actual_usd']:.2f} billed + ~${d['estimated_usd']:.2f} estimated"
 
     rows = [("this session", line(session)), ("all jobs in the store", line(total))]
+    if "saved_usd" in session:
+        count = int(session.get("reused_jobs", 0))
+        noun = "job" if count == 1 else "jobs"
+        rows.append(
+            (
+                "saved by reuse this session",
+                f"${session['saved_usd']:.2f} ({count} {noun} shown again)",
+            )
+        )
     return {
         "text/plain": "\n".join(f"{a}: {b}" for a, b in rows),
         "text/html": _table(["", "cost"], rows),
@@ -136,3 +150,17 @@ def total_cost(jobs: Sequence[Job]) -> dict[str, float]:
         else:
             act += job.cost.usd
     return {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}
+
+
+def reused_line(job: Job, *, hint: str = "--new for a fresh sample") -> str:
+    """The one line telling that a request was answered with an earlier identical job.
+
+    Example:
+        >>> j = Job(id="5f3a9c0e1d2b", provider="emulator", model="hailuo-2.3",
+        ...         status="completed", submitted_at=0.0)
+        >>> print(reused_line(j))  # doctest: +ELLIPSIS
+        reused job 5f3a9c0e1d2b from 19... (same request; --new for a fresh sample)
+    """
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.submitted_at or 0))
+    verb = "reused job" if job.done else f"attached to {job.status} job"
+    return f"{verb} {job.id} from {when} (same request; {hint})"

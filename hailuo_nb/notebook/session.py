@@ -180,23 +180,37 @@ class Session:
             return self._jobs.get(value.id)
         return next((t for t in self._jobs.values() if t.name == ref), None)
 
-    def spent(self) -> dict[str, float]:
+    def spent(self, *, with_saved: bool = False) -> dict[str, float]:
         """Cost of this session's jobs that were not refused or failed, in USD.
+
+        A job reused from before this session (an identical request's, see
+        :mod:`hailuo_nb.reuse`) cost nothing now and is not counted. ``with_saved`` adds
+        ``saved_usd`` (what the reused jobs would have cost again) and ``reused_jobs``.
 
         Example:
             >>> Session(Hailuo()).spent()["actual_usd"]
             0.0
+            >>> Session(Hailuo()).spent(with_saved=True)["saved_usd"]
+            0.0
         """
+        # Kept lazily: reuse bookkeeping added without touching __init__ (see asubmit).
+        ledger: dict[str, Any] = vars(self).get("_reuse_ledger") or {}
+        from_before: set[str] = ledger.get("from_before", set())
         est = act = 0.0
         for t in self._jobs.values():
             cost = t.job.cost
-            if cost is None or t.job.status in ("failed", "expired"):
+            if cost is None or t.job.status in ("failed", "expired") or t.job.id in from_before:
                 continue
             if cost.estimated:
                 est += cost.usd
             else:
                 act += cost.usd
-        return {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}
+        out = {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}
+        if with_saved:
+            saved: list[float] = ledger.get("saved", [])
+            out["saved_usd"] = round(float(sum(saved)), 4)
+            out["reused_jobs"] = float(len(saved))
+        return out
 
     def check_budget(self, estimate_usd: float) -> None:
         """Raise :class:`BudgetExceeded` if ``estimate_usd`` would pass ``Hailuo.budget_usd``.
@@ -236,6 +250,13 @@ class Session:
         job = await client.submit(prompt, **params, **extra)
         if job.cost is None:
             job.cost = client.estimate_cost(**params)
+        if job.reused:
+            # Nothing was paid for it now: it counts as saved, and (if it was made before
+            # this session) not as spent. Kept lazily so __init__ stays as it was.
+            ledger = vars(self).setdefault("_reuse_ledger", {"from_before": set(), "saved": []})
+            if job.id not in self._jobs:
+                ledger["from_before"].add(job.id)
+            ledger["saved"].append(job.cost.usd)
         return job
 
     def submit(
@@ -252,19 +273,25 @@ class Session:
         """Validate, check the budget, send, and follow one request; blocks until sent.
 
         Raises :class:`~hailuo_nb.errors.ValidationError` or :class:`BudgetExceeded`
-        before anything is sent. ``view`` makes the live view from the new job (e.g.
-        ``JobTile``); by default it is displayed in the current cell.
+        before anything is sent. A request the client answers with an identical earlier
+        job (``tracked.extra["reused"]``) is free, so it passes any budget. ``view``
+        makes the live view from the new job (e.g. ``JobTile``); by default it is
+        displayed in the current cell.
 
         Example (needs the client)::
 
             tracked = session.submit(client, "a red fox", {"model": "hailuo-2.3"})
         """
         client.validate(prompt, **params)
-        self.check_budget(client.estimate_cost(**params).usd)
+        if client.reusable(prompt, new=new, **params) is None:
+            # A request answered by an identical earlier job costs nothing: no budget check.
+            self.check_budget(client.estimate_cost(**params).usd)
         job = self.runner.wait(self.runner.submit(self.asubmit(client, prompt, params, new=new)))
-        return self.start(
+        tracked = self.start(
             client, job, embed=embed, name=name, view=view(job) if view is not None else None
         )
+        tracked.extra["reused"] = job.reused  # the job as submit returned it (tracked.job moves)
+        return tracked
 
     def start(
         self,
