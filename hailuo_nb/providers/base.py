@@ -170,6 +170,8 @@ def parse_retry_at(headers: httpx.Headers, now: float | None = None) -> float | 
         60.0
         >>> parse_retry_at(httpx.Headers({"retry-after": "3"}), now=100.0)
         103.0
+        >>> parse_retry_at(httpx.Headers({"retry-after": "soon, maybe"})) is None
+        True
     """
     now = time.time() if now is None else now
     reset = headers.get("x-rate-limit-reset-at-utc")
@@ -194,7 +196,10 @@ def parse_retry_at(headers: httpx.Headers, now: float | None = None) -> float | 
         try:
             return now + max(0.0, float(after))
         except ValueError:
-            date = email.utils.parsedate_to_datetime(after) if "," in after else None
+            try:
+                date = email.utils.parsedate_to_datetime(after) if "," in after else None
+            except (TypeError, ValueError, IndexError):
+                date = None  # an unreadable date is an unknown reset time, not a crash
             if date is not None:
                 return date.timestamp()
     return None
