@@ -21,9 +21,10 @@ from .models import Cost, Job
 
 if TYPE_CHECKING:
     from .client import Client
+    from .compare import compare
     from .widgets.panel import Panel
 
-__all__ = ["Client", "Cost", "HailuoError", "Job", "Panel", "load_ipython_extension"]
+__all__ = ["Client", "Cost", "HailuoError", "Job", "Panel", "compare", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 
@@ -37,6 +38,10 @@ def __getattr__(name: str) -> Any:
         from .widgets.panel import Panel
 
         return Panel
+    if name == "compare":
+        from .compare import compare
+
+        return compare
     raise AttributeError(f"module 'hailuo_nb' has no attribute {name!r}")
 
 

@@ -1,0 +1,405 @@
+"""``compare()``: many prompts and settings at once, side by side, within budget and limits.
+
+The flow: build every tile (:mod:`.plan`), validate and price them all with each
+provider's client (nothing is sent if one is wrong), check the session's budget, show
+the plan; above ``confirm_above_usd`` wait for a click on "Send" (or ``.confirm()``).
+Then every tile is submitted concurrently on the session's runner loop, at most
+``max_concurrency`` jobs of one client in flight, inside its shared request budget, and
+followed by the session like a ``%%hailuo`` job, drawn as a tile of the board
+(:mod:`.grid`). When all are done, the board becomes one lasting HTML grid of videos.
+
+Example (in a notebook)::
+
+    import hailuo_nb
+    cmp = hailuo_nb.compare(["a red fox in snow", "an owl at dusk"],
+                            models=["hailuo-2.3", "minimax-hailuo-2"])
+    cmp.wait(); cmp.table(); cmp.export_html("foxes.html")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import display as d
+from ..errors import HailuoError
+from ..models import Job
+from ..progress import LiveView
+from . import export, render, summary
+from .grid import Board, make_board
+from .plan import Plan, build_cells, make_plan, show_value
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..notebook.session import Session, Tracked
+
+__all__ = [
+    "DEFAULT_CONFIRM_ABOVE_USD",
+    "Comparison",
+    "columns_for",
+    "compare",
+    "start_comparison",
+]
+
+DEFAULT_CONFIRM_ABOVE_USD = 5.0
+"""Above this estimated total (USD) nothing is sent before the user confirms.
+
+Example:
+    >>> DEFAULT_CONFIRM_ABOVE_USD
+    5.0
+"""
+
+
+def columns_for(n_tiles: int, per_prompt: int) -> int:
+    """Grid columns: one row per prompt when that gives 2-4 columns, else up to 3.
+
+    Example:
+        >>> columns_for(4, 2), columns_for(8, 2), columns_for(4, 1), columns_for(6, 6)
+        (2, 2, 2, 3)
+    """
+    if 2 <= per_prompt <= 4:
+        return per_prompt
+    if n_tiles == 4:
+        return 2
+    return max(1, min(n_tiles, 3))
+
+
+class Comparison:
+    """A running (or planned) comparison: its tiles, jobs, summary table and exports.
+
+    Made by :func:`compare`. ``state`` is ``pending`` (waiting for confirmation),
+    ``running`` or ``done``.
+
+    Example (in a notebook)::
+
+        cmp = hailuo_nb.compare(["a fox", "an owl"], durations=[6, 10])
+        cmp.jobs            # the Job of each tile, in order
+        cmp.wait()          # blocks; Interrupt Kernel stops waiting, not the jobs
+        cmp.table()         # list of dicts; cmp.to_dataframe() with pandas
+        cmp.export_html("compare.html")
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        plan: Plan,
+        clients: Mapping[str | None, Client],
+        *,
+        new: bool = False,
+        embed: bool = False,
+        view_kind: str = "auto",
+    ) -> None:
+        self.session = session
+        self.plan = plan
+        self.cells = plan.cells
+        self.embed = embed
+        self._clients = dict(clients)
+        self._new = new
+        self._lock = threading.Lock()
+        self._jobs = [
+            Job(
+                id="",
+                provider=self._clients[c.provider].settings.provider,
+                model=str(resolved.get("model", "")),
+                params=dict(resolved),
+                status="submitting",
+                cost=estimate,
+            )
+            for c, resolved, estimate in zip(plan.cells, plan.resolved, plan.estimates, strict=True)
+        ]
+        self._tracked: list[Tracked | None] = [None] * len(self.cells)
+        self._future: concurrent.futures.Future[None] | None = None
+        self._bundle: dict[str, Any] | None = None
+        self.state = "pending"
+        prompts = len({c.prompt for c in self.cells})
+        self.columns = columns_for(len(self.cells), len(self.cells) // max(1, prompts))
+        self.board: Board = make_board(self.heading(), view_kind)
+
+    # -- what it shows ---------------------------------------------------------------
+    @property
+    def jobs(self) -> list[Job]:
+        """The latest ``Job`` of each tile, in tile order (``id=''`` while not yet sent).
+
+        Example: see the class.
+        """
+        return [
+            t.job if t is not None else j for t, j in zip(self._tracked, self._jobs, strict=True)
+        ]
+
+    def shared(self) -> str:
+        """The settings every tile has in common, e.g. ``hailuo-2.3 · 6 s · 768p``.
+
+        Example: see the class.
+        """
+        resolved = self.plan.resolved
+        keys = [k for k in resolved[0] if k != "prompt" or len(resolved) > 1]
+        same = [
+            k for k in keys if k not in self.cells[0].differs and all(
+                r.get(k) == resolved[0][k] for r in resolved)
+        ]  # fmt: skip
+        shown = [show_value(k, resolved[0][k]) for k in same if k != "prompt"]
+        provider = self.jobs[0].provider if "provider" not in self.cells[0].differs else None
+        return " · ".join([*([provider] if provider else []), *shown])
+
+    def heading(self) -> str:
+        """One line: the plan, then (once sent) how many tiles are in each status.
+
+        Example: see the class.
+        """
+        line = self.plan.describe()
+        if self.state != "pending":
+            jobs = self.jobs
+            counts = Counter(j.status for j in jobs)
+            line += " · " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            billed = [j.cost.usd for j in jobs if j.cost is not None and not j.cost.estimated]
+            if billed:
+                line += f" · ${sum(billed):.2f} billed"
+        shared = self.shared()
+        return f"{line} · same for all: {shared}" if shared else line
+
+    def table(self) -> list[dict[str, Any]]:
+        """One record per tile: prompt, provider, model, settings, status, seconds, cost,
+        file, job id, error.
+
+        Example: see the class.
+        """
+        return [summary.record(c, j) for c, j in zip(self.cells, self.jobs, strict=True)]
+
+    def to_dataframe(self) -> Any:
+        """:meth:`table` as a ``pandas.DataFrame`` (ImportError naming pandas without it).
+
+        Example: see the class.
+        """
+        return summary.to_dataframe(self.table())
+
+    def export_html(self, path: str | Path, embed: bool = False) -> Path:
+        """Write one self-contained HTML page: videos side by side, captions, the table.
+
+        Videos are linked by their path relative to the page (keep them next to it), or
+        with ``embed=True`` inlined (a bigger file that plays anywhere).
+
+        Example: see the class.
+        """
+        return export.export_page(
+            path,
+            self.heading(),
+            self.cells,
+            self.jobs,
+            self.table(),
+            columns=self.columns,
+            embed=embed,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self.heading()}>"
+
+    def _repr_html_(self) -> str:
+        return render.block_html(self.heading(), render.table_html(self.table()), controls=False)
+
+    # -- sending -------------------------------------------------------------------
+    def ask(self) -> None:
+        """Show the plan and a Send button; nothing is sent until confirmed.
+
+        Example: see the class.
+        """
+        label = f"send {len(self.cells)} jobs (~${self.plan.total_usd:.2f})"
+        self.board.ask(self.plan.lines(), label[0].upper() + label[1:], self._on_button)
+
+    def _on_button(self) -> None:
+        try:
+            self.confirm()
+        except HailuoError as exc:
+            self.board.note(str(exc))
+
+    def confirm(self) -> Comparison:
+        """Send every tile now (after the budget is checked again); no-op once sent.
+
+        Raises :class:`~hailuo_nb.errors.BudgetExceeded` if the budget would be passed.
+
+        Example: see the class.
+        """
+        with self._lock:
+            if self.state != "pending":
+                return self
+            self.session.check_budget(self.plan.total_usd)
+            self.state = "running"
+        headers = [render.caption_html(c.caption()) for c in self.cells]
+        views = self.board.start(self._jobs, headers, self.columns)
+        self._future = self.session.runner.submit(self._run(views))
+        return self
+
+    def wait(self, timeout: float | None = None) -> Comparison:
+        """Block until every tile is done; the final grid is shown again from this cell.
+
+        Interrupt Kernel raises :class:`~hailuo_nb.runner.StoppedWaiting`; the jobs go on.
+
+        Example: see the class.
+        """
+        if self._future is None:
+            raise HailuoError(
+                f"nothing sent yet: call .confirm() to send {len(self.cells)} jobs"
+                f" (~${self.plan.total_usd:.2f})"
+            )
+        self.session.runner.wait(self._future, timeout)
+        if self._bundle is not None:
+            # Re-sent from the waiting cell, for executors that only keep its messages.
+            self.board.finish(self._bundle)
+        return self
+
+    async def _run(self, views: list[LiveView]) -> None:
+        gates: dict[int, asyncio.Semaphore] = {}
+        for client in self._clients.values():
+            gates.setdefault(id(client), asyncio.Semaphore(client.settings.max_concurrency))
+        await asyncio.gather(
+            *(self._one(i, view, gates) for i, view in enumerate(views)),
+            return_exceptions=True,
+        )
+        self._bundle = await asyncio.to_thread(self._final_bundle)
+        self.state = "done"
+        self._bundle["text/plain"] = self.heading() + "\n" + render.table_text(self.table())
+        self.board.finish(self._bundle)
+
+    async def _one(self, i: int, view: LiveView, gates: dict[int, asyncio.Semaphore]) -> None:
+        cell = self.cells[i]
+        client = self._clients[cell.provider]
+        async with gates[id(client)]:
+            try:
+                job = await self.session.asubmit(
+                    client, cell.prompt, dict(cell.params), new=self._new
+                )
+            except HailuoError as exc:
+                failed = dataclasses.replace(self._jobs[i], status="failed", error=str(exc))
+                self._jobs[i] = failed
+                view.update(failed)
+                view.finish(d.final_bundle(failed))
+                self._refresh()
+                return
+            # A job reused from an identical earlier request may already be finished.
+            done = job.done and (job.status != "completed" or bool(job.video_path))
+            tracked = self.session.start(
+                client, job, embed=self.embed, view=view, already_done=done
+            )
+            self._tracked[i] = tracked
+            assert tracked.future is not None
+            # A failure shows in the tile's own final output.
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(tracked.future)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        # A front end that went away must not stop the other tiles.
+        with contextlib.suppress(Exception):
+            self.board.set_table(self.table())
+
+    def _final_bundle(self) -> dict[str, Any]:
+        return export.grid_bundle(
+            self.heading(),
+            self.cells,
+            self.jobs,
+            self.table(),
+            columns=self.columns,
+            embed=self.embed,
+        )
+
+
+def compare(
+    prompts: str | Sequence[str],
+    models: Any = None,
+    durations: Any = None,
+    resolutions: Any = None,
+    providers: Any = None,
+    settings: Sequence[Mapping[str, Any]] | None = None,
+    confirm_above_usd: float | None = DEFAULT_CONFIRM_ABOVE_USD,
+    new: bool = False,
+    embed: bool = False,
+    **common: Any,
+) -> Comparison:
+    """Generate every combination (or each of ``settings``) side by side in a live grid.
+
+    ``prompts`` × ``providers`` × ``models`` × ``durations`` × ``resolutions`` (leave one
+    out for the session's default); ``settings`` is an explicit list of dicts used
+    instead of the product (crossed with ``prompts`` unless a dict has its own
+    ``prompt``). ``common`` (e.g. ``prompt_optimizer=False``, ``first_frame=...``) applies
+    to every tile. Uses the ``%%hailuo`` session: its settings, clients, budget and jobs.
+
+    Every tile is validated before anything is sent (:class:`~.plan.TileError` names the
+    tile and field); :class:`~hailuo_nb.errors.BudgetExceeded` if the estimate would pass
+    ``Hailuo.budget_usd``; above ``confirm_above_usd`` (``None``: never ask) the plan
+    waits for its Send button or :meth:`Comparison.confirm`. ``new=True`` asks for fresh
+    samples where identical earlier jobs could be reused; ``embed=True`` inlines the
+    videos in the notebook.
+
+    Example (in a notebook)::
+
+        cmp = hailuo_nb.compare(["a red fox in snow", "an owl at dusk"],
+                                models=["hailuo-2.3", "minimax-hailuo-2"])
+    """
+    from ..notebook.session import current_session
+
+    return start_comparison(
+        current_session(),
+        prompts,
+        models=models,
+        durations=durations,
+        resolutions=resolutions,
+        providers=providers,
+        settings=settings,
+        confirm_above_usd=confirm_above_usd,
+        new=new,
+        embed=embed,
+        common=common,
+    )
+
+
+def start_comparison(
+    session: Session,
+    prompts: str | Sequence[str],
+    *,
+    models: Any = None,
+    durations: Any = None,
+    resolutions: Any = None,
+    providers: Any = None,
+    settings: Sequence[Mapping[str, Any]] | None = None,
+    confirm_above_usd: float | None = DEFAULT_CONFIRM_ABOVE_USD,
+    new: bool = False,
+    embed: bool = False,
+    common: Mapping[str, Any] | None = None,
+) -> Comparison:
+    """:func:`compare` on a given session (``%%hailuo --compare`` passes the magic's).
+
+    Example (in a notebook)::
+
+        cmp = start_comparison(current_session(), ["a fox", "an owl"], durations=[6, 10])
+    """
+    cells = build_cells(
+        prompts,
+        models=models,
+        durations=durations,
+        resolutions=resolutions,
+        providers=providers,
+        settings=settings,
+        common=common,
+    )
+    clients = {p: session.client(p) for p in dict.fromkeys(c.provider for c in cells)}
+    plan = make_plan(cells, clients.__getitem__)
+    session.check_budget(plan.total_usd)
+    comparison = Comparison(
+        session,
+        plan,
+        clients,
+        new=new,
+        embed=embed or bool(session.config.embed),
+        view_kind=session.config.progress,
+    )
+    if confirm_above_usd is not None and plan.total_usd > confirm_above_usd + 1e-9:
+        comparison.ask()
+    else:
+        comparison.confirm()
+    return comparison

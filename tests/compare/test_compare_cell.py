@@ -1,0 +1,73 @@
+"""``%%hailuo --compare``'s engine, called as the magic will: the parsed line and the cell.
+
+The ``--compare`` flag itself is added to the magic's parser by the lead; everything
+else on the line is the ``%%hailuo`` line as parsed today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from hailuo_nb.compare import Comparison
+from hailuo_nb.notebook.compare_cell import run_compare_cell
+from hailuo_nb.notebook.parsing import parse_cell_args
+from tests.notebook.conftest import RecordingPublisher
+
+Served = tuple[InteractiveShell, RecordingPublisher, Callable[[], dict[str, Any]]]
+CELL = """
+a red fox running through {place}
+---
+an owl landing on a branch
+  at dusk
+----
+"""
+
+
+def run(sh: InteractiveShell, line: str, cell: str) -> Comparison:
+    session = sh._hailuo_magics.session
+    return run_compare_cell(session, parse_cell_args(line), cell, sh.user_ns)
+
+
+def test_prompts_between_dashes_times_option_lists(served: Served) -> None:
+    sh, _rec, stats = served
+    sh.user_ns["place"] = "fresh snow"
+    cmp = run(sh, "-m hailuo-2.3,minimax-hailuo-2 -o cmp --wait --no-optimizer", CELL)
+    assert sh.user_ns["cmp"] is cmp and cmp.state == "done"
+    assert stats()["submissions"]["total"] == 4
+    assert [(j.prompt, j.model) for j in cmp.jobs] == [
+        ("a red fox running through fresh snow", "hailuo-2.3"),
+        ("a red fox running through fresh snow", "minimax-hailuo-2"),
+        ("an owl landing on a branch\n  at dusk", "hailuo-2.3"),
+        ("an owl landing on a branch\n  at dusk", "minimax-hailuo-2"),
+    ]
+    assert all(j.params["prompt_optimizer"] is False for j in cmp.jobs)  # common option
+    assert all(j.status == "completed" for j in cmp.jobs)
+
+
+def test_durations_and_resolutions_lists(served: Served) -> None:
+    sh, _rec, stats = served
+    cmp = run(sh, "--duration 6,10 --resolution 768p --wait", "a fox")
+    assert [j.params["duration"] for j in cmp.jobs] == [6, 10]
+    assert [c.label() for c in cmp.cells] == ["6 s", "10 s"]
+    assert stats()["submissions"]["total"] == 2
+
+
+def test_mistakes_are_one_line_and_send_nothing(served: Served) -> None:
+    sh, _rec, stats = served
+    with pytest.raises(UsageError, match=r"^%%hailuo --compare: tile 2 \(10 s\): resolution: "):
+        run(sh, "--duration 6,10 --resolution 1080p", "a fox")
+    with pytest.raises(UsageError, match="separated by lines of ---"):
+        run(sh, "", "\n---\n   \n")
+    with pytest.raises(UsageError, match="no variable 'nowhere'"):
+        run(sh, "", "a fox\n---\nan owl in {nowhere}")
+    with pytest.raises(UsageError, match="empty list"):
+        run(sh, "-m ,", "a fox")
+    sh.run_line_magic("config", "Hailuo.budget_usd = 0.5")
+    with pytest.raises(UsageError, match=r"^%%hailuo --compare: estimated cost \$0.70"):
+        run(sh, "", "a fox\n---\nan owl")
+    assert stats()["submissions"]["total"] == 0
