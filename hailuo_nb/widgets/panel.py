@@ -52,6 +52,7 @@ class Panel:
     ``reason`` (why it is disabled), ``status`` (what happened last), ``new_sample``,
     ``jobs`` (:class:`~hailuo_nb.widgets.jobs.SessionJobs`), ``history``
     (:class:`~hailuo_nb.widgets.jobs.HistoryList`), ``widget`` (the whole box).
+    ``double_click_s``: the same request again within this many seconds is not sent.
 
     Example (in a notebook)::
 
@@ -87,6 +88,7 @@ class Panel:
         self.history = HistoryList(self._history, self.resume)
         self._sending = False
         self._last: tuple[Any, float, str] | None = None
+        self.double_click_s = DOUBLE_CLICK_S
         self.widget = w.VBox(
             [
                 w.HTML("<b>Hailuo video</b>"),
@@ -128,7 +130,8 @@ class Panel:
         new = bool(self.new_sample.value)
         key = (self.form.provider.value, prompt, sorted(params.items()), new)
         last = self._last
-        if last is not None and last[0] == key and time.monotonic() - last[1] < DOUBLE_CLICK_S:
+        recent = last is not None and time.monotonic() - last[1] < self.double_click_s
+        if last is not None and recent and last[0] == key:
             # The browser queues clicks made while the kernel was sending: a double click
             # arrives as a second request right after the first. Never pay for it.
             self._say(
@@ -153,7 +156,17 @@ class Panel:
             self._refresh()
         job = tracked.job
         self._last = (key, time.monotonic(), job.id)
-        self._say(f"sent: job {job.id} · {job.cost or check.estimate} · its tile is below", _GREEN)
+        if tracked.extra.get("reused"):
+            # An identical earlier request's job came back instead of a new, paid one.
+            self._say(
+                f"reused job {job.id} (same request, nothing paid again);"
+                " tick 'new sample' for a fresh one",
+                _GREEN,
+            )
+        else:
+            self._say(
+                f"sent: job {job.id} · {job.cost or check.estimate} · its tile is below", _GREEN
+            )
         self._guard(self.history.refresh)
         return job
 

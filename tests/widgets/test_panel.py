@@ -197,8 +197,14 @@ def test_new_tiles_come_first(shell: Any, emulator: Emulator) -> None:
 def test_new_sample_sends_the_same_request_again(shell: Any, emulator: Emulator) -> None:
     panel = Panel()
     panel.form.fill(prompt="the same fox")
-    panel.submit()
+    first = panel.submit()
     current_session().wait()
+    if "reuse" in current_session().config.trait_names():
+        # Reuse is on by default in notebooks: the same request gives the same job back.
+        panel.double_click_s = 0.0  # a deliberate second click, not a double click
+        again = panel.submit()
+        assert again is not None and first is not None and again.id == first.id
+        assert "reused job" in panel.status.value and emulator.submissions() == 1
     panel.new_sample.value = True
     assert panel.submit() is not None
     assert emulator.submissions() == 2
