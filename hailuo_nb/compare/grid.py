@@ -158,13 +158,32 @@ class WidgetBoard:
             self.table.value = render.table_html(records)
 
     def finish(self, bundle: dict[str, Any]) -> None:
-        """Swap the widgets for the lasting bundle (safe to call again).
+        """Swap the widgets for the lasting bundle, then close them (safe to call again).
 
-        The tiles are left open: ``%hailuo wait`` may finish their views again.
+        The tiles' outputs are emptied first, so a saved widget state does not hold every
+        poster a second time; a closed tile may still be finished again by ``%hailuo
+        wait``, which then sends nothing.
 
         Example: see the class.
         """
         self.handle.update(bundle, raw=True)
+        for widget in self._all():
+            if isinstance(widget, self._w.Output):
+                # Executors that save every widget's last state (nbclient) would keep
+                # each tile's video and poster a second time: empty them first.
+                widget.outputs = ()
+            widget.close()
+
+    def _all(self) -> list[Any]:
+        found: list[Any] = []
+
+        def walk(widget: Any) -> None:
+            found.append(widget)
+            for child in getattr(widget, "children", ()):
+                walk(child)
+
+        walk(self.root)
+        return found
 
 
 class _Slot(_Base):

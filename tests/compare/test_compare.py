@@ -108,13 +108,15 @@ def test_widget_grid_tiles_become_videos(served: Served) -> None:
     headers = [t.children[0].value for t in tiles]
     assert "an owl &lt;script&gt;" in headers[2] and "<b>minimax-hailuo-2</b>" in headers[3]
     cmp.wait(timeout=60)
-    for tile in tiles:
-        (output,) = tile.children[2].outputs
-        assert "<video controls" in output["data"]["text/html"]
+    session = sh._hailuo_magics.session
+    views = [session.find(j.id).view for j in cmp.jobs]
+    assert [v.widget for v in views] == list(tiles)  # the tiles are the jobs' live views
+    assert all(v.finished and v.bar.bar_style == "success" for v in views)
     assert board.table.value.count("<tr>") == 5
     final = rec.latest()[first["display_id"]]
     assert "application/vnd.jupyter.widget-view+json" not in final  # plain HTML now
     assert final["text/html"].count("<video") == 4
+    assert board.root.comm is None and all(t.comm is None for t in tiles)  # closed
 
 
 def test_an_invalid_tile_or_a_passed_budget_sends_nothing(served: Served) -> None:
