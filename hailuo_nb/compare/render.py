@@ -39,7 +39,7 @@ _ACTIONS = {
     "pause": "v.pause()",
     "restart": "v.currentTime=0;v.play().catch(function(){})",
 }
-_LABELS = {"play": "▶ Play all", "pause": "⏸ Pause all", "restart": "⟲ Restart all"}
+_LABELS = {"play": "▶ Play all", "pause": "‖ Pause all", "restart": "⟲ Restart all"}
 
 
 def _e(value: object) -> str:
@@ -162,7 +162,7 @@ def table_html(records: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for r in records:
         cells = "".join(
-            f'<td style="padding:2px 8px;vertical-align:top">{_e(_cell(c, r))}</td>'
+            f'<td style="padding:2px 8px;vertical-align:top;text-align:left">{_e(_cell(c, r))}</td>'
             for c in COLUMNS
         )
         rows.append(f"<tr>{cells}</tr>")

@@ -65,7 +65,10 @@ def test_compare_notebook_saves_the_grid_table_and_page(
     page = (tmp_path / "compare.html").read_text()
     assert page.count("<video") == 4
     assert all((tmp_path / unquote(s)).is_file() for s in SRC.findall(page))
-    assert "compare.html" in outputs(cells["from IPython.display import FileLink"], "text/html")
+    links = outputs(cells["from IPython.display import FileLink, display"], "text/html")
+    assert "compare.html" in links and "compare-embedded.html" in links
+    embedded = (tmp_path / "compare-embedded.html").read_text()
+    assert [s[:22] for s in SRC.findall(embedded)] == ["data:video/mp4;base64,"] * 4
 
     pending = outputs(cells["big = hailuo_nb.compare("], "text/plain")
     assert "4 videos (2 prompts × 2 durations) · estimated ~$2.10" in pending
