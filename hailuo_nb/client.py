@@ -116,6 +116,7 @@ class Client:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._final: dict[str, asyncio.Event] = {}
         self._listeners: dict[str, list[asyncio.Queue[Job | None]]] = {}
+        self._inflight: dict[str, asyncio.Future[Job]] = {}  # fingerprint -> being sent
         self.follower = Follower(self.http, self.adapter, self.policy, s, self._jobs, self._publish)
         self.ledger = Ledger(self.store, self._jobs, self._following)
 
@@ -193,11 +194,41 @@ class Client:
         """
         request = self._request(prompt, params)
         fp = fingerprint(request, base_url=self.settings.base_url)
-        found = None if new else self._reusable(fp)
+        if new or self.settings.reuse != "always":
+            return await self._send(request, fp)
+        pending = self._inflight.get(fp)
+        if pending is not None:
+            # The same request is being sent right now (run_many, a grid): share its outcome.
+            await asyncio.wait({pending})
+            if pending.cancelled():  # that sender gave up before knowing: look again
+                return await self.submit(prompt, **params)
+            return self._attach(pending.result())  # its error, if it failed, is ours too
+        found = self.ledger.find(fp)
         if found is not None:
-            live = self._jobs.setdefault(found.id, found)
-            self._ensure_following(found.id)  # attach to a running one, as resume does
-            return dataclasses.replace(live, reused=True)
+            return self._attach(found)
+        sending: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        self._inflight[fp] = sending
+        try:
+            job = await self._send(request, fp)
+        except Exception as exc:
+            sending.set_exception(exc)
+            sending.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        except BaseException:
+            sending.cancel()
+            raise
+        else:
+            sending.set_result(job)
+            return job
+        finally:
+            del self._inflight[fp]
+
+    def _attach(self, found: Job) -> Job:
+        live = self._jobs.setdefault(found.id, found)
+        self._ensure_following(found.id)  # attach to a running one, as resume does
+        return dataclasses.replace(live, reused=True)
+
+    async def _send(self, request: params_mod.Request, fp: str) -> Job:
         estimate = request.estimate()
         image_urls = await self._upload_images(request)
         payload = params_mod.wire_payload(request, image_urls)

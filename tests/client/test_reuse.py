@@ -30,8 +30,8 @@ PROMPT = "a red fox running through fresh snow"
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    # hailuo-2.3 takes ~0.8 s here: long enough to find a job still running.
-    return EmulatorConfig(time_scale=200.0, preview=True, seed=99)
+    # hailuo-2.3 takes ~0.3 s here: long enough to find a job still running.
+    return EmulatorConfig(time_scale=500.0, preview=True, seed=99)
 
 
 def submissions(base: str) -> int:
@@ -311,3 +311,15 @@ def test_the_cli_pays_unless_told_to_reuse(tmp_path: Path, emulator_url: str) ->
     assert reused.stdout == second.stdout  # the newest of the two, already on disk
     assert "reused job" in reused.stderr and "nothing was sent" in reused.stderr
     assert submissions(emulator_url) == 2
+
+
+async def test_identical_requests_sent_at_once_pay_once(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    async with make_client(reuse="always") as client:
+        jobs = await client.run_many([{"prompt": PROMPT}] * 3 + [{"prompt": PROMPT + "!"}])
+        fresh = await asyncio.gather(*(client.submit(PROMPT, new=True) for _ in range(2)))
+    assert [j.status for j in jobs] == ["completed"] * 4
+    assert len({j.id for j in jobs[:3]}) == 1 and sum(j.reused for j in jobs) == 2
+    assert fresh[0].id != fresh[1].id  # new=True: two samples on purpose
+    assert submissions(emulator_url) == 4
