@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, CHROMIUM, TOKEN, open_notebook, run_all
+from .conftest import ARTIFACTS, CHROMIUM, TOKEN, open_notebook, run_all, wait_idle
 
 pytestmark = [
     pytest.mark.browser,
@@ -69,6 +70,21 @@ def test_two_by_two_comparison_plays_together_and_exports(
         page.locator("button.hailuo-restart-all").first.click()
         wait_all(page, FINAL, "!v.paused")
         assert all(t < min(paused) for t in times(page, FINAL)), "restart went back to 0"
+
+        # Saved and reopened: the grid is plain HTML in the file, and still plays together.
+        wait_idle(page)
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        saved = work / "compare.ipynb"
+        deadline = time.monotonic() + 20
+        while "hailuo-compare-grid" not in saved.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert saved.read_text().count("<video") >= 4, "the saved notebook lost its grid"
+        page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+        open_notebook(page, base, "compare.ipynb")
+        wait_all(page, FINAL, "v.readyState >= 1")
+        page.locator("button.hailuo-play-all").first.click()
+        wait_all(page, FINAL, "!v.paused && v.currentTime > 0.3")
+        page.screenshot(path=str(ARTIFACTS / "compare-reopened.png"))
 
         # The exported pages. Jupyter serves /files/*.html in a CSP sandbox (an opaque
         # origin), so linked videos there do not get the login: the embedded page plays

@@ -205,3 +205,20 @@ def test_text_repr_and_dataframe(served: Served) -> None:
     else:
         frame = cmp.to_dataframe()
         assert list(frame.index) == [1, 2] and set(frame["status"]) == {"completed"}
+
+
+def test_four_prompts_on_two_models_within_the_clients_concurrency(served: Served) -> None:
+    sh, rec, stats = served
+    sh.run_line_magic("config", "Hailuo.max_concurrency = 3")
+    prompts = ["a fox", "an owl", "a heron", "a lynx"]
+    cmp = hailuo_nb.compare(prompts, models=MODELS).wait(timeout=60)
+    assert submissions(stats) == 8 and cmp.columns == 2
+    html = final_grid(rec)["text/html"]
+    assert html.count("<video") == 8
+    # Never more than three jobs of the client in flight: each later submission waited
+    # for an earlier job to finish.
+    jobs = sorted(cmp.jobs, key=lambda j: j.submitted_at or 0)
+    spans = [(j.submitted_at or 0, j.finished_at or 0) for j in jobs]
+    for start, _ in spans:
+        running = [s for s, f in spans if s <= start < f]
+        assert len(running) <= 3, spans
