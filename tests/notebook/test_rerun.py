@@ -117,6 +117,7 @@ def test_rerunning_a_two_prompt_comparison_submits_nothing(server: str, tmp_path
     )
 
 
+@pytest.mark.slow
 def test_a_kernel_without_stdin_reuses_when_asked_to_ask(server: str, tmp_path: Path) -> None:
     # Hailuo.reuse = "ask" in a headless run: nobody can answer, so it reuses (never pays twice).
     ask = SETUP + '\n%config Hailuo.reuse = "ask"'
