@@ -85,3 +85,20 @@ def test_grid_columns() -> None:
     assert columns_for(8, 2) == 2  # 4 prompts x 2 models: four rows of two
     assert columns_for(3, 3) == 3
     assert columns_for(10, 10) == 3
+
+
+def test_hailuo_nb_compare_is_exported_and_callable_in_any_import_order() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import hailuo_nb, inspect\n"
+        "assert 'compare' in hailuo_nb.__all__\n"
+        "f = hailuo_nb.compare\n"  # before the package is imported: the function
+        "assert inspect.isfunction(f), f\n"
+        "import hailuo_nb.compare as pkg\n"  # now the name is the package: callable too
+        "assert callable(hailuo_nb.compare) and pkg.compare is f\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
