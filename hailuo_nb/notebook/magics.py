@@ -62,7 +62,7 @@ class HailuoMagics(Magics):
           %%hailuo [-m MODEL] [--provider P] [--duration D] [--resolution R]
                    [--first-frame PATH_URL_OR_VAR] [--last-frame PATH_URL_OR_VAR]
                    [--no-optimizer] [--go-fast] [--fast-pretreatment] [--mode MODE]
-                   [-o NAME] [--wait] [--embed] [--new]
+                   [-o NAME] [--wait] [--embed] [--new] [--compare]
           a red fox running through {place}
 
         ``{name}`` is filled from your variables (``{{``/``}}`` for literal braces).
@@ -70,10 +70,17 @@ class HailuoMagics(Magics):
         ready (Interrupt Kernel stops waiting, not the job); ``--embed`` inlines the video.
         A request identical to an earlier job that completed (video still on disk) or is
         running shows that job again instead of paying twice (``Hailuo.reuse``: always,
-        never, ask); ``--new`` asks for a fresh sample.
+        never, ask); ``--new`` asks for a fresh sample. ``--compare`` runs the prompts
+        separated by ``---`` lines side by side, option lists comma-separated
+        (``-m hailuo-2.3,minimax-hailuo-2``); see :mod:`hailuo_nb.notebook.compare_cell`.
         Settings: ``%config Hailuo`` (provider, model, output_dir, budget_usd, ...).
         """
         args = parse_cell_args(line)
+        if args.compare:
+            from .compare_cell import run_compare_cell
+
+            run_compare_cell(self.session, args, cell, self._ns)
+            return
         prompt = fill_prompt(cell, self._ns)
         params = cell_params(args, self._ns)
         client = self._client(args.provider)

@@ -44,6 +44,7 @@ def _parser() -> _Parser:
     p.add_argument("--wait", action="store_true")
     p.add_argument("--embed", action="store_true")
     p.add_argument("--new", action="store_true")
+    p.add_argument("--compare", action="store_true")
     return p
 
 
@@ -54,7 +55,7 @@ def parse_cell_args(line: str) -> argparse.Namespace:
     """Parse the options on the ``%%hailuo`` line.
 
     Example:
-        >>> parse_cell_args("--wait --embed").wait, parse_cell_args("--new").new
+        >>> parse_cell_args("--wait --embed").wait, parse_cell_args("--new --compare").new
         (True, True)
         >>> try:
         ...     parse_cell_args("--bogus")

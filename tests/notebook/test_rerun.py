@@ -9,6 +9,7 @@ output folder with the runs before it, as "Restart Kernel and Run All Cells" doe
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,16 +56,19 @@ def submissions(base: str) -> int:
     return int(httpx.get(f"{base}/__emulator__/stats").json()["submissions"]["total"])
 
 
+def text_of(cell: Any) -> str:
+    return "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for o in cell.get("outputs", [])
+    )
+
+
 def run(folder: Path, *cells: str) -> tuple[Any, str]:
     """Execute a notebook of ``cells`` in ``folder`` in a new kernel; (notebook, all text)."""
     path = folder / "rerun.ipynb"
     nbformat.write(notebook(*cells), path)  # type: ignore[no-untyped-call]
     nb = execute(path, timeout=120)
-    text = "".join(
-        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
-        for c in nb.cells
-        for o in c.get("outputs", [])
-    )
+    text = "".join(text_of(c) for c in nb.cells)
     assert "Traceback" not in text and "Error" not in text, text
     return nb, text
 
@@ -109,12 +113,23 @@ def test_running_a_notebook_again_submits_nothing(server: str, tmp_path: Path) -
     assert KEY not in text
 
 
+COMPARE = "%%hailuo --compare --wait -o grid\na fox on a frozen lake\n---\nan owl at dusk"
+
+
 @pytest.mark.slow
 def test_rerunning_a_two_prompt_comparison_submits_nothing(server: str, tmp_path: Path) -> None:
-    pytest.skip(
-        "TODO(issue 7): '%%hailuo --compare' with 2 prompts run twice headless → 0 new"
-        " submissions; waits for the %%hailuo --compare cell another helper is building"
-    )
+    first, text = run(tmp_path, SETUP, FOX, COMPARE, "%hailuo wait")
+    assert submissions(server) == 3 and "reused job" not in text
+    grid = set(re.findall(r"\b[0-9a-f]{32}\b", text_of(first.cells[2])))
+    files = mp4s(tmp_path)
+    assert len(grid) == 2 and len(files) == 3, (grid, files)
+
+    second, text = run(tmp_path, SETUP, FOX, COMPARE, "%hailuo wait")
+    assert submissions(server) == 3  # the cell and both tiles of the grid: all reused
+    assert text.count("reused job") == 1  # the %%hailuo cell's line; the grid has its own view
+    assert set(re.findall(r"\b[0-9a-f]{32}\b", text_of(second.cells[2]))) == grid
+    assert mp4s(tmp_path) == files
+    assert videos(second) == videos(first)
 
 
 @pytest.mark.slow
