@@ -113,11 +113,11 @@ class Ledger:
             >>> Ledger(s, {}).find("x") is None
             True
         """
-        mine = [
-            self.own[job_id]
-            for job_id, fp in self._fingerprints.items()
-            if fp == fingerprint and job_id in self.own
-        ]
+        # A snapshot: a notebook asks from the kernel's thread while the client's loop
+        # records new jobs on the runner's (copying a dict is one step under the GIL).
+        noted = tuple(self._fingerprints.items())
+        own = dict(self.own)
+        mine = [own[job_id] for job_id, fp in noted if fp == fingerprint and job_id in own]
         mine.sort(key=lambda j: j.submitted_at or 0.0, reverse=True)
         for job in mine:
             if job.status in _RUNNING:
