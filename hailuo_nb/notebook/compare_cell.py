@@ -4,7 +4,8 @@ Options take comma-separated lists (``-m hailuo-2.3,minimax-hailuo-2``, ``--dura
 6,10``, ``--resolution``, ``--provider``); every combination becomes a tile of
 :func:`hailuo_nb.compare`. ``{name}`` is filled from your variables as in ``%%hailuo``,
 ``-o NAME`` keeps the :class:`~hailuo_nb.compare.Comparison`, ``--wait`` blocks until
-every tile is done, ``--embed`` inlines the videos. A mistake in any tile raises one
+every tile is done, ``--embed`` inlines the videos, ``--new`` asks for fresh samples where
+identical earlier jobs would be reused. A mistake in any tile raises one
 ``UsageError`` line and nothing is sent.
 
 Example:
@@ -101,6 +102,7 @@ def run_compare_cell(
             resolutions=split_list(common.pop("resolution", None)),
             providers=split_list(args.provider),
             embed=bool(args.embed),
+            new=bool(getattr(args, "new", False)),
             common=common,
         )
     except HailuoError as exc:

@@ -71,3 +71,19 @@ def test_mistakes_are_one_line_and_send_nothing(served: Served) -> None:
     with pytest.raises(UsageError, match=r"^%%hailuo --compare: estimated cost \$0.70"):
         run(sh, "", "a fox\n---\nan owl")
     assert stats()["submissions"]["total"] == 0
+
+
+def test_through_the_magic_and_new_samples(served: Served) -> None:
+    sh, _rec, stats = served
+    line = "--compare -m hailuo-2.3,minimax-hailuo-2 -o cmp --wait"
+    sh.run_cell_magic("hailuo", line, "a fox\n---\nan owl\n")
+    first = sh.user_ns["cmp"]
+    assert isinstance(first, Comparison) and first.state == "done"
+    assert stats()["submissions"]["total"] == 4
+    sh.run_cell_magic("hailuo", line, "a fox\n---\nan owl\n")  # the same again: reused
+    assert stats()["submissions"]["total"] == 4
+    assert [j.id for j in sh.user_ns["cmp"].jobs] == [j.id for j in first.jobs]
+    sh.run_cell_magic("hailuo", line + " --new", "a fox\n---\nan owl\n")
+    assert stats()["submissions"]["total"] == 8
+    with pytest.raises(UsageError, match=r"^%%hailuo --compare: tile 1 \(#1\): first_frame: "):
+        sh.run_cell_magic("hailuo", "--compare -m hailuo-02-fast", "a fox")
