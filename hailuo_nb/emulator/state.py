@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import random
+import secrets
 import time
 from collections import defaultdict, deque
 from concurrent.futures import Future
@@ -197,12 +198,17 @@ class State:
 
     # -- jobs --------------------------------------------------------------------------
     def new_hex_id(self) -> str:
-        """32 lowercase hex characters, from the seeded generator."""
-        return f"{self.rng.getrandbits(128):032x}"
+        """32 lowercase hex characters, never from the seeded generator.
+
+        The seed fixes durations and fault draws only: two emulators with the same seed
+        (two kernels running the same notebook) must not hand out the same job ids, or a
+        client's job store would mix up two paid jobs.
+        """
+        return secrets.token_hex(16)
 
     def new_digit_id(self) -> str:
-        """A 15-digit decimal id, like AI/ML's and MiniMax's."""
-        return str(self.rng.randrange(10**14, 10**15))
+        """A 15-digit decimal id, like AI/ML's and MiniMax's (not seeded either)."""
+        return str(10**14 + secrets.randbelow(9 * 10**14))
 
     def schedule(
         self, key: str, typical_s: float, factor: float = 1.0
