@@ -26,7 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from .client import Client
 from .errors import HailuoError, JobFailed, NetworkError, ProviderError, ValidationError
@@ -37,6 +37,13 @@ __all__ = ["build_parser", "main", "reused_line"]
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NETWORK = 0, 1, 2, 3
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (and exit code 2), not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``hailuo``.
 
@@ -44,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         >>> build_parser().parse_args(["history", "--limit", "5"]).limit
         5
     """
-    p = argparse.ArgumentParser(prog="hailuo", description="Generate MiniMax Hailuo videos.")
+    p = _Parser(prog="hailuo", description="Generate MiniMax Hailuo videos.")
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:

@@ -153,7 +153,12 @@ class Follower:
             # v1 blocks for the whole generation: give it the video models' 15 minutes.
             update = await self.http.submit_stream(wire, handle, timeout=900.0)
         except HailuoError as exc:
-            self.publish(dataclasses.replace(job, error=str(exc)))
+            # Nothing can follow a v1 job (no id to poll): end it, with the reason, so the
+            # history does not show it running forever. If the server may have taken it,
+            # the reason says so (SubmitUncertain): it may have been billed.
+            self.publish(
+                dataclasses.replace(job, status="failed", error=str(exc), finished_at=time.time())
+            )
             raise
         job = apply_update(job, update, now=time.time())
         if job.status == "completed":

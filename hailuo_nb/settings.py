@@ -171,6 +171,12 @@ def resolve(
         raise ValidationError("segmind_api", f"must be v1 or v2, got {segmind_api!r}")
     output_dir = Path(pick("output_dir", "HAILUO_OUTPUT_DIR") or "hailuo_outputs")
     store = pick("store_path", "HAILUO_STORE")
+    for name, folder in (
+        ("output_dir", output_dir),
+        ("store_path", Path(store).parent if store else None),
+    ):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise ValidationError(name, f"{folder} is a file, not a folder")
     rpm = pick("requests_per_minute", "HAILUO_RPM")
     upload = pick("upload_url", "SEGMIND_UPLOAD_URL")
     if upload is None and provider in ("segmind", "emulator"):

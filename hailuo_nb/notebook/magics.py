@@ -28,7 +28,7 @@ from .session import KEY_ENV, Session
 
 __all__ = ["HailuoMagics"]
 
-LINE_USAGE = "%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID ...]"
+LINE_USAGE = "%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID ...] | panel"
 
 
 @magics_class
@@ -120,6 +120,7 @@ class HailuoMagics(Magics):
             "resume": self._resume,
             "cost": self._cost,
             "wait": self._wait,
+            "panel": self._panel,
         }.get(command)
         if handler is None:
             raise UsageError(f"%hailuo: unknown command {command!r}; usage: {LINE_USAGE}")
@@ -151,6 +152,11 @@ class HailuoMagics(Magics):
         self.session.start(client, stored, already_done=done)
         if done:
             self._wait_for([stored.id], summary=False)
+
+    def _panel(self, rest: list[str]) -> None:
+        from ..widgets.panel import panel_command
+
+        panel_command(self.session, rest)
 
     def _wait(self, rest: list[str]) -> None:
         for ref in rest:

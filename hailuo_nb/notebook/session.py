@@ -85,6 +85,8 @@ class Session:
         self._ask_key = ask_key  # None: getpass.getpass, looked up at use (never echoes)
         self._keys: dict[str, str] = {}  # memory only: never shown, stored or saved
         self._jobs: dict[str, Tracked] = {}
+        # Reuse bookkeeping: jobs shown again from before this session, and what each saved.
+        self._reuse_ledger: dict[str, Any] = {"from_before": set(), "saved": []}
 
     # -- clients ---------------------------------------------------------------------
     def client(self, provider: str | None = None) -> Client:
@@ -193,8 +195,7 @@ class Session:
             >>> Session(Hailuo()).spent(with_saved=True)["saved_usd"]
             0.0
         """
-        # Kept lazily: reuse bookkeeping added without touching __init__ (see asubmit).
-        ledger: dict[str, Any] = vars(self).get("_reuse_ledger") or {}
+        ledger = self._reuse_ledger
         from_before: set[str] = ledger.get("from_before", set())
         est = act = 0.0
         for t in self._jobs.values():
@@ -252,8 +253,8 @@ class Session:
             job.cost = client.estimate_cost(**params)
         if job.reused:
             # Nothing was paid for it now: it counts as saved, and (if it was made before
-            # this session) not as spent. Kept lazily so __init__ stays as it was.
-            ledger = vars(self).setdefault("_reuse_ledger", {"from_before": set(), "saved": []})
+            # this session) not as spent.
+            ledger = self._reuse_ledger
             if job.id not in self._jobs:
                 ledger["from_before"].add(job.id)
             ledger["saved"].append(job.cost.usd)

@@ -286,11 +286,6 @@ async def test_fault(server: str, case: Case, tmp_path: Path) -> None:
         assert st["faults_injected"].get(f"{ENDPOINT[case.provider, case.phase]}:{kind}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client._run_v1 publishes the error but keeps status 'processing': a v1 job "
-    "nothing can follow stays 'processing' in the history until a resume marks it expired",
-)
 async def test_uncertain_v1_job_ends_in_the_store(server: str, tmp_path: Path) -> None:
     httpx.post(f"{server}/__emulator__/reset").raise_for_status()
     case = Case("segmind-v1", "submit", "502", "uncertain", 0)

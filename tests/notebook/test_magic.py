@@ -164,3 +164,12 @@ def test_a_missing_key_is_asked_once_and_never_shown(
     everything = repr(rec.messages) + repr(sh.user_ns["fox"]) + repr(sh.user_ns["owl"])
     assert secret not in everything
     assert "segmind key: entered this session" in rec.bundles()[-1]["text/plain"]
+
+
+def test_panel_line_command_shows_the_panel(shell: Shell) -> None:
+    sh, recorder = shell
+    sh.run_line_magic("hailuo", "panel")
+    shown = recorder.bundles()[-1]
+    assert "application/vnd.jupyter.widget-view+json" in shown
+    with pytest.raises(UsageError, match="usage: %hailuo panel"):
+        sh.run_line_magic("hailuo", "panel extra")
