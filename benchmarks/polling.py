@@ -144,7 +144,7 @@ def table(rows: list[Row], scale: float) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--quick", action="store_true", help="short jobs, fewer of them")
+    p.add_argument("--quick", "--short", action="store_true", help="short jobs, fewer of them (CI)")
     p.add_argument("--jobs", type=int)
     p.add_argument("--scale", type=float, help="emulator time_scale (1 = real durations)")
     args = p.parse_args(argv)

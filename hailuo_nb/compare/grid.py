@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from .. import display as d
 from ..models import Job
-from ..progress import LiveView, PrintView, _Base, show
+from ..progress import LiveView, PrintView, _Base, close_widgets, show
 from . import render
 
 __all__ = ["Board", "PrintBoard", "TextBoard", "WidgetBoard", "make_board"]
@@ -172,7 +172,7 @@ class WidgetBoard:
                 # Executors that save every widget's last state (nbclient) would keep
                 # each tile's video and poster a second time: empty them first.
                 widget.outputs = ()
-            widget.close()
+        close_widgets(self._all())
 
     def _all(self) -> list[Any]:
         found: list[Any] = []

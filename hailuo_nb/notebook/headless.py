@@ -41,12 +41,11 @@ def execute(
         nb = execute("notebooks/quickstart.ipynb", "notebooks/quickstart.executed.ipynb")
     """
     import nbformat
-    from nbclient import NotebookClient
 
     source = Path(path).resolve()
     target = Path(out) if out else source.with_name(source.stem + ".executed.ipynb")
     nb = nbformat.read(source, as_version=4)  # type: ignore[no-untyped-call]
-    client = NotebookClient(
+    client = _client_class()(
         nb,
         timeout=timeout,
         kernel_name=kernel_name,
@@ -56,6 +55,47 @@ def execute(
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)  # type: ignore[no-untyped-call]
     return nb
+
+
+def _client_class() -> Any:
+    """nbclient's executor, with widget messages handled as a front end would.
+
+    * A widget updated from the background (the runner's thread) sends its messages with
+      the cell that *made* it as parent; plain nbclient drops them once another cell runs,
+      so the saved widget state kept stale values. Comm messages of any cell are taken.
+    * A closed widget is forgotten (plain nbclient keeps every widget ever made in the
+      saved state: a finished comparison grid left ~270 KB of dead tiles behind).
+    """
+    from nbclient import NotebookClient
+    from nbclient.util import ensure_async
+
+    class HeadlessClient(NotebookClient):
+        async def _async_poll_output_msg(
+            self, parent_msg_id: str, cell: Any, cell_index: int
+        ) -> None:
+            from nbclient.exceptions import CellExecutionComplete
+
+            assert self.kc is not None
+            while True:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+                if msg["parent_header"].get("msg_id") == parent_msg_id:
+                    try:
+                        self.process_message(msg, cell, cell_index)
+                    except CellExecutionComplete:
+                        return
+                elif msg["msg_type"].startswith("comm"):
+                    self.handle_comm_msg(cell.outputs, msg, cell_index)
+
+        def handle_comm_msg(self, outs: Any, msg: dict[str, Any], cell_index: int) -> None:
+            if msg["msg_type"] == "comm_close":
+                comm_id = msg["content"]["comm_id"]
+                self.widget_state.pop(comm_id, None)
+                self.widget_buffers.pop(comm_id, None)
+                self.comm_objects.pop(comm_id, None)
+                return
+            super().handle_comm_msg(outs, msg, cell_index)
+
+    return HeadlessClient
 
 
 _SRC = re.compile(r'<video[^>]*\bsrc="([^"]+)"')

@@ -18,6 +18,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
         ("fanout.py", "| N | completed | wall (s) | slowest job (s) | wall ÷ slowest |"),
         ("responsiveness.py", "| kernel | cells | p50 (ms) | p99 (ms) | p99 vs baseline |"),
         ("startup.py", "| step | median (ms) | vs baseline | target |"),
+        ("nbsize.py", "| videos | notebook (KB) | of it widget state (KB) |"),
     ],
 )
 def test_benchmark_short_mode_prints_its_table(script: str, header: str) -> None:
