@@ -217,13 +217,15 @@ class Panel:
 
     def _refresh(self) -> None:
         check = self.form.check()
-        self.generate.disabled = self._sending or not check.ok
-        self.generate.tooltip = check.reason or "send this request (paid on a real provider)"
+        # The reason goes out before the button state: the front end never shows
+        # a disabled Generate without saying why.
         self.reason.value = (
             html_line(f"Cannot generate yet: {check.reason}", "hailuo-reason", color=_RED)
             if check.reason
             else ""
         )
+        self.generate.tooltip = check.reason or "send this request (paid on a real provider)"
+        self.generate.disabled = self._sending or not check.ok
         budget = self.session.config.budget_usd
         spent = self.session.spent()
         extra = (

@@ -50,6 +50,8 @@ def test_panel_in_jupyterlab(
         reason = page.locator(f"{PANEL} .hailuo-panel-reason").first
         page.wait_for_function(
             "() => document.querySelector('.hailuo-panel button.hailuo-generate').disabled"
+            " && document.querySelector('.hailuo-panel .hailuo-panel-reason')"
+            ".innerText.includes('prompt: is empty')"
         )
         assert "prompt: is empty" in reason.inner_text()
         prompt.press_sequentially("a lighthouse in a storm, waves crashing", delay=5)
