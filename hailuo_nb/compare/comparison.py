@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from IPython.core.error import StdinNotImplementedError
+
 from .. import display as d
 from ..errors import HailuoError
 from ..models import Job
@@ -209,7 +211,7 @@ class Comparison:
 
         Example: see the class.
         """
-        label = f"send {len(self.cells)} jobs (~${self.plan.total_usd:.2f})"
+        label = f"send {self.plan.to_send} jobs (~${self.plan.total_usd:.2f})"
         self.board.ask(self.plan.lines(), label[0].upper() + label[1:], self._on_button)
 
     def _on_button(self) -> None:
@@ -244,7 +246,7 @@ class Comparison:
         """
         if self._future is None:
             raise HailuoError(
-                f"nothing sent yet: call .confirm() to send {len(self.cells)} jobs"
+                f"nothing sent yet: call .confirm() to send {self.plan.to_send} jobs"
                 f" (~${self.plan.total_usd:.2f})"
             )
         self.session.runner.wait(self._future, timeout)
@@ -388,7 +390,10 @@ def start_comparison(
         common=common,
     )
     clients = {p: session.client(p) for p in dict.fromkeys(c.provider for c in cells)}
-    plan = make_plan(cells, clients.__getitem__)
+    plan = make_plan(cells, clients.__getitem__, new=new)
+    if not new and plan.to_send < len(cells) and not _may_reuse(session, plan):
+        new = True
+        plan = make_plan(cells, clients.__getitem__, new=True)
     session.check_budget(plan.total_usd)
     comparison = Comparison(
         session,
@@ -403,3 +408,21 @@ def start_comparison(
     else:
         comparison.confirm()
     return comparison
+
+
+def _may_reuse(session: Session, plan: Plan) -> bool:
+    # Hailuo.reuse = "ask": one y/N question per comparison, only when tiles would be
+    # shown again; nobody to ask (Run All headless, nbconvert) means do not pay twice.
+    if session.config.reuse != "ask":
+        return True
+    again = len(plan.cells) - plan.to_send
+    question = (
+        f"{again} of {len(plan.cells)} tiles repeat earlier requests: show those videos again"
+        f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
+    )
+    try:
+        answer = input(question)
+    except (StdinNotImplementedError, EOFError, OSError):
+        return True
+    return answer.strip().lower() in ("y", "yes")
+

@@ -253,20 +253,53 @@ class _Pricer(Protocol):
 class Plan:
     """The validated tiles, their estimated costs and the total.
 
+    ``reused[i]`` says why tile ``i`` will cost nothing: ``"job <id>"`` (an identical
+    earlier job will be shown again) or ``"tile <n>"`` (the same request as an earlier
+    tile of this plan, which shares its job); ``None``: it will be paid for.
+
     Example:
         >>> p = Plan([Cell(1, "x", None, {})], [Cost(0.35)], [{"prompt": "x"}])
         >>> p.total_usd, p.describe()
         (0.35, '1 video (1 tile) · estimated ~$0.35')
+        >>> Plan([Cell(1, "x", None, {})], [Cost(0.35)], reused=["job 5f3a"]).describe()
+        '1 video (1 tile) · estimated ~$0.00 · 1 shown again from an earlier job'
     """
 
     cells: list[Cell]
     estimates: list[Cost]
     resolved: list[dict[str, Any]] = field(default_factory=list)
+    reused: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.reused:
+            self.reused = [None] * len(self.cells)
 
     @property
     def total_usd(self) -> float:
-        """The estimated total in USD (rounded to the cent's hundredth)."""
+        """The estimated total in USD of the tiles that will be paid for."""
+        return round(
+            sum(c.usd for c, r in zip(self.estimates, self.reused, strict=True) if r is None), 4
+        )
+
+    @property
+    def full_usd(self) -> float:
+        """The estimated total with every tile paid for (no reuse).
+
+        Example:
+            >>> Plan([Cell(1, "x", None, {})], [Cost(0.35)], reused=["job 5f3a"]).full_usd
+            0.35
+        """
         return round(sum(c.usd for c in self.estimates), 4)
+
+    @property
+    def to_send(self) -> int:
+        """How many tiles will be paid for (the others are shown again).
+
+        Example:
+            >>> Plan([Cell(1, "x", None, {})], [Cost(0.35)], reused=["tile 1"]).to_send
+            0
+        """
+        return sum(1 for r in self.reused if r is None)
 
     def describe(self) -> str:
         """One line: how many videos, along which axes, the estimated total.
@@ -275,25 +308,36 @@ class Plan:
         """
         n = len(self.cells)
         videos = "1 video" if n == 1 else f"{n} videos"
-        return f"{videos} ({axes_text(self.cells)}) · estimated ~${self.total_usd:.2f}"
+        line = f"{videos} ({axes_text(self.cells)}) · estimated ~${self.total_usd:.2f}"
+        again = n - self.to_send
+        if again:
+            line += f" · {again} shown again from " + (
+                "an earlier job" if again == 1 else "earlier jobs"
+            )
+        return line
 
     def lines(self) -> list[str]:
-        """One line per tile: number, caption, estimate.
+        """One line per tile: number, caption, estimate (or what it will show again).
 
         Example:
             >>> Plan([Cell(1, "x", None, {})], [Cost(0.35)]).lines()
             ['  1. #1  ~$0.35']
         """
         return [
-            f"{c.index:3d}. {c.label()}  ~${e.usd:.2f}"
-            for c, e in zip(self.cells, self.estimates, strict=True)
+            f"{c.index:3d}. {c.label()}  "
+            + (f"~${e.usd:.2f}" if r is None else f"$0 (shows {r} again)")
+            for c, e, r in zip(self.cells, self.estimates, self.reused, strict=True)
         ]
 
 
-def make_plan(cells: list[Cell], client_for: Callable[[str | None], _Pricer]) -> Plan:
+def make_plan(
+    cells: list[Cell], client_for: Callable[[str | None], _Pricer], *, new: bool = False
+) -> Plan:
     """Validate every tile with its provider's client and price it; nothing is sent.
 
-    Raises :class:`TileError` for the first invalid tile.
+    Unless ``new``, a tile that the client would answer with an identical earlier job
+    (``client.reusable``, reuse on) or that repeats an earlier tile of this plan costs
+    nothing. Raises :class:`TileError` for the first invalid tile.
 
     Example:
         >>> from hailuo_nb import Client
@@ -309,13 +353,30 @@ def make_plan(cells: list[Cell], client_for: Callable[[str | None], _Pricer]) ->
     """
     estimates: list[Cost] = []
     resolved: list[dict[str, Any]] = []
+    reused: list[str | None] = []
+    seen: dict[tuple[int, str], int] = {}
     for cell in cells:
         try:
             client = client_for(cell.provider)
             resolved.append(client.validate(cell.prompt, **cell.params))
             estimates.append(client.estimate_cost(cell.prompt, **cell.params))
+            reused.append(None if new else _reused(client, cell, resolved[-1], seen))
         except TileError:
             raise
         except ValidationError as exc:
             raise TileError(cell.index, cell.label(), exc) from None
-    return Plan(cells, estimates, resolved)
+    return Plan(cells, estimates, resolved, reused)
+
+
+def _reused(
+    client: _Pricer, cell: Cell, resolved: dict[str, Any], seen: dict[tuple[int, str], int]
+) -> str | None:
+    # Only a client that reuses (reuse="always") shares jobs between identical requests.
+    if getattr(getattr(client, "settings", None), "reuse", "never") != "always":
+        return None
+    key = (id(client), repr(sorted(resolved.items())))
+    if key in seen:
+        return f"tile {seen[key]}"
+    seen[key] = cell.index
+    found = client.reusable(cell.prompt, **cell.params)  # type: ignore[attr-defined]
+    return None if found is None else f"job {found.id}"

@@ -19,6 +19,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
         ("responsiveness.py", "| kernel | cells | p50 (ms) | p99 (ms) | p99 vs baseline |"),
         ("startup.py", "| step | median (ms) | vs baseline | target |"),
         ("nbsize.py", "| videos | notebook (KB) | of it widget state (KB) |"),
+        ("polling.py", "| client | jobs | status requests per job | vs baseline |"),
     ],
 )
 def test_benchmark_short_mode_prints_its_table(script: str, header: str) -> None:

@@ -191,6 +191,49 @@ def test_an_identical_comparison_reuses_the_finished_jobs(served: Served) -> Non
     )
 
 
+def test_the_estimate_counts_only_what_will_be_paid(served: Served) -> None:
+    _sh, rec, stats = served
+    hailuo_nb.compare(PROMPTS, models=MODELS[:1]).wait(timeout=60)
+    assert submissions(stats) == 2
+    # The same two tiles again and two new ones: only the new ones are priced, so the
+    # $1.50 threshold ($2.10 for all four) is not reached and nothing waits for a click.
+    again = hailuo_nb.compare(PROMPTS, durations=[6, 10], confirm_above_usd=1.5)
+    assert again.plan.total_usd == 1.40 and again.plan.full_usd == 2.10
+    assert again.heading().startswith(
+        "4 videos (2 prompts × 2 durations) · estimated ~$1.40 · 2 shown again from earlier jobs"
+    )
+    again.wait(timeout=60)
+    assert submissions(stats) == 4
+    # Two identical tiles in one grid are one job, priced once.
+    twins = hailuo_nb.compare(["a quiet harbour"], settings=[{}, {}], confirm_above_usd=None)
+    assert twins.plan.total_usd == 0.35 and twins.plan.reused == [None, "tile 1"]
+    twins.wait(timeout=60)
+    assert submissions(stats) == 5 and twins.jobs[0].id == twins.jobs[1].id
+    assert final_grid(rec)["text/html"].count("<video") == 2
+
+
+def test_reuse_ask_asks_once_per_comparison(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sh, _rec, stats = served
+    hailuo_nb.compare(PROMPTS[:1], models=MODELS).wait(timeout=60)
+    sh.run_line_magic("config", 'Hailuo.reuse = "ask"')
+    asked: list[str] = []
+    answers = iter(["n", "y"])
+
+    def answer(question: str) -> str:
+        asked.append(question)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", answer)
+    fresh = hailuo_nb.compare(PROMPTS[:1], models=MODELS).wait(timeout=60)
+    assert len(asked) == 1 and asked[0].startswith("2 of 2 tiles repeat earlier requests")
+    assert "instead of paying ~$0.74 for new ones? [y/N]" in asked[0]
+    assert submissions(stats) == 4 and fresh.plan.total_usd == 0.74
+    hailuo_nb.compare(PROMPTS[:1], models=MODELS).wait(timeout=60)
+    assert len(asked) == 2 and submissions(stats) == 4
+
+
 def test_text_repr_and_dataframe(served: Served) -> None:
     _sh, _rec, _stats = served
     cmp = hailuo_nb.compare(PROMPTS[1:], durations=[6, 10]).wait(timeout=60)
