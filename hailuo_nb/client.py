@@ -35,7 +35,7 @@ from . import params as params_mod
 from .errors import HailuoError, JobFailed, NetworkError, ValidationError
 from .fingerprint import fingerprint
 from .follow import Follower, needs_download
-from .http import Http, Retry
+from .http import Http, Retry, SubmitUncertain
 from .models import Cost, Job
 from .polling import PollPolicy, expected_seconds
 from .providers import make_adapter
@@ -319,6 +319,8 @@ class Client:
                 await asyncio.wait_for(waiter, timeout)
         except asyncio.TimeoutError:
             raise NetworkError(f"still running after {timeout} s", job_id=job_id) from None
+        except SubmitUncertain:
+            raise  # its own message says what to do; the type tells callers not to resubmit
         except NetworkError as exc:
             raise NetworkError(exc.message, job_id=job_id) from exc
         result = _marked(self._jobs[job_id], job)

@@ -43,15 +43,18 @@ class DownloadError(HailuoError):
 
     ``transient`` is True when asking again may succeed (a body cut short, an error page
     served with 200 by a gateway); False when it cannot (too big, not an http(s) URL).
+    ``gone`` is True when the URL itself was refused (401, 403, 404, 410: usually a signed
+    URL past its lifetime), so that a fresh URL from the provider may still work.
 
     Example:
         >>> str(DownloadError("truncated")), DownloadError("truncated", transient=True).transient
         ('truncated', True)
     """
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
+    def __init__(self, message: str, *, transient: bool = False, gone: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+        self.gone = gone
 
 
 def slug(text: str, max_len: int = 40) -> str:

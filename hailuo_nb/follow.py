@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from .download import safe_path, stream_to_file, video_filename
+from .download import DownloadError, safe_path, stream_to_file, video_filename
 from .errors import HailuoError, NetworkError, ProviderError, RateLimited
 from .http import Http
 from .models import Job
@@ -113,20 +113,39 @@ class Follower:
     async def download(self, job: Job) -> None:
         """Save the finished job's video into the output folder (before its URL expires).
 
+        A URL refused as gone (a signed URL past its lifetime, as after a resume) is asked
+        for once more: MiniMax hands out a fresh download URL for a kept file.
+
         Example (inside a coroutine)::
 
             await follower.download(job)
         """
         assert job.video_url is not None
         target = safe_path(self.settings.output_dir, video_filename(job.id, job.prompt))
+        limit = self.settings.max_download_bytes
         try:
-            await self.http.download(
-                job.video_url, target, max_bytes=self.settings.max_download_bytes
-            )
+            try:
+                await self.http.download(job.video_url, target, max_bytes=limit)
+            except DownloadError as exc:
+                fresh = await self._fresh_url(job) if exc.gone else None
+                if fresh is None:
+                    raise
+                job = dataclasses.replace(job, video_url=fresh)
+                self.publish(job)
+                await self.http.download(fresh, target, max_bytes=limit)
         except HailuoError as exc:
             self.publish(dataclasses.replace(job, error=f"download failed: {exc}"))
             raise NetworkError(f"download failed: {exc}", job_id=job.id) from exc
         self.publish(dataclasses.replace(job, video_path=str(target), error=None))
+
+    async def _fresh_url(self, job: Job) -> str | None:
+        # One more status check; a different URL for the same finished job, or None.
+        try:
+            update = await self.poll_once(job.id)
+        except HailuoError:
+            return None
+        url = update.video_url
+        return url if update.status == "completed" and url and url != job.video_url else None
 
     async def run_v1(self, job_id: str, wire: HttpRequest) -> None:
         """Segmind v1: one blocking request whose answer is the video, streamed to a file.

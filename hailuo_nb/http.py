@@ -254,7 +254,8 @@ class Http:
                     if response.status_code in (401, 403, 404, 410):
                         raise DownloadError(
                             f"the video URL answered HTTP {response.status_code}"
-                            " (it may have expired)"
+                            " (it may have expired)",
+                            gone=True,
                         )
                     if response.status_code == 429 or response.status_code >= 500:
                         failure: Exception = NetworkError(
