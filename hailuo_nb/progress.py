@@ -107,7 +107,37 @@ def show(bundle: dict[str, Any], *, display_id: bool = False) -> Any:
     return display(bundle, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
 
 
-class WidgetView(_Base):
+class _Figures(_Base):
+    """A live view drawn into three ipywidgets: status label, progress bar, info line.
+
+    Shared by :class:`WidgetView` and the panel's and grid's job tiles.
+    """
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job)
+        import ipywidgets as w
+
+        f = d.figures(job)
+        self.label = w.HTML(d.live_label_html(f))
+        self.bar = w.FloatProgress(value=f["value"], min=0.0, max=1.0, bar_style="")
+        self.info = w.HTML(d.live_info_html(f))
+
+    def draw(self, now: float) -> None:
+        """Push changed figures to the widgets (unchanged traits send nothing).
+
+        Example: see :class:`WidgetView`.
+        """
+        if self.finished:
+            return
+        f = d.figures(self.job, now)
+        self.label.value = d.live_label_html(f)
+        # Two decimals: finer steps would only add messages, not visible movement.
+        self.bar.value = round(float(f["value"]), 2)
+        self.bar.bar_style = f["bar_style"]
+        self.info.value = d.live_info_html(f)
+
+
+class WidgetView(_Figures):
     """A tqdm-style widget: status, progress bar, elapsed and estimated time, details.
 
     Example (in a kernel)::
@@ -122,9 +152,6 @@ class WidgetView(_Base):
         import ipywidgets as w
 
         f = d.figures(job)
-        self.label = w.HTML(d.live_label_html(f))
-        self.bar = w.FloatProgress(value=f["value"], min=0.0, max=1.0, bar_style="")
-        self.info = w.HTML(d.live_info_html(f))
         self.details = w.HTML(d.live_details_html(f))
         self.bar.layout.width = "40%"
         self.box = w.VBox([w.HBox([self.label, self.bar, self.info]), self.details])
@@ -140,20 +167,6 @@ class WidgetView(_Base):
             },
             "text/plain": d.live_text(job),
         }
-
-    def draw(self, now: float) -> None:
-        """Push changed figures to the widgets (unchanged traits send nothing).
-
-        Example: see the class.
-        """
-        if self.finished:
-            return
-        f = d.figures(self.job, now)
-        self.label.value = d.live_label_html(f)
-        # Two decimals: finer steps would only add messages, not visible movement.
-        self.bar.value = round(float(f["value"]), 2)
-        self.bar.bar_style = f["bar_style"]
-        self.info.value = d.live_info_html(f)
 
     def finish(self, bundle: dict[str, Any]) -> None:
         """Replace the widget with the final bundle and free the widgets.

@@ -20,14 +20,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .. import display as d
 from ..models import Job
-from ..progress import _Base
+from ..progress import _Figures
 
 __all__ = ["JobTile"]
 
 
-class JobTile(_Base):
+class JobTile(_Figures):
     """Status line, progress bar and details of one job; becomes its video when done.
 
     ``header_html`` (already escaped HTML) is shown above the tile, e.g. what makes this
@@ -44,12 +43,8 @@ class JobTile(_Base):
         super().__init__(job)
         import ipywidgets as w
 
-        f = d.figures(job)
         self.header = w.HTML(header_html)
-        self.label = w.HTML(d.live_label_html(f))
-        self.bar = w.FloatProgress(value=f["value"], min=0.0, max=1.0, bar_style="")
         self.bar.layout.width = "95%"
-        self.info = w.HTML(d.live_info_html(f))
         self.out = w.Output()
         self.live = w.VBox([self.label, self.bar, self.info])
         self.widget = w.VBox([self.header, self.live, self.out])
@@ -58,19 +53,6 @@ class JobTile(_Base):
         self.widget.layout.padding = "4px"
         self.widget.add_class("hailuo-tile")
         self.widget.add_class(f"hailuo-status-{job.status}")
-
-    def draw(self, now: float) -> None:
-        """Push changed figures to the widgets (unchanged traits send nothing).
-
-        Example: see the class.
-        """
-        if self.finished:
-            return
-        f = d.figures(self.job, now)
-        self.label.value = d.live_label_html(f)
-        self.bar.value = round(float(f["value"]), 2)
-        self.bar.bar_style = f["bar_style"]
-        self.info.value = d.live_info_html(f)
 
     def finish(self, bundle: dict[str, Any]) -> None:
         """Show ``bundle`` (the job's final output) in place of the live part.
