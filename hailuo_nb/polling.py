@@ -2,19 +2,25 @@
 
 Providers give no progress figure, only a status, so each poll buys one bit. The
 expected run time (the catalog's typical duration, or the median of this provider's and
-model's recent jobs in the store) tells where that bit is worth buying: a 157 s job is
-polled about a dozen times, most of them around the expected end, instead of 157 times
-at a fixed second. The first few polls probe at doubling intervals, so a job refused at once
-or a server faster than expected is noticed within seconds. Past the expected end the
-interval grows again, slowly, because a job that is late is often queued behind others.
-Jitter keeps many jobs from polling in step.
+model's recent jobs in the store) tells where that bit is worth buying. Run times vary
+around it (``spread``, ±15 % by default), so the polls close in geometrically on the
+*earliest* likely end, then ask every ~0.65 % of the expected time (at least
+``min_interval``) until the latest likely end: a 157 s job is polled about 40 times,
+most of them in its last minute, and its end is known about as soon as with polls every
+second, instead of 157 polls at a fixed second.
+
+The first few polls probe at doubling intervals, so a job refused at once or a server
+faster than expected is noticed within seconds. Past the latest likely end the interval
+grows again, slowly, because a late job is often queued behind others. Jitter keeps many
+jobs from polling in step. Every poll still goes through the provider's shared request
+budget, which has the last word on a small plan.
 
 Example:
     >>> p = PollPolicy(min_interval=1.0, max_interval=30.0, jitter=0.0)
     >>> p.delay(elapsed=0.0, expected=157.0)     # far from the end: sparse
     30.0
     >>> p.delay(elapsed=150.0, expected=157.0)   # near it: dense
-    3.925
+    1.0205
 """
 
 from __future__ import annotations
@@ -35,20 +41,22 @@ __all__ = ["Backoff", "PollPolicy", "apply_update", "expected_seconds"]
 class PollPolicy:
     """The adaptive schedule.
 
-    ``approach`` is the share of the remaining time slept before the next poll (so polls
-    close in on the expected end geometrically); ``near`` is the interval around the end,
-    as a share of the expected duration (the finishing time of a job varies by about this
-    much); ``min_interval`` and ``max_interval`` bound everything.
+    ``approach`` is the share of the time left before the earliest likely end slept
+    before the next poll (so polls close in on it geometrically); ``spread`` is how much a
+    run time varies around the expected one (both ways, as a share of it); ``near`` is the
+    interval between the earliest and latest likely ends, as a share of the expected
+    duration; ``min_interval`` and ``max_interval`` bound everything.
 
     Example:
         >>> PollPolicy(jitter=0.0).delay(elapsed=200.0, expected=100.0)  # late: backs off
-        12.5
+        4.4
     """
 
     min_interval: float = 1.0
     max_interval: float = 30.0
     approach: float = 0.35
-    near: float = 0.025
+    near: float = 0.0065
+    spread: float = 0.15
     jitter: float = 0.1
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -70,11 +78,14 @@ class PollPolicy:
             base = self.min_interval * (1.0 + elapsed / 30.0)
         else:
             near = max(self.min_interval, self.near * expected)
-            remaining = expected - elapsed
-            if remaining > 0:
-                base = max(near, self.approach * remaining)
+            earliest = expected * (1.0 - self.spread)
+            latest = expected * (1.0 + self.spread)
+            if elapsed < earliest:
+                base = max(near, self.approach * (earliest - elapsed))
+            elif elapsed <= latest:
+                base = near
             else:
-                late = -remaining / expected
+                late = (elapsed - latest) / expected
                 base = near * (1.0 + 4.0 * late)
         base = min(base, self.min_interval * 2.0 ** min(polls, 30))
         base = min(self.max_interval, max(self.min_interval, base))
