@@ -28,8 +28,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from IPython.core.error import StdinNotImplementedError
-
 from .. import display as d
 from ..errors import HailuoError
 from ..models import Job
@@ -412,17 +410,14 @@ def start_comparison(
 
 def _may_reuse(session: Session, plan: Plan) -> bool:
     # Hailuo.reuse = "ask": one y/N question per comparison, only when tiles would be
-    # shown again; nobody to ask (Run All headless, nbconvert) means do not pay twice.
+    # shown again.
+    from ..notebook.session import ask_reuse
+
     if session.config.reuse != "ask":
         return True
     again = len(plan.cells) - plan.to_send
-    question = (
+    return ask_reuse(
         f"{again} of {len(plan.cells)} tiles repeat earlier requests: show those videos again"
         f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
     )
-    try:
-        answer = input(question)
-    except (StdinNotImplementedError, EOFError, OSError):
-        return True
-    return answer.strip().lower() in ("y", "yes")
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import ValidationError
-from ..models import Cost
+from ..models import Cost, Job
 
 __all__ = [
     "Cell",
@@ -243,10 +243,20 @@ def axes_text(cells: Sequence[Cell]) -> str:
     return " × ".join(parts)
 
 
+class _Settings(Protocol):
+    @property
+    def reuse(self) -> str: ...
+
+
 class _Pricer(Protocol):
+    @property
+    def settings(self) -> _Settings: ...
+
     def validate(self, prompt: str, **params: Any) -> dict[str, Any]: ...
 
     def estimate_cost(self, prompt: str | None = None, **params: Any) -> Cost: ...
+
+    def reusable(self, prompt: str, *, new: bool = False, **params: Any) -> Job | None: ...
 
 
 @dataclass
@@ -372,11 +382,11 @@ def _reused(
     client: _Pricer, cell: Cell, resolved: dict[str, Any], seen: dict[tuple[int, str], int]
 ) -> str | None:
     # Only a client that reuses (reuse="always") shares jobs between identical requests.
-    if getattr(getattr(client, "settings", None), "reuse", "never") != "always":
+    if client.settings.reuse != "always":
         return None
     key = (id(client), repr(sorted(resolved.items())))
     if key in seen:
         return f"tile {seen[key]}"
     seen[key] = cell.index
-    found = client.reusable(cell.prompt, **cell.params)  # type: ignore[attr-defined]
+    found = client.reusable(cell.prompt, **cell.params)
     return None if found is None else f"job {found.id}"

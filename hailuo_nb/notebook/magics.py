@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..errors import BudgetExceeded, HailuoError, ValidationError
@@ -24,7 +24,7 @@ from ..runner import StoppedWaiting
 from . import reports
 from .config import Hailuo
 from .parsing import cell_params, fill_prompt, parse_cell_args
-from .session import KEY_ENV, Session
+from .session import KEY_ENV, Session, ask_reuse
 
 __all__ = ["HailuoMagics"]
 
@@ -173,11 +173,7 @@ class HailuoMagics(Magics):
         if found is None:
             return True
         question = reports.reused_line(found, hint="same request").replace(" (same request)", "")
-        try:
-            answer = input(f"{question}: show it again instead of paying for a new one? [y/N] ")
-        except (StdinNotImplementedError, EOFError, OSError):
-            return True  # nobody to ask (Run All headless, nbconvert): do not pay twice
-        return answer.strip().lower() in ("y", "yes")
+        return ask_reuse(f"{question}: show it again instead of paying for a new one? [y/N] ")
 
     def _client(self, provider: str | None) -> Any:
         try:

@@ -24,6 +24,8 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from IPython.core.error import StdinNotImplementedError
+
 from .. import display as d
 from ..errors import BudgetExceeded, HailuoError, JobFailed
 from ..models import Job
@@ -35,7 +37,7 @@ from .config import Hailuo
 if TYPE_CHECKING:
     from ..client import Client
 
-__all__ = ["KEY_ENV", "Session", "Tracked", "current_session"]
+__all__ = ["KEY_ENV", "Session", "Tracked", "ask_reuse", "current_session"]
 
 # The environment variables the client reads keys from (issue 3); a real provider with
 # none of these set gets one getpass() prompt per session.
@@ -86,7 +88,8 @@ class Session:
         self._keys: dict[str, str] = {}  # memory only: never shown, stored or saved
         self._jobs: dict[str, Tracked] = {}
         # Reuse bookkeeping: jobs shown again from before this session, and what each saved.
-        self._reuse_ledger: dict[str, Any] = {"from_before": set(), "saved": []}
+        self._reused_from_before: set[str] = set()
+        self._saved_usd: list[float] = []
 
     # -- clients ---------------------------------------------------------------------
     def client(self, provider: str | None = None) -> Client:
@@ -195,8 +198,7 @@ class Session:
             >>> Session(Hailuo()).spent(with_saved=True)["saved_usd"]
             0.0
         """
-        ledger = self._reuse_ledger
-        from_before: set[str] = ledger.get("from_before", set())
+        from_before = self._reused_from_before
         est = act = 0.0
         for t in self._jobs.values():
             cost = t.job.cost
@@ -208,9 +210,8 @@ class Session:
                 act += cost.usd
         out = {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}
         if with_saved:
-            saved: list[float] = ledger.get("saved", [])
-            out["saved_usd"] = round(float(sum(saved)), 4)
-            out["reused_jobs"] = float(len(saved))
+            out["saved_usd"] = round(float(sum(self._saved_usd)), 4)
+            out["reused_jobs"] = float(len(self._saved_usd))
         return out
 
     def check_budget(self, estimate_usd: float) -> None:
@@ -254,10 +255,9 @@ class Session:
         if job.reused:
             # Nothing was paid for it now: it counts as saved, and (if it was made before
             # this session) not as spent.
-            ledger = self._reuse_ledger
             if job.id not in self._jobs:
-                ledger["from_before"].add(job.id)
-            ledger["saved"].append(job.cost.usd)
+                self._reused_from_before.add(job.id)
+            self._saved_usd.append(job.cost.usd)
         return job
 
     def submit(
@@ -427,6 +427,24 @@ class Session:
 
 
 _fallback: Session | None = None
+
+
+def ask_reuse(question: str) -> bool:
+    """Ask ``question`` (ending in ``[y/N]``) for ``Hailuo.reuse = "ask"``; True means reuse.
+
+    Nobody to ask (Run All headless, nbconvert: no stdin) means reuse: never pay twice
+    by default.
+
+    Example (in a notebook)::
+
+        if not ask_reuse("reused job 5f3a from 2026-11-23 10:42: show it again? [y/N] "):
+            new = True
+    """
+    try:
+        answer = input(question)
+    except (StdinNotImplementedError, EOFError, OSError):
+        return True
+    return answer.strip().lower() in ("y", "yes")
 
 
 def current_session() -> Session:

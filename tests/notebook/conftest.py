@@ -8,6 +8,7 @@ to the real client and the in-process emulator, made fast through ``HAILUO_EMULA
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,18 @@ class RecordingPublisher(DisplayPublisher):  # type: ignore[misc]
     def bundles(self) -> list[dict[str, Any]]:
         with self.lock:
             return [m["data"] for m in self.messages]
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def clean_copy(name: str, folder: Path) -> Path:
+    """Copy ``notebooks/<name>`` into ``folder``, checking it is saved without outputs."""
+    path = folder / name
+    shutil.copy(NOTEBOOKS / name, path)
+    original = json.loads(path.read_text())
+    assert all(not c.get("outputs") for c in original["cells"]), "saved WITHOUT outputs in git"
+    return path
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -13,9 +12,8 @@ import pytest
 
 from hailuo_nb.notebook.headless import execute
 
-from .conftest import FAST
+from .conftest import FAST, clean_copy
 
-ROOT = Path(__file__).resolve().parents[2]
 SRC = re.compile(r'<video[^>]*\bsrc="([^"]+)"')
 
 
@@ -34,10 +32,7 @@ def outputs(cell: dict[str, Any], mime: str) -> str:
 def test_compare_notebook_saves_the_grid_table_and_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nb_path = tmp_path / "compare.ipynb"
-    shutil.copy(ROOT / "notebooks" / "compare.ipynb", nb_path)
-    original = json.loads(nb_path.read_text())
-    assert all(not c.get("outputs") for c in original["cells"]), "saved WITHOUT outputs in git"
+    nb_path = clean_copy("compare.ipynb", tmp_path)
     monkeypatch.setenv("HAILUO_EMULATOR", json.dumps(FAST))
 
     nb = execute(nb_path, timeout=120)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,8 @@ import pytest
 
 from hailuo_nb.notebook.headless import execute
 
-from .conftest import FAST
+from .conftest import FAST, clean_copy
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "sk-panel-notebook-SECRET-4242"
 
 
@@ -26,10 +24,7 @@ def text_of(cell: dict[str, Any]) -> str:
 def test_panel_notebook_runs_headless_and_its_tile_becomes_the_video(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nb_path = tmp_path / "panel.ipynb"
-    shutil.copy(ROOT / "notebooks" / "panel.ipynb", nb_path)
-    original = json.loads(nb_path.read_text())
-    assert all(not c.get("outputs") for c in original["cells"]), "saved WITHOUT outputs in git"
+    nb_path = clean_copy("panel.ipynb", tmp_path)
 
     monkeypatch.setenv("HAILUO_EMULATOR", json.dumps(FAST))
     monkeypatch.setenv("SEGMIND_API_KEY", SECRET)  # present, must never show up

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,8 @@ import pytest
 
 from hailuo_nb.notebook.headless import execute, videos
 
-from .conftest import FAST
+from .conftest import FAST, clean_copy
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "sk-quickstart-SECRET-42424242"
 
 
@@ -29,10 +27,7 @@ def html_of(cell: dict[str, Any]) -> str:
 def test_quickstart_runs_headless_and_saves_the_videos(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nb_path = tmp_path / "quickstart.ipynb"
-    shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", nb_path)
-    original = json.loads(nb_path.read_text())
-    assert all(not c.get("outputs") for c in original["cells"]), "saved WITHOUT outputs in git"
+    nb_path = clean_copy("quickstart.ipynb", tmp_path)
 
     monkeypatch.setenv("HAILUO_EMULATOR", json.dumps(FAST))
     monkeypatch.setenv("SEGMIND_API_KEY", SECRET)  # present, must never show up
