@@ -257,7 +257,7 @@ def _flag(name: str, value: Any, spec: ModelSpec) -> bool | None:
     if value is None:
         return None
     if not isinstance(value, bool):
-        raise ValidationError(name, f"must be true or false, got {value!r}")
+        raise ValidationError(name, f"must be true or false, got {_shown(value)}")
     # False is every switch's "off", true of every model, so forms may send all switches.
     if value and name not in spec.options:
         raise ValidationError(
@@ -276,7 +276,7 @@ def _mode(value: Any, spec: ModelSpec) -> str | None:
     text = value.strip().lower() if isinstance(value, str) else value
     if text not in spec.modes:
         raise ValidationError(
-            "mode", f"must be {_either(spec.modes)} on {spec.label}, got {value!r}"
+            "mode", f"must be {_either(spec.modes)} on {spec.label}, got {_shown(value)}"
         )
     return str(text)
 
@@ -299,9 +299,11 @@ def _duration(value: Any, spec: ModelSpec) -> int | None:
         seconds = int(match.group(1))
     allowed = _either(tuple(str(d) for d in spec.durations))
     if seconds is None:
-        raise ValidationError("duration", f"must be {allowed} (seconds), got {value!r}")
+        raise ValidationError("duration", f"must be {allowed} (seconds), got {_shown(value)}")
     if seconds not in spec.durations:
-        raise ValidationError("duration", f"must be {allowed} s on {spec.label}, got {seconds}")
+        raise ValidationError(
+            "duration", f"must be {allowed} s on {spec.label}, got {_shown(seconds)}"
+        )
     return seconds
 
 
@@ -313,13 +315,25 @@ def _resolution(value: Any, spec: ModelSpec) -> str | None:
             "resolution", f"{spec.label} takes no resolution (the model decides); leave it out"
         )
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError("resolution", f"must be {_either(spec.resolutions)}, got {value!r}")
+        allowed = _either(spec.resolutions)
+        raise ValidationError("resolution", f"must be {allowed}, got {_shown(value)}")
     res = normalize_resolution(value)
     if res not in spec.resolutions:
-        raise ValidationError(
-            "resolution", f"must be {_either(spec.resolutions)} on {spec.label}, got {value!r}"
-        )
+        allowed = _either(spec.resolutions)
+        got = _shown(value)
+        raise ValidationError("resolution", f"must be {allowed} on {spec.label}, got {got}")
     return res
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """The user's value as shown in an error: its repr, cut short (errors are one line).
+
+    Example:
+        >>> _shown(6), _shown("six"), _shown(1e242), _shown("x" * 100)[-5:]
+        ('6', "'six'", '1e+242', "xxx…'")
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 2] + "…" + text[-1]
 
 
 def _either(values: tuple[str, ...]) -> str:

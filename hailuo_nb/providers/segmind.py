@@ -69,11 +69,12 @@ def _check(response: httpx.Response, request_id: str | None = None) -> dict[str,
 
 
 def _status(body: dict[str, Any], response: httpx.Response) -> Status:
+    # Segmind answers a FAILED job with 422 on both GETs: the code wins over the word.
+    if response.status_code == 422:
+        return "failed"
     word = str(body.get("status") or "").strip().upper()
     if word in _WORDS:
         return _WORDS[word]
-    if response.status_code == 422:
-        return "failed"
     raise MalformedResponse(
         f"unknown status {body.get('status')!r}", provider="segmind", status_code=200
     )
