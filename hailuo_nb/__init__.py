@@ -16,15 +16,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import HailuoError
+from .errors import HailuoError, SubmitUncertain
 from .models import Cost, Job
 
 if TYPE_CHECKING:
     from .client import Client
-    from .compare import compare
+    from .comparison import compare
     from .widgets.panel import Panel
 
-__all__ = ["Client", "Cost", "HailuoError", "Job", "Panel", "compare", "load_ipython_extension"]
+__all__ = [
+    "Client",
+    "Cost",
+    "HailuoError",
+    "Job",
+    "Panel",
+    "SubmitUncertain",
+    "compare",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 __version__ = "0.1.0"
 
 
@@ -39,7 +49,7 @@ def __getattr__(name: str) -> Any:
 
         return Panel
     if name == "compare":
-        from .compare import compare
+        from .comparison import compare
 
         return compare
     raise AttributeError(f"module 'hailuo_nb' has no attribute {name!r}")
@@ -52,7 +62,7 @@ def load_ipython_extension(ipython: Any) -> None:
         >>> callable(load_ipython_extension)
         True
     """
-    from .magic import load_ipython_extension as _load
+    from .magics import load_ipython_extension as _load
 
     _load(ipython)
 
@@ -64,6 +74,6 @@ def unload_ipython_extension(ipython: Any) -> None:
         >>> callable(unload_ipython_extension)
         True
     """
-    from .magic import unload_ipython_extension as _unload
+    from .magics import unload_ipython_extension as _unload
 
     _unload(ipython)

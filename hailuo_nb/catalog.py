@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .errors import ValidationError
+from .hosts import PROVIDERS, host
 from .models import Cost
 
 __all__ = [
@@ -37,17 +38,6 @@ __all__ = [
     "get_model",
     "models",
 ]
-
-PROVIDERS: tuple[str, ...] = ("segmind", "aimlapi", "minimax", "emulator")
-"""Every provider the client speaks to.
-
-``emulator`` is the in-process emulator speaking Segmind's v2 protocol, so it has
-Segmind's models and wire format.
-
-Example:
-    >>> "emulator" in PROVIDERS
-    True
-"""
 
 OPTIONS: frozenset[str] = frozenset({"prompt_optimizer", "go_fast", "mode", "fast_pretreatment"})
 """The optional switches of the vocabulary; each model takes a subset of them.
@@ -320,10 +310,7 @@ _DEFAULTS = {
 
 
 def _check_provider(provider: str) -> None:
-    if provider not in _CATALOG:
-        raise ValidationError(
-            "provider", f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}"
-        )
+    host(provider)  # one line naming the providers, for an unknown one
 
 
 def models(provider: str) -> list[ModelSpec]:

@@ -22,15 +22,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
 from .client import Client
-from .errors import HailuoError, JobFailed, NetworkError, ProviderError, ValidationError
+from .errors import (
+    HailuoError,
+    JobFailed,
+    NetworkError,
+    ProviderError,
+    SubmitUncertain,
+    ValidationError,
+)
 from .models import Job
+from .settings import environment
 
 __all__ = ["build_parser", "main", "reused_line"]
 
@@ -147,7 +154,7 @@ async def _run(args: argparse.Namespace) -> int:
         if args.json and job is not None:
             _print_json(job, error=exc.reason)
         return EXIT_FAILED
-    except (NetworkError, asyncio.TimeoutError) as exc:
+    except (NetworkError, SubmitUncertain, asyncio.TimeoutError) as exc:
         job_id = getattr(exc, "job_id", None) or (job.id if job else None)
         print(f"hailuo: {exc or 'timed out'}", file=err)
         if job_id:
@@ -160,7 +167,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 def _client(args: argparse.Namespace, provider: str | None, base_url: str | None) -> Client:
     emulator = None
-    raw = os.environ.get("HAILUO_EMULATOR")
+    raw = environment().get("HAILUO_EMULATOR")
     if raw and provider in (None, "emulator"):
         # Lets tests and demos speed up the in-process emulator (JSON EmulatorConfig fields).
         from .emulator import EmulatorConfig

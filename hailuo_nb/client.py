@@ -35,15 +35,17 @@ from . import params as params_mod
 from .errors import HailuoError, JobFailed, NetworkError, ValidationError
 from .fingerprint import fingerprint
 from .follow import Follower, needs_download
-from .http import Http, Retry, SubmitUncertain
+from .hosts import host
+from .http import Http, Retry
 from .models import Cost, Job
 from .polling import PollPolicy, expected_seconds
+from .prepared import Prepared
 from .providers import make_adapter
-from .providers.segmind import SegmindV1, parse_upload, upload_request
 from .ratelimit import RateBudget
 from .reuse import Ledger
 from .settings import Settings, resolve
 from .store import JobStore
+from .tracker import Tracker
 
 __all__ = ["Client"]
 
@@ -102,7 +104,9 @@ class Client:
         self._scale = 1.0
         if s.provider == "emulator" and transport is None:
             transport, self._scale = _emulator_transport(emulator_config)
-        self.adapter = make_adapter(s.provider, s.base_url, s.api_key, segmind_api=s.segmind_api)
+        self.adapter = make_adapter(
+            s.provider, s.base_url, s.api_key, segmind_api=s.segmind_api, upload_url=s.upload_url
+        )
         self.store = JobStore(s.job_store)
         self.budget = RateBudget(s.requests_per_minute)
         self.policy = poll_policy or PollPolicy(
@@ -112,12 +116,11 @@ class Client:
         timeout = httpx.Timeout(s.request_timeout, connect=10.0)
         self._httpx = httpx.AsyncClient(transport=transport, timeout=timeout)
         self.http = Http(s.provider, self._httpx, self.budget, retry)
-        self._jobs: dict[str, Job] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._final: dict[str, asyncio.Event] = {}
-        self._listeners: dict[str, list[asyncio.Queue[Job | None]]] = {}
-        self._inflight: dict[str, asyncio.Future[Job]] = {}  # fingerprint -> being sent
-        self.follower = Follower(self.http, self.adapter, self.policy, s, self._jobs, self._publish)
+        self.tracker = Tracker(self._save)
+        self._jobs = self.tracker.jobs  # the live jobs by id (shared with follower, ledger)
+        self.follower = Follower(
+            self.http, self.adapter, self.policy, s, self._jobs, self.tracker.publish
+        )
         self.ledger = Ledger(self.store, self._jobs, self._following)
 
     def __repr__(self) -> str:
@@ -138,10 +141,7 @@ class Client:
 
             await client.aclose()
         """
-        tasks = [t for t in self._tasks.values() if not t.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.tracker.aclose()
         await self._httpx.aclose()
 
     # -- parameters (no I/O) ---------------------------------------------------------
@@ -155,6 +155,25 @@ class Client:
         chosen = dict(params)
         chosen["model"] = chosen.get("model") or self.settings.model
         return params_mod.build_request(self.settings.provider, prompt, **chosen)
+
+    def prepare(self, prompt: str, *, new: bool = False, **params: Any) -> Prepared:
+        """Validate a request once: its fingerprint, estimate and any job that stands in.
+
+        No request is sent. Raises :class:`~hailuo_nb.errors.ValidationError` for bad
+        input. ``reusable`` is the job :meth:`submit` would hand back instead of paying
+        (None with ``reuse="never"`` or ``new``). Pass the result to :meth:`submit`.
+
+        Example:
+            >>> import tempfile
+            >>> c = Client("emulator", environ={}, output_dir=tempfile.mkdtemp(), reuse="always")
+            >>> p = c.prepare("a red fox", duration="10")
+            >>> p.params["duration"], str(p.estimate), p.reusable is None
+            (10, '~$0.70 (estimate)', True)
+        """
+        request = self._request(prompt, params)
+        fp = fingerprint(request, base_url=self.settings.base_url)
+        found = None if new else self._reusable(fp)
+        return Prepared(request, fp, request.estimate(), found, new=new)
 
     def validate(self, prompt: str, **params: Any) -> dict[str, Any]:
         """Check a request without sending anything; the parameters as they would be sent.
@@ -174,95 +193,6 @@ class Client:
         """
         return self._request(prompt or "estimate", params).estimate()
 
-    # -- jobs ------------------------------------------------------------------------
-    async def submit(self, prompt: str, *, new: bool = False, **params: Any) -> Job:
-        """Validate, send, record in the store, start following; return the job at once.
-
-        With ``reuse="always"`` (and not ``new``), an identical request's job that completed
-        (video still on disk) or is still running is returned instead, marked
-        ``reused=True``, without any request to the provider (see :mod:`hailuo_nb.reuse`).
-
-        Raises :class:`~hailuo_nb.errors.ValidationError` before anything is sent, and
-        :class:`~hailuo_nb.http.SubmitUncertain` when the job may exist but we cannot
-        tell (it is never sent twice).
-
-        Example (inside a coroutine)::
-
-            job = await client.submit("a red fox", model="hailuo-2.3", duration=6)
-            again = await client.submit("a red fox", model="hailuo-2.3", duration=6)
-            again.reused  # True with reuse="always": nothing was sent
-        """
-        request = self._request(prompt, params)
-        fp = fingerprint(request, base_url=self.settings.base_url)
-        if new or self.settings.reuse != "always":
-            return await self._send(request, fp)
-        pending = self._inflight.get(fp)
-        if pending is not None:
-            # The same request is being sent right now (run_many, a grid): share its outcome.
-            await asyncio.wait({pending})
-            if pending.cancelled():  # that sender gave up before knowing: look again
-                return await self.submit(prompt, **params)
-            return self._attach(pending.result())  # its error, if it failed, is ours too
-        found = self.ledger.find(fp)
-        if found is not None:
-            return self._attach(found)
-        sending: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
-        self._inflight[fp] = sending
-        try:
-            job = await self._send(request, fp)
-        except Exception as exc:
-            sending.set_exception(exc)
-            sending.exception()  # retrieved: no "never retrieved" warning when nobody waits
-            raise
-        except BaseException:
-            sending.cancel()
-            raise
-        else:
-            sending.set_result(job)
-            return job
-        finally:
-            del self._inflight[fp]
-
-    def _attach(self, found: Job) -> Job:
-        live = self._jobs.setdefault(found.id, found)
-        self._ensure_following(found.id)  # attach to a running one, as resume does
-        return dataclasses.replace(live, reused=True)
-
-    async def _send(self, request: params_mod.Request, fp: str) -> Job:
-        estimate = request.estimate()
-        image_urls = await self._upload_images(request)
-        payload = params_mod.wire_payload(request, image_urls)
-        expected = self._expected(request)
-        job = Job(
-            id="",
-            provider=self.settings.provider,
-            model=request.model.name,
-            params=request.public_params(),
-            cost=estimate,
-            expected_seconds=expected,
-        )
-        wire = self.adapter.submit_request(payload, request.model.wire_name)
-        if isinstance(self.adapter, SegmindV1):
-            # v1 answers with the video itself: no id to poll, so we name the job ourselves.
-            job = dataclasses.replace(
-                job, id=f"v1-{uuid.uuid4().hex}", status="processing", submitted_at=time.time()
-            )
-            self._record(job, estimate, fp)
-            self._start(job, partial(self.follower.run_v1, job.id, wire))
-            return job
-        submitted_at = time.time()
-        answer = await self.http.call(wire, self.adapter.parse_submit, idempotent=False)
-        job = dataclasses.replace(
-            job,
-            id=answer.job_id,
-            status=answer.status,
-            submitted_at=submitted_at,
-            raw=answer.raw,
-        )
-        self._record(job, estimate, fp)  # before the first poll: a crash now loses nothing
-        self._start(job, partial(self.follower.follow, job.id))
-        return job
-
     def reusable(self, prompt: str, *, new: bool = False, **params: Any) -> Job | None:
         """The job ``submit`` would hand back for this request instead of paying, or None.
 
@@ -276,11 +206,78 @@ class Client:
             >>> c.reusable("a red fox", duration=6) is None
             True
         """
-        request = self._request(prompt, params)
-        if new:
-            return None
-        found = self._reusable(fingerprint(request, base_url=self.settings.base_url))
+        found = self.prepare(prompt, new=new, **params).reusable
         return None if found is None else dataclasses.replace(found, reused=True)
+
+    # -- jobs ------------------------------------------------------------------------
+    async def submit(self, prompt: str | Prepared, *, new: bool = False, **params: Any) -> Job:
+        """Validate, send, record in the store, start following; return the job at once.
+
+        ``prompt`` may be a :class:`~hailuo_nb.prepared.Prepared` request (from
+        :meth:`prepare`): it is sent as it is, without validating it again.
+
+        With ``reuse="always"`` (and not ``new``), an identical request's job that completed
+        (video still on disk) or is still running is returned instead, marked
+        ``reused=True``, without any request to the provider (see :mod:`hailuo_nb.reuse`).
+
+        Raises :class:`~hailuo_nb.errors.ValidationError` before anything is sent, and
+        :class:`~hailuo_nb.errors.SubmitUncertain` when the job may exist but we cannot
+        tell (it is never sent twice).
+
+        Example (inside a coroutine)::
+
+            job = await client.submit("a red fox", model="hailuo-2.3", duration=6)
+            again = await client.submit("a red fox", model="hailuo-2.3", duration=6)
+            again.reused  # True with reuse="always": nothing was sent
+        """
+        if isinstance(prompt, Prepared):
+            prepared = prompt
+        else:
+            prepared = self.prepare(prompt, new=new, **params)
+        if prepared.new or new or self.settings.reuse != "always":
+            return await self._send(prepared)
+        job, reused = await self.ledger.once(prepared.fingerprint, partial(self._send, prepared))
+        return self._attach(job) if reused else job
+
+    def _attach(self, found: Job) -> Job:
+        live = self._jobs.setdefault(found.id, found)
+        self._ensure_following(found.id)  # attach to a running one, as resume does
+        return dataclasses.replace(live, reused=True)
+
+    async def _send(self, prepared: Prepared) -> Job:
+        request, estimate, fp = prepared.request, prepared.estimate, prepared.fingerprint
+        image_urls = await self._upload_images(request)
+        wire = self.adapter.submit_request(
+            self.adapter.payload(request, image_urls), request.model.wire_name
+        )
+        job = Job(
+            id="",
+            provider=self.settings.provider,
+            model=request.model.name,
+            params=request.public_params(),
+            cost=estimate,
+            expected_seconds=self._expected(request),
+        )
+        if self.adapter.synchronous:
+            # The answer is the video itself: no id to poll, so we name the job ourselves.
+            job = dataclasses.replace(
+                job, id=f"v1-{uuid.uuid4().hex}", status="processing", submitted_at=time.time()
+            )
+            self._record(job, estimate, fp)
+            self.tracker.start(job.id, partial(self.follower.run_v1, job.id, wire))
+            return job
+        submitted_at = time.time()
+        answer = await self.http.call(wire, self.adapter.parse_submit, idempotent=False)
+        job = dataclasses.replace(
+            job,
+            id=answer.job_id,
+            status=answer.status,
+            submitted_at=submitted_at,
+            raw=answer.raw,
+        )
+        self._record(job, estimate, fp)  # before the first poll: a crash now loses nothing
+        self.tracker.start(job.id, partial(self.follower.follow, job.id))
+        return job
 
     def _reusable(self, fp: str) -> Job | None:
         if self.settings.reuse != "always":
@@ -314,13 +311,11 @@ class Client:
                 waiter: asyncio.Future[Any] = (
                     asyncio.shield(task)
                     if download
-                    else asyncio.ensure_future(self._final[job_id].wait())
+                    else asyncio.ensure_future(self.tracker.final(job_id).wait())
                 )
                 await asyncio.wait_for(waiter, timeout)
         except asyncio.TimeoutError:
             raise NetworkError(f"still running after {timeout} s", job_id=job_id) from None
-        except SubmitUncertain:
-            raise  # its own message says what to do; the type tells callers not to resubmit
         except NetworkError as exc:
             raise NetworkError(exc.message, job_id=job_id) from exc
         result = _marked(self._jobs[job_id], job)
@@ -342,8 +337,7 @@ class Client:
             if stored is None:
                 raise ValidationError("job", f"unknown job {job_id!r}")
             self._jobs[job_id] = stored
-        queue: asyncio.Queue[Job | None] = asyncio.Queue()
-        self._listeners.setdefault(job_id, []).append(queue)
+        queue = self.tracker.listen(job_id)
         try:
             yield _marked(self._jobs[job_id], job)
             if self._ensure_following(job_id) is None:
@@ -351,7 +345,7 @@ class Client:
             while (snapshot := await queue.get()) is not None:
                 yield _marked(snapshot, job)
         finally:
-            self._listeners[job_id].remove(queue)
+            self.tracker.unlisten(job_id, queue)
 
     async def resume(self, job_id: str) -> Job:
         """Finish (or re-read) a job by id, also one from another process or a restart.
@@ -473,20 +467,21 @@ class Client:
         if request.resolution == "1080p":
             typical *= 1.3
         recent: list[float] = []
-        if self.settings.provider != "emulator":  # its speed is known exactly: time_scale
+        if not host(self.settings.provider).in_process:  # its speed is known: time_scale
             recent = self.store.recent_runs(
                 self.settings.provider, spec.name, self.settings.base_url
             )
         return expected_seconds(typical, recent, scale=self._scale)
 
     async def _upload_images(self, request: params_mod.Request) -> dict[str, str]:
-        fields = params_mod.needs_upload(request)
+        fields = self.adapter.upload_fields(request)
         if not fields:
             return {}
         images = [getattr(request, f) for f in fields]
-        url = self.settings.upload_url or f"{self.settings.base_url}/upload-asset"
-        wire = upload_request(url, self.settings.api_key, [i.data_url() for i in images])
-        urls = await self.http.call(wire, lambda r: parse_upload(r, len(images)), idempotent=True)
+        wire = self.adapter.upload_request([i.data_url() for i in images])
+        urls = await self.http.call(
+            wire, partial(self.adapter.parse_upload, count=len(images)), idempotent=True
+        )
         return dict(zip(fields, urls, strict=True))
 
     def _record(self, job: Job, estimate: Cost | None = None, fp: str | None = None) -> None:
@@ -495,44 +490,21 @@ class Client:
             self.ledger.note(job.id, fp)
         self.store.save(job, base_url=self.settings.base_url, estimate=estimate, fingerprint=fp)
 
-    def _publish(self, job: Job) -> None:
-        old = self._jobs.get(job.id)
-        if old == job:
-            return
-        self._record(job)
-        if job.done:
-            self._final.setdefault(job.id, asyncio.Event()).set()
-        for queue in self._listeners.get(job.id, []):
-            queue.put_nowait(job)
-
-    def _start(self, job: Job, run: Any) -> asyncio.Task[None]:
-        self._final.setdefault(job.id, asyncio.Event())
-        task = asyncio.get_running_loop().create_task(self._guard(job.id, run))
-        self._tasks[job.id] = task
-        return task
+    def _save(self, job: Job) -> None:
+        self.store.save(job, base_url=self.settings.base_url)
 
     def _ensure_following(self, job_id: str) -> asyncio.Task[None] | None:
-        task = self._tasks.get(job_id)
-        if task is not None and not task.done():
+        task = self.tracker.running(job_id)
+        if task is not None:
             return task
         job = self._jobs[job_id]
         if job.done and not needs_download(job):
-            self._final.setdefault(job_id, asyncio.Event()).set()
+            self.tracker.final(job_id).set()
             return None
-        return self._start(job, partial(self.follower.follow, job_id))
+        return self.tracker.start(job_id, partial(self.follower.follow, job_id))
 
     def _following(self, job_id: str) -> bool:
-        task = self._tasks.get(job_id)
-        return task is not None and not task.done()
-
-    async def _guard(self, job_id: str, run: Any) -> None:
-        try:
-            await run()
-        finally:
-            # Let every updates() iterator end, whatever happened.
-            for queue in self._listeners.get(job_id, []):
-                queue.put_nowait(None)
-            self._final.setdefault(job_id, asyncio.Event()).set()
+        return self.tracker.running(job_id) is not None
 
 
 def _marked(snapshot: Job, asked: Job | str) -> Job:

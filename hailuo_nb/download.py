@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .errors import HailuoError
+from .errors import DownloadError
 
 __all__ = [
     "DownloadError",
@@ -36,25 +36,6 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 16
-
-
-class DownloadError(HailuoError):
-    """The video could not be saved (wrong size, too big, not a web URL...).
-
-    ``transient`` is True when asking again may succeed (a body cut short, an error page
-    served with 200 by a gateway); False when it cannot (too big, not an http(s) URL).
-    ``gone`` is True when the URL itself was refused (401, 403, 404, 410: usually a signed
-    URL past its lifetime), so that a fresh URL from the provider may still work.
-
-    Example:
-        >>> str(DownloadError("truncated")), DownloadError("truncated", transient=True).transient
-        ('truncated', True)
-    """
-
-    def __init__(self, message: str, *, transient: bool = False, gone: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-        self.gone = gone
 
 
 def slug(text: str, max_len: int = 40) -> str:
@@ -89,7 +70,7 @@ def safe_path(folder: str | os.PathLike[str], name: str) -> Path:
         >>> safe_path("out", "../a.mp4")
         Traceback (most recent call last):
         ...
-        hailuo_nb.download.DownloadError: refusing to write outside out: '../a.mp4'
+        hailuo_nb.errors.DownloadError: refusing to write outside out: '../a.mp4'
     """
     root = Path(folder).resolve()
     target = (root / name).resolve()
@@ -148,7 +129,7 @@ def refuse_non_video(response: httpx.Response) -> None:
         >>> refuse_non_video(httpx.Response(200, json={"status": "PROCESSING"}))
         Traceback (most recent call last):
         ...
-        hailuo_nb.download.DownloadError: the video URL answered application/json, not a video
+        hailuo_nb.errors.DownloadError: the video URL answered application/json, not a video
     """
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     textual = kind.startswith("text/") or kind.endswith(("/json", "+json", "/xml", "+xml"))
@@ -163,7 +144,7 @@ def check_url(url: str) -> str:
         >>> check_url("file:///etc/passwd")
         Traceback (most recent call last):
         ...
-        hailuo_nb.download.DownloadError: not an http(s) URL: 'file:///etc/passwd'
+        hailuo_nb.errors.DownloadError: not an http(s) URL: 'file:///etc/passwd'
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -9,12 +9,19 @@
     │   ├── AuthError                401 / MiniMax 1004, 2049
     │   ├── InsufficientCredits      Segmind 402/406, AI/ML 403, MiniMax 1008
     │   ├── RateLimited              429 / MiniMax 1002 (``retry_at`` when known)
-    │   └── NotFound                 unknown or expired request id (404)
+    │   ├── NotFound                 unknown or expired request id (404)
+    │   └── MalformedResponse        a 2xx answer we cannot read: transient
     ├── JobFailed                    the remote job ended FAILED; ``reason`` is the server's
-    └── NetworkError                 could not reach the provider (``job_id`` when one exists,
-                                     so the job can be resumed)
+    ├── NetworkError                 could not reach the provider (``job_id`` when one exists,
+    │                                so the job can be resumed)
+    ├── SubmitUncertain              the submit may have reached the server: the job may
+    │                                exist (and be billed); it was NOT sent again
+    └── DownloadError                the video could not be saved (``transient``, ``gone``)
 
-Every error carries enough context to act on and never the API key.
+    StoppedWaiting (not a HailuoError: the user's own interrupt of a blocking wait)
+
+Every error carries enough context to act on and never the API key. :func:`transient`
+is the one rule every retry loop uses to decide whether asking again may help.
 
 Example:
     >>> try:
@@ -27,6 +34,25 @@ Example:
 from __future__ import annotations
 
 from typing import Any
+
+__all__ = [
+    "AuthError",
+    "BudgetExceeded",
+    "DownloadError",
+    "HailuoError",
+    "InsufficientCredits",
+    "JobFailed",
+    "MalformedResponse",
+    "NetworkError",
+    "NotFound",
+    "ProviderError",
+    "RateLimited",
+    "StoppedWaiting",
+    "SubmitUncertain",
+    "TileError",
+    "ValidationError",
+    "transient",
+]
 
 
 class HailuoError(Exception):
@@ -50,6 +76,23 @@ class ValidationError(HailuoError, ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class TileError(ValidationError):
+    """A tile of a comparison plan is invalid; nothing was sent. One line naming tile and field.
+
+    Example:
+        >>> str(TileError(3, "an owl · 10 s", ValidationError("duration", "not allowed")))
+        'tile 3 (an owl · 10 s): duration: not allowed'
+    """
+
+    def __init__(self, tile: int, label: str, error: ValidationError) -> None:
+        super().__init__(error.field, error.message)
+        self.tile = tile
+        self.args = (f"tile {tile} ({label}): {error}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class BudgetExceeded(HailuoError):
@@ -141,6 +184,15 @@ class NotFound(ProviderError):
     """
 
 
+class MalformedResponse(ProviderError):
+    """A 2xx answer we cannot read (broken JSON, missing fields): transient, worth a retry.
+
+    Example:
+        >>> MalformedResponse("not JSON", provider="segmind", status_code=200).status_code
+        200
+    """
+
+
 class JobFailed(HailuoError):
     """The remote job ended in failure; ``reason`` is the server's own words.
 
@@ -173,3 +225,82 @@ class NetworkError(HailuoError):
         if job_id:
             text += f' (job {job_id} is saved: resume it with resume("{job_id}"))'
         super().__init__(text)
+
+
+class SubmitUncertain(HailuoError):
+    """A submit failed after it may have reached the server: the job may exist.
+
+    The opposite of a :class:`NetworkError`: the request probably *did* reach the
+    provider. It was deliberately not sent again (that could pay for a second video).
+
+    Example:
+        >>> str(SubmitUncertain("segmind", "read timeout"))[:60]
+        'segmind: the submit failed after it was sent (read timeout):'
+        >>> isinstance(SubmitUncertain("segmind", "x"), NetworkError)
+        False
+    """
+
+    def __init__(self, provider: str, cause: str) -> None:
+        super().__init__(
+            f"{provider}: the submit failed after it was sent ({cause}): the job may have been"
+            " created and was NOT resubmitted, to avoid paying twice; check the provider's"
+            " dashboard before trying again"
+        )
+        self.provider = provider
+        self.cause = cause
+
+
+class DownloadError(HailuoError):
+    """The video could not be saved (wrong size, too big, not a web URL...).
+
+    ``transient`` is True when asking again may succeed (a body cut short, an error page
+    served with 200 by a gateway); False when it cannot (too big, not an http(s) URL).
+    ``gone`` is True when the URL itself was refused (401, 403, 404, 410: usually a signed
+    URL past its lifetime), so that a fresh URL from the provider may still work.
+
+    Example:
+        >>> str(DownloadError("truncated")), DownloadError("truncated", transient=True).transient
+        ('truncated', True)
+    """
+
+    def __init__(self, message: str, *, transient: bool = False, gone: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.gone = gone
+
+
+class StoppedWaiting(Exception):
+    """The user interrupted a blocking wait; the work itself goes on in the background.
+
+    Not a :class:`HailuoError`: nothing went wrong, and code that reports our errors must
+    let it through to the cell.
+
+    Example:
+        >>> str(StoppedWaiting())
+        'stopped waiting; the work goes on in the background'
+    """
+
+    def __init__(self, message: str = "stopped waiting; the work goes on in the background"):
+        super().__init__(message)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether asking the same (idempotent) question again may succeed.
+
+    The one rule of every retry loop (polls, results, uploads, downloads): the network, a
+    5xx, an unreadable answer, a 429, a download cut short. A refusal (401, 402, 404, a
+    bad request) would be refused again. Submits are never retried on this rule alone:
+    see :mod:`hailuo_nb.http`.
+
+    Example:
+        >>> bad_key = ProviderError("bad key", provider="segmind", status_code=401)
+        >>> transient(NetworkError("reset")), transient(bad_key)
+        (True, False)
+        >>> transient(ProviderError("gateway", provider="minimax", status_code=502))
+        True
+    """
+    if isinstance(exc, (NetworkError, RateLimited, MalformedResponse)):
+        return True
+    if isinstance(exc, DownloadError):
+        return exc.transient
+    return isinstance(exc, ProviderError) and (exc.status_code or 0) >= 500

@@ -35,9 +35,9 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from .hosts import host
 from .images import ImageInput
 from .params import Request
-from .settings import DEFAULT_BASE_URLS
 
 __all__ = ["VERSION", "fingerprint", "server_identity"]
 
@@ -93,7 +93,7 @@ def fingerprint(request: Request, *, base_url: str | None = None) -> str:
         image = getattr(request, name)
         if image is not None:
             params[name] = _image(image)
-    server = base_url or DEFAULT_BASE_URLS.get(request.provider, request.provider)
+    server = base_url or host(request.provider).base_url
     canonical = {
         "v": VERSION,
         "provider": request.provider,

@@ -24,16 +24,14 @@ from pathlib import Path
 import httpx
 
 from .download import DownloadError, safe_path, stream_to_file, video_filename
-from .errors import HailuoError, NetworkError, ProviderError, RateLimited
+from .errors import HailuoError, NetworkError, ProviderError, RateLimited, transient
 from .http import Http
 from .models import Job
 from .polling import PollPolicy, apply_update
-from .providers import Adapter, HttpRequest, Update
-from .providers.base import MalformedResponse
-from .providers.segmind import SegmindV1
+from .providers import Adapter, HttpRequest, Synchronous, Update
 from .settings import Settings
 
-__all__ = ["Follower", "needs_download", "transient"]
+__all__ = ["Follower", "needs_download"]
 
 
 class Follower:
@@ -148,7 +146,8 @@ class Follower:
         return url if update.status == "completed" and url and url != job.video_url else None
 
     async def run_v1(self, job_id: str, wire: HttpRequest) -> None:
-        """Segmind v1: one blocking request whose answer is the video, streamed to a file.
+        """A synchronous protocol (Segmind v1): one blocking request whose answer is the
+        video, streamed to a file.
 
         Example (inside a coroutine)::
 
@@ -157,7 +156,7 @@ class Follower:
         job = self.jobs[job_id]
         target = safe_path(self.settings.output_dir, video_filename(job.id, job.prompt))
         adapter = self.adapter
-        assert isinstance(adapter, SegmindV1)
+        assert isinstance(adapter, Synchronous)
 
         async def handle(response: httpx.Response) -> Update:
             if not response.is_success:
@@ -195,16 +194,3 @@ def needs_download(job: Job) -> bool:
     if job.status != "completed" or not job.video_url:
         return False
     return not (job.video_path and Path(job.video_path).exists())
-
-
-def transient(exc: Exception) -> bool:
-    """A poll failure worth trying again later: the network, a 5xx, garbage, or a 429.
-
-    Example:
-        >>> bad_key = ProviderError("bad key", provider="segmind", status_code=401)
-        >>> transient(NetworkError("reset")), transient(bad_key)
-        (True, False)
-    """
-    if isinstance(exc, (NetworkError, RateLimited, MalformedResponse)):
-        return True
-    return isinstance(exc, ProviderError) and (exc.status_code or 0) >= 500

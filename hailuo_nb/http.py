@@ -25,10 +25,17 @@ from typing import TypeVar
 
 import httpx
 
-from .download import DownloadError, check_url, stream_to_file
-from .errors import NetworkError, ProviderError, RateLimited
+from .download import check_url, stream_to_file
+from .errors import (
+    DownloadError,
+    NetworkError,
+    ProviderError,
+    RateLimited,
+    SubmitUncertain,
+    transient,
+)
 from .polling import Backoff
-from .providers.base import HttpRequest, MalformedResponse, parse_retry_at
+from .providers.base import HttpRequest, parse_retry_at
 from .ratelimit import RateBudget
 
 __all__ = ["Http", "Retry", "SubmitUncertain"]
@@ -36,35 +43,6 @@ __all__ = ["Http", "Retry", "SubmitUncertain"]
 T = TypeVar("T")
 # Never sent: the connection was not made (refused, DNS, connect timeout, pool full).
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def _uncertain(exc: Exception) -> bool:
-    """A failure after sending that does not prove the server refused the job."""
-    if isinstance(exc, DownloadError):
-        return exc.transient
-    if isinstance(exc, MalformedResponse):
-        return True
-    return isinstance(exc, ProviderError) and (exc.status_code or 0) >= 500
-
-
-class SubmitUncertain(NetworkError):
-    """A submit failed after it may have reached the server: the job may exist.
-
-    It was deliberately not sent again (that could pay for a second video).
-
-    Example:
-        >>> str(SubmitUncertain("segmind", "read timeout"))[:60]
-        'segmind: the submit failed after it was sent (read timeout):'
-    """
-
-    def __init__(self, provider: str, cause: str) -> None:
-        super().__init__(
-            f"{provider}: the submit failed after it was sent ({cause}): the job may have been"
-            " created and was NOT resubmitted, to avoid paying twice; check the provider's"
-            " dashboard before trying again"
-        )
-        self.provider = provider
-        self.cause = cause
 
 
 @dataclass
@@ -174,8 +152,7 @@ class Http:
                     raise SubmitUncertain(self.provider, cause) from exc
                 failure = NetworkError(f"{self.provider}: {cause}")
             except ProviderError as exc:
-                transient = isinstance(exc, MalformedResponse) or (exc.status_code or 0) >= 500
-                if not transient:
+                if not transient(exc):
                     raise  # a refusal: the same request would be refused again
                 if not idempotent:
                     raise SubmitUncertain(self.provider, str(exc)) from exc
@@ -217,7 +194,7 @@ class Http:
                         except (ProviderError, DownloadError) as exc:
                             # The blocking call reached the server: a gateway error or a
                             # garbled answer may hide a job that runs (and is billed) on.
-                            if isinstance(exc, RateLimited) or not _uncertain(exc):
+                            if isinstance(exc, RateLimited) or not transient(exc):
                                 raise
                             raise SubmitUncertain(self.provider, str(exc)) from exc
                     await response.aread()
@@ -268,7 +245,7 @@ class Http:
             except httpx.TransportError as exc:
                 failure = NetworkError(f"video download: {type(exc).__name__}: {exc}")
             except DownloadError as exc:
-                if not exc.transient:
+                if not transient(exc):
                     raise
                 failure = exc
             attempt += 1

@@ -2,15 +2,13 @@
 
 :func:`build_request` checks everything before any request is sent and raises one
 :class:`~hailuo_nb.errors.ValidationError` whose single line names the field and what is
-allowed. :func:`wire_payload` then spells the request the way each provider wants it
-(``768p`` or ``768P``, ``first_frame_image`` or ``image_url``, ``prompt_optimizer`` or
-``enhance_prompt``).
+allowed. Each provider's adapter (:mod:`hailuo_nb.providers`) then spells the request the
+way its provider wants it (``768p`` or ``768P``, ``first_frame_image`` or ``image_url``).
 
 Example:
     >>> req = build_request("aimlapi", "a red fox", duration="10", resolution="768P")
-    >>> wire_payload(req)
-    {'model': 'minimax/hailuo-2.3', 'prompt': 'a red fox', 'duration': 10, \
-'resolution': '768P', 'enhance_prompt': True}
+    >>> req.duration, req.resolution
+    (10, '768p')
     >>> build_request("minimax", "a red fox", duration=10, resolution="1080p")
     Traceback (most recent call last):
     ...
@@ -21,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +32,7 @@ __all__ = [
     "VOCABULARY",
     "Request",
     "build_request",
-    "needs_upload",
     "normalize_resolution",
-    "wire_payload",
 ]
 
 VOCABULARY = (
@@ -67,7 +62,6 @@ Example:
     2000
 """
 
-_IMAGE_FIELDS = ("first_frame", "last_frame")
 _DURATION = re.compile(r"^\s*(\d+)\s*(?:s|sec|secs|seconds?)?\s*$", re.IGNORECASE)
 _RESOLUTION = re.compile(r"^\s*(\d+)\s*p?\s*$", re.IGNORECASE)
 
@@ -338,104 +332,3 @@ def _shown(value: Any, limit: int = 40) -> str:
 
 def _either(values: tuple[str, ...]) -> str:
     return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
-
-
-def _image_value(image: ImageInput, name: str, image_urls: Mapping[str, str] | None) -> str:
-    if image_urls and name in image_urls:
-        return image_urls[name]
-    return image.url if image.url is not None else image.data_url()
-
-
-def wire_payload(request: Request, image_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The provider's JSON body for ``request`` (Segmind's model slug goes in the URL).
-
-    ``image_urls`` (``{"first_frame": url, ...}``) replaces an image's value, e.g. with
-    the URL Segmind's upload-asset returned; otherwise an image is sent as its URL or as a
-    data URL.
-
-    Example:
-        >>> req = build_request("minimax", "a fox", model="MiniMax-Hailuo-02",
-        ...                     first_frame="https://x/a.png", resolution="512p")
-        >>> wire_payload(req)
-        {'model': 'MiniMax-Hailuo-02', 'prompt': 'a fox', 'duration': 6, \
-'resolution': '512P', 'prompt_optimizer': True, 'fast_pretreatment': False, \
-'first_frame_image': 'https://x/a.png'}
-    """
-    first = last = None
-    if request.first_frame is not None:
-        first = _image_value(request.first_frame, "first_frame", image_urls)
-    if request.last_frame is not None:
-        last = _image_value(request.last_frame, "last_frame", image_urls)
-    spec = request.model
-    body: dict[str, Any]
-
-    if request.provider in ("segmind", "emulator"):
-        body = {"prompt": request.prompt}
-        if request.duration is not None:
-            # The 02-fast page's example sends "6" as a string, but its schema says integer
-            # (as every other page does): we send the documented integer.
-            body["duration"] = request.duration
-        if request.resolution is not None:
-            body["resolution"] = request.resolution  # Segmind spells it lower case
-        body["prompt_optimizer"] = request.prompt_optimizer
-        if request.go_fast is not None:
-            body["go_fast"] = request.go_fast
-        if request.mode is not None:
-            body["mode"] = request.mode
-        # minimax-hailuo-2 names its first frame image_url; the others first_frame_image.
-        first_key = "image_url" if spec.name == "minimax-hailuo-2" else "first_frame_image"
-        if first is not None:
-            body[first_key] = first
-        if spec.last_frame:
-            # Both pages mark last_frame_image "required" with a null default, and their own
-            # examples send an explicit null: so do we when there is no last frame.
-            body["last_frame_image"] = last
-        return body
-
-    if request.provider == "aimlapi":
-        body = {"model": spec.wire_name, "prompt": request.prompt}
-        if request.duration is not None:
-            body["duration"] = request.duration
-        if request.resolution is not None:
-            body["resolution"] = request.resolution.upper()
-        # The current spelling; prompt_optimizer / first_frame_image are older ones.
-        body["enhance_prompt"] = request.prompt_optimizer
-        if first is not None:
-            body["image_url"] = first
-        if last is not None:
-            body["last_image_url"] = last
-        return body
-
-    body = {"model": spec.wire_name, "prompt": request.prompt}
-    if request.duration is not None:
-        body["duration"] = request.duration
-    if request.resolution is not None:
-        body["resolution"] = request.resolution.upper()
-    body["prompt_optimizer"] = request.prompt_optimizer
-    if request.fast_pretreatment is not None:
-        body["fast_pretreatment"] = request.fast_pretreatment
-    if first is not None:
-        body["first_frame_image"] = first
-    if last is not None:
-        body["last_frame_image"] = last
-    return body
-
-
-def needs_upload(request: Request) -> list[str]:
-    """The image fields holding local data that must be uploaded to become a URL first.
-
-    Segmind's parameters are URIs, so local images go through its upload-asset; the AI/ML
-    API and MiniMax take data URLs directly.
-
-    Example:
-        >>> from PIL import Image
-        >>> frame = Image.new("RGB", (640, 360))
-        >>> needs_upload(build_request("segmind", "a fox", first_frame=frame))
-        ['first_frame']
-        >>> needs_upload(build_request("minimax", "a fox", first_frame=frame))
-        []
-    """
-    if request.provider not in ("segmind", "emulator"):
-        return []
-    images = {"first_frame": request.first_frame, "last_frame": request.last_frame}
-    return [name for name in _IMAGE_FIELDS if (img := images[name]) is not None and img.url is None]

@@ -38,6 +38,8 @@ from .models import Job
 from .runner import Runner
 
 __all__ = [
+    "BaseView",
+    "FigureView",
     "LiveView",
     "PrintView",
     "ProgressHub",
@@ -46,6 +48,7 @@ __all__ = [
     "close_widgets",
     "make_view",
     "show",
+    "view_kind",
 ]
 
 
@@ -67,7 +70,14 @@ class LiveView(Protocol):
     def finish(self, bundle: dict[str, Any]) -> None: ...
 
 
-class _Base:
+class BaseView:
+    """A job's live view: the latest snapshot, drawn by the hub, finished with a bundle.
+
+    Example:
+        >>> BaseView(Job(id="a", provider="p", model="m")).finished
+        False
+    """
+
     def __init__(self, job: Job) -> None:
         self.job = job
         self.finished = False
@@ -107,10 +117,14 @@ def show(bundle: dict[str, Any], *, display_id: bool = False) -> Any:
     return display(bundle, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
 
 
-class _Figures(_Base):
+class FigureView(BaseView):
     """A live view drawn into three ipywidgets: status label, progress bar, info line.
 
     Shared by :class:`WidgetView` and the panel's and grid's job tiles.
+
+    Example (in a kernel with ipywidgets)::
+
+        view = FigureView(job); view.bar.value
     """
 
     def __init__(self, job: Job) -> None:
@@ -137,7 +151,7 @@ class _Figures(_Base):
         self.info.value = d.live_info_html(f)
 
 
-class WidgetView(_Figures):
+class WidgetView(FigureView):
     """A tqdm-style widget: status, progress bar, elapsed and estimated time, details.
 
     Example (in a kernel)::
@@ -197,7 +211,7 @@ def close_widgets(widgets: list[Any]) -> None:
         widget.close()
 
 
-class TextView(_Base):
+class TextView(BaseView):
     """A ``text/plain`` progress line updated in place (a kernel without widgets).
 
     Example (in a kernel)::
@@ -232,7 +246,7 @@ class TextView(_Base):
         self.handle.update(bundle, raw=True)
 
 
-class PrintView(_Base):
+class PrintView(BaseView):
     """Printed lines, one per status change (terminal IPython: no outputs to update).
 
     Example:
@@ -269,7 +283,7 @@ class PrintView(_Base):
             self._write(str(bundle.get("text/plain", "")))
 
 
-def make_view(job: Job, kind: str = "auto") -> _Base:
+def make_view(job: Job, kind: str = "auto") -> BaseView:
     """The right view for where we run: ``auto``, ``widget``, ``text`` or ``print``.
 
     ``auto`` picks widgets in a kernel with ipywidgets, plain printing elsewhere.
@@ -278,15 +292,27 @@ def make_view(job: Job, kind: str = "auto") -> _Base:
         >>> type(make_view(Job(id="a", provider="p", model="m"), "print")).__name__
         'PrintView'
     """
-    if kind == "auto":
-        kind = "widget" if _in_kernel() and _has_widgets() else "print"
-        if kind == "print" and _in_kernel():
-            kind = "text"
+    kind = view_kind(kind)
     if kind == "widget":
         return WidgetView(job)
     if kind == "text":
         return TextView(job)
     return PrintView(job)
+
+
+def view_kind(kind: str = "auto") -> str:
+    """``kind`` with ``auto`` resolved: widgets in a kernel that has ipywidgets, text in
+    another kernel, plain printing elsewhere (a script, terminal IPython).
+
+    Example:
+        >>> view_kind("text"), view_kind("auto")
+        ('text', 'print')
+    """
+    if kind != "auto":
+        return kind
+    if not _in_kernel():
+        return "print"
+    return "widget" if _has_widgets() else "text"
 
 
 def _in_kernel() -> bool:
@@ -325,11 +351,11 @@ class ProgressHub:
         self.runner = runner
         self.per_view_hz = per_view_hz
         self.max_updates_per_second = max_updates_per_second
-        self._views: list[_Base] = []
+        self._views: list[BaseView] = []
         self._lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, view: _Base) -> None:
+    def add(self, view: BaseView) -> None:
         """Start drawing ``view`` (thread-safe).
 
         Example: see the class.
@@ -338,7 +364,7 @@ class ProgressHub:
             self._views.append(view)
         self.runner.loop.call_soon_threadsafe(self._ensure_ticker)
 
-    def remove(self, view: _Base) -> None:
+    def remove(self, view: BaseView) -> None:
         """Stop drawing ``view``.
 
         Example: see the class.

@@ -27,9 +27,11 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
+from .hosts import PROVIDERS, host
 from .models import Job
 from .store import JobStore
 
@@ -62,7 +64,8 @@ def attachable(job: Job, own: Mapping[str, Job]) -> bool:
     """
     if job.id in own:
         return True
-    return job.provider != "emulator" and not job.id.startswith("v1-")
+    in_process = job.provider in PROVIDERS and host(job.provider).in_process
+    return not in_process and not job.id.startswith("v1-")
 
 
 class Ledger:
@@ -93,6 +96,42 @@ class Ledger:
         self.own = own
         self.following = following or (lambda job_id: False)
         self._fingerprints: dict[str, str] = {}
+        self._sending: dict[str, asyncio.Future[Job]] = {}  # fingerprint -> being sent
+
+    async def once(self, fingerprint: str, send: Callable[[], Awaitable[Job]]) -> tuple[Job, bool]:
+        """Send a request unless a job can stand in for it: ``(job, reused)``.
+
+        The one place that decides, for ``reuse="always"``: an identical request being sent
+        right now (``run_many``, a grid) shares that send's outcome (its error too); else
+        :meth:`find`'s job stands in; else ``send()`` pays for a new one.
+
+        Example (inside a coroutine)::
+
+            job, reused = await ledger.once(prepared.fingerprint, send)
+        """
+        while (pending := self._sending.get(fingerprint)) is not None:
+            await asyncio.wait({pending})
+            if not pending.cancelled():  # a sender that gave up before knowing: look again
+                return pending.result(), True
+        found = self.find(fingerprint)
+        if found is not None:
+            return found, True
+        sending: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        self._sending[fingerprint] = sending
+        try:
+            job = await send()
+        except Exception as exc:
+            sending.set_exception(exc)
+            sending.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        except BaseException:
+            sending.cancel()
+            raise
+        else:
+            sending.set_result(job)
+            return job, False
+        finally:
+            del self._sending[fingerprint]
 
     def note(self, job_id: str, fingerprint: str) -> None:
         """Remember which request made one of this client's jobs.

@@ -29,21 +29,11 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, TypeVar
 
+from .errors import StoppedWaiting
+
 T = TypeVar("T")
 
 __all__ = ["Runner", "StoppedWaiting", "get_runner"]
-
-
-class StoppedWaiting(Exception):
-    """The user interrupted a blocking wait; the work itself goes on in the background.
-
-    Example:
-        >>> str(StoppedWaiting())
-        'stopped waiting; the work goes on in the background'
-    """
-
-    def __init__(self, message: str = "stopped waiting; the work goes on in the background"):
-        super().__init__(message)
 
 
 class Runner:

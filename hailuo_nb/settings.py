@@ -27,31 +27,69 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ValidationError
+from .hosts import HOSTS, KEY_ENV, Host, host
 
-__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV", "Settings", "resolve"]
+__all__ = [
+    "DEFAULT_BASE_URLS",
+    "KEY_ENV",
+    "Settings",
+    "detect_provider",
+    "environment",
+    "key_source",
+    "mask",
+    "resolve",
+]
 
 log = logging.getLogger("hailuo_nb")
 
-PROVIDERS = ("segmind", "aimlapi", "minimax", "emulator")
 #: Each provider's root: the part before ``/v1`` or ``/v2``.
-DEFAULT_BASE_URLS = {
-    "segmind": "https://api.segmind.com",
-    "aimlapi": "https://api.aimlapi.com",
-    "minimax": "https://api.minimax.io",
-    # In-process: the host is never resolved, the ASGI transport answers it.
-    "emulator": "http://emulator.invalid/segmind",
-}
-KEY_ENV = {"segmind": "SEGMIND_API_KEY", "aimlapi": "AIMLAPI_KEY", "minimax": "MINIMAX_API_KEY"}
-SEGMIND_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"
-# Free tiers: Segmind and MiniMax allow 5 requests a minute. A budget a little under that
-# leaves room for a notebook open elsewhere; raise it on paid plans.
-DEFAULT_RPM = {"segmind": 5.0, "aimlapi": 60.0, "minimax": 5.0, "emulator": 600.0}
+DEFAULT_BASE_URLS = {h.name: h.base_url for h in HOSTS}
 # A key for servers on this machine (the emulator takes any non-empty key).
 LOCAL_KEY = "local-emulator-key"
 #: What ``reuse`` may be (the notebook's "ask" is resolved by the magic, not the client).
 REUSE_CHOICES = ("always", "never")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _told_emulator = False
+
+
+def environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The environment variables to read: ``environ`` if given, else ``os.environ``.
+
+    The one place the kit reads the process environment (at call time, never at import),
+    so every other module takes an ``environ`` mapping and a test can pass its own.
+
+    Example:
+        >>> environment({"HAILUO_RPM": "20"})["HAILUO_RPM"]
+        '20'
+    """
+    return os.environ if environ is None else environ
+
+
+def detect_provider(environ: Mapping[str, str] | None = None) -> str | None:
+    """The provider chosen by the environment: ``$HAILUO_PROVIDER``, else the first key set.
+
+    Example:
+        >>> detect_provider({"AIMLAPI_KEY": "k"}), detect_provider({}) is None
+        ('aimlapi', True)
+        >>> detect_provider({"HAILUO_PROVIDER": "minimax", "AIMLAPI_KEY": "k"})
+        'minimax'
+    """
+    env = environment(environ)
+    chosen = env.get("HAILUO_PROVIDER") or None
+    if chosen:
+        return chosen
+    return next((p for p, var in KEY_ENV.items() if env.get(var)), None)
+
+
+def key_source(provider: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The environment variable that holds ``provider``'s key, when it is set; else None.
+
+    Example:
+        >>> key_source("segmind", {"SEGMIND_API_KEY": "SG_x"}), key_source("segmind", {})
+        ('SEGMIND_API_KEY', None)
+    """
+    var = KEY_ENV.get(provider)
+    return var if var and environment(environ).get(var) else None
 
 
 @dataclass(frozen=True)
@@ -128,85 +166,27 @@ def resolve(
         ...         environ={}).requests_per_minute
         20.0
     """
-    nb = {k: v for k, v in (notebook or {}).items() if v is not None}
-    env = os.environ if environ is None else environ
-
-    def pick(name: str, env_name: str | None = None) -> Any:
-        if explicit.get(name) is not None:
-            return explicit[name]
-        if name in nb:
-            return nb[name]
-        return env.get(env_name) or None if env_name else None
-
-    provider = provider or nb.get("provider") or env.get("HAILUO_PROVIDER") or None
-    auto = False
-    if provider is None:
-        provider = next((p for p, var in KEY_ENV.items() if env.get(var)), None)
-        if provider is None and api_key is None:
-            provider, auto = "emulator", True
-            _say_emulator_once()
-    if provider not in PROVIDERS:
-        raise ValidationError(
-            "provider", f"unknown provider {provider!r}; choose one of " + ", ".join(PROVIDERS)
-        )
-    assert provider is not None
-    base = (
-        base_url or nb.get("base_url") or env.get("HAILUO_BASE_URL") or DEFAULT_BASE_URLS[provider]
-    ).rstrip("/")
-    if urlsplit(base).scheme not in ("http", "https"):
-        raise ValidationError("base_url", f"must be an http(s) URL, got {base!r}")
-    key = api_key or (env.get(KEY_ENV[provider]) if provider in KEY_ENV else None)
-    if not key:
-        if provider == "emulator" or urlsplit(base).hostname in _LOOPBACK:
-            key = LOCAL_KEY  # a local emulator server takes any key; nothing secret to leak
-        else:
-            raise ValidationError(
-                "api_key", f"no API key for {provider}: set {KEY_ENV[provider]} or pass api_key="
-            )
-    reuse = str(pick("reuse", "HAILUO_REUSE") or "never").strip().lower()
-    if reuse not in REUSE_CHOICES:
-        raise ValidationError("reuse", f"must be always or never, got {reuse!r}")
-    segmind_api = str(pick("segmind_api", "HAILUO_SEGMIND_API") or "v2")
-    if segmind_api not in ("v1", "v2"):
-        raise ValidationError("segmind_api", f"must be v1 or v2, got {segmind_api!r}")
-    output_dir = Path(pick("output_dir", "HAILUO_OUTPUT_DIR") or "hailuo_outputs")
-    store = pick("store_path", "HAILUO_STORE")
-    for name, folder in (
-        ("output_dir", output_dir),
-        ("store_path", Path(store).parent if store else None),
-    ):
-        if folder is not None and folder.exists() and not folder.is_dir():
-            raise ValidationError(name, f"{folder} is a file, not a folder")
-    rpm = pick("requests_per_minute", "HAILUO_RPM")
-    upload = pick("upload_url", "SEGMIND_UPLOAD_URL")
-    if upload is None and provider in ("segmind", "emulator"):
-        # Real Segmind keeps its storage on another host; an emulator serves it under its root.
-        official = base == DEFAULT_BASE_URLS["segmind"]
-        upload = SEGMIND_UPLOAD_URL if official else f"{base}/upload-asset"
-    numbers = {
-        name: pick(name)
-        for name in (
-            "poll_min_interval",
-            "poll_max_interval",
-            "request_timeout",
-            "max_download_bytes",
-            "max_concurrency",
-        )
-    }
+    layers = _Layers(explicit, notebook or {}, environment(environ))
+    name, auto = _provider(provider, api_key, layers)
+    where = host(name)
+    base = _base_url(base_url, where, layers)
+    output_dir, store = _paths(layers)
+    rpm = layers.pick("requests_per_minute", "HAILUO_RPM")
     try:
         settings = Settings(
-            provider=provider,
-            api_key=key,
+            provider=name,
+            api_key=_api_key(api_key, where, base, layers.env),
             base_url=base,
-            model=pick("model", "HAILUO_MODEL"),
+            model=layers.pick("model", "HAILUO_MODEL"),
             output_dir=output_dir,
-            store_path=Path(store) if store else None,
-            requests_per_minute=float(rpm) if rpm is not None else DEFAULT_RPM[provider],
-            segmind_api=segmind_api,
-            upload_url=upload,
+            store_path=store,
+            requests_per_minute=float(rpm) if rpm is not None else where.requests_per_minute,
+            segmind_api=_choice(layers, "segmind_api", "HAILUO_SEGMIND_API", ("v2", "v1")),
+            upload_url=layers.pick("upload_url", "SEGMIND_UPLOAD_URL")
+            or where.upload_url_for(base),
             auto_chosen=auto,
-            reuse=reuse,
-            **{k: type(getattr(_DEFAULTS, k))(v) for k, v in numbers.items() if v is not None},
+            reuse=_choice(layers, "reuse", "HAILUO_REUSE", ("never", "always")),
+            **_numbers(layers),
         )
     except (TypeError, ValueError) as exc:
         raise ValidationError("settings", str(exc)) from None
@@ -215,6 +195,90 @@ def resolve(
     if settings.max_concurrency < 1:
         raise ValidationError("max_concurrency", "must be at least 1")
     return settings
+
+
+@dataclass(frozen=True)
+class _Layers:
+    """Where a setting can come from, in order: explicit, notebook, environment."""
+
+    explicit: Mapping[str, Any]
+    notebook: Mapping[str, Any]
+    env: Mapping[str, str]
+
+    def pick(self, name: str, env_name: str | None = None) -> Any:
+        if self.explicit.get(name) is not None:
+            return self.explicit[name]
+        if self.notebook.get(name) is not None:
+            return self.notebook[name]
+        return (self.env.get(env_name) or None) if env_name else None
+
+
+def _provider(explicit: str | None, api_key: str | None, layers: _Layers) -> tuple[str, bool]:
+    """The provider's name, and whether nothing chose it (the emulator, said once)."""
+    name = explicit or layers.notebook.get("provider") or detect_provider(layers.env)
+    if name is None and api_key is None:
+        _say_emulator_once()
+        return "emulator", True
+    host(name or "")  # a one-line error for an unknown one
+    return str(name), False
+
+
+def _base_url(explicit: str | None, where: Host, layers: _Layers) -> str:
+    base = str(
+        explicit
+        or layers.notebook.get("base_url")
+        or layers.env.get("HAILUO_BASE_URL")
+        or where.base_url
+    ).rstrip("/")
+    if urlsplit(base).scheme not in ("http", "https"):
+        raise ValidationError("base_url", f"must be an http(s) URL, got {base!r}")
+    return base
+
+
+def _api_key(explicit: str | None, where: Host, base: str, env: Mapping[str, str]) -> str:
+    key = explicit or (env.get(where.key_env) if where.key_env else None)
+    if key:
+        return key
+    if where.key_env is None or urlsplit(base).hostname in _LOOPBACK:
+        return LOCAL_KEY  # a local emulator server takes any key; nothing secret to leak
+    raise ValidationError(
+        "api_key", f"no API key for {where.name}: set {where.key_env} or pass api_key="
+    )
+
+
+def _choice(layers: _Layers, name: str, env_name: str, allowed: tuple[str, ...]) -> str:
+    """A setting that takes one of ``allowed`` (the first is the default)."""
+    value = str(layers.pick(name, env_name) or allowed[0])
+    if name == "reuse":
+        value = value.strip().lower()
+    if value not in allowed:
+        raise ValidationError(name, f"must be {' or '.join(sorted(allowed))}, got {value!r}")
+    return value
+
+
+def _paths(layers: _Layers) -> tuple[Path, Path | None]:
+    output_dir = Path(layers.pick("output_dir", "HAILUO_OUTPUT_DIR") or "hailuo_outputs")
+    raw = layers.pick("store_path", "HAILUO_STORE")
+    store = Path(raw) if raw else None
+    for name, folder in (("output_dir", output_dir), ("store_path", store and store.parent)):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise ValidationError(name, f"{folder} is a file, not a folder")
+    return output_dir, store
+
+
+_NUMBERS = (
+    "poll_min_interval",
+    "poll_max_interval",
+    "request_timeout",
+    "max_download_bytes",
+    "max_concurrency",
+)
+
+
+def _numbers(layers: _Layers) -> dict[str, Any]:
+    """The numeric settings that are set, converted to their field's type."""
+    picked = {name: layers.pick(name) for name in _NUMBERS}
+    return {k: type(getattr(_DEFAULTS, k))(v) for k, v in picked.items() if v is not None}
 
 
 _DEFAULTS = Settings(provider="emulator", api_key="", base_url="")

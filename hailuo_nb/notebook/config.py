@@ -6,23 +6,24 @@ then defaults. API keys are deliberately *not* settings: a trait would show in
 
 Example:
     >>> cfg = Hailuo(provider="emulator", budget_usd=2.0)
-    >>> cfg.client_kwargs()["provider"], cfg.budget_usd
+    >>> cfg.client_settings()["provider"], cfg.budget_usd
     ('emulator', 2.0)
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from traitlets import Bool, Dict, Enum, Float, Int, Unicode, default
 from traitlets.config import Configurable
 
+from ..settings import environment
+
 __all__ = ["Hailuo"]
 
-# Settings handed to the client (through ``Client(**client_kwargs())``).
+# Settings handed to the client (its notebook layer: ``client_settings()``).
 CLIENT_SETTINGS = (
     "provider",
     "base_url",
@@ -33,7 +34,7 @@ CLIENT_SETTINGS = (
     "requests_per_minute",
     "segmind_api",
 )
-# Polling knobs: passed in ``settings=`` so the client's resolution order applies.
+# Polling knobs, also handed to the client.
 POLLING_SETTINGS = ("poll_min_interval", "poll_max_interval")
 
 
@@ -91,14 +92,14 @@ class Hailuo(Configurable):
     def _reuse_from_env(self) -> str:
         # Notebooks reuse by default ("Run All" must not pay twice); HAILUO_REUSE can say
         # otherwise. Read when the settings object is made, never at import.
-        raw = os.environ.get("HAILUO_REUSE", "").strip().lower()
+        raw = environment().get("HAILUO_REUSE", "").strip().lower()
         return raw if raw in ("always", "never", "ask") else "always"
 
     @default("emulator")
     def _emulator_from_env(self) -> dict[str, Any]:
         # Read when the settings object is made (never at import): lets a test or the
         # quickstart script speed up the in-process emulator of a kernel it starts.
-        raw = os.environ.get("HAILUO_EMULATOR", "")
+        raw = environment().get("HAILUO_EMULATOR", "")
         try:
             value = json.loads(raw) if raw else {}
         except json.JSONDecodeError:
@@ -118,26 +119,22 @@ class Hailuo(Configurable):
             out["emulator"] = dict(self.emulator)
         return out
 
-    def client_kwargs(self, provider: str | None = None) -> dict[str, Any]:
-        """Keyword arguments for ``Client(...)`` (``provider`` overrides the setting).
+    def client_settings(self) -> dict[str, Any]:
+        """The settings that are set, as the client's notebook layer (``resolve``'s order).
 
         ``reuse="ask"`` reaches the client as ``"always"``: the magic asks before it
         submits, and only a ``new`` submission goes past the ledger.
 
         Example:
-            >>> Hailuo(reuse="always").client_kwargs("emulator")
+            >>> Hailuo(reuse="always", provider="emulator").client_settings()
             {'provider': 'emulator', 'segmind_api': 'v2', 'reuse': 'always'}
-            >>> Hailuo(reuse="ask").client_kwargs()["reuse"]
+            >>> Hailuo(reuse="ask").client_settings()["reuse"]
             'always'
         """
-        kw: dict[str, Any] = {n: getattr(self, n) for n in CLIENT_SETTINGS}
-        if provider:
-            kw["provider"] = provider
-        kw["reuse"] = "never" if self.reuse == "never" else "always"
-        polling = {n: getattr(self, n) for n in POLLING_SETTINGS if getattr(self, n) is not None}
-        if polling:
-            kw["settings"] = polling
-        return {k: v for k, v in kw.items() if v is not None}
+        names = (*CLIENT_SETTINGS, *POLLING_SETTINGS)
+        out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        out["reuse"] = "never" if self.reuse == "never" else "always"
+        return out
 
     def key(self, provider: str | None = None) -> tuple[Any, ...]:
         """A hashable identity of the client these settings make (one shared client each).
@@ -146,8 +143,9 @@ class Hailuo(Configurable):
             >>> Hailuo().key("emulator") == Hailuo().key("emulator")
             True
         """
-        kw = self.client_kwargs(provider)
-        return (*sorted((k, _freeze(v)) for k, v in kw.items()), _freeze(self.emulator))
+        # The provider a cell names and the one the settings choose make the same client.
+        settings = sorted((k, _freeze(v)) for k, v in self.client_settings().items())
+        return (provider or self.provider, *settings, _freeze(self.emulator))
 
 
 def _freeze(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """The notebook layer's state: shared clients, this session's jobs, their live views.
 
-Shared by the magic (and later the widgets). Everything async runs on the runner's loop;
-the methods here are synchronous and safe to call from a cell.
+One per shell (:mod:`hailuo_nb.notebook.registry`), shared by the magics, the panel and
+the comparison. Everything async runs on the runner's loop; the methods here are
+synchronous and safe to call from a cell.
 
 Example:
     >>> from hailuo_nb.notebook.config import Hailuo
@@ -18,7 +19,6 @@ import base64
 import concurrent.futures
 import dataclasses
 import getpass
-import inspect
 import os
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -27,21 +27,20 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import StdinNotImplementedError
 
 from .. import display as d
-from ..errors import BudgetExceeded, HailuoError, JobFailed
+from ..errors import BudgetExceeded, HailuoError, JobFailed, StoppedWaiting
+from ..hosts import KEY_ENV
 from ..models import Job
+from ..prepared import Prepared
 from ..progress import ProgressHub, make_view
-from ..runner import Runner, StoppedWaiting
+from ..runner import Runner
+from ..settings import key_source
 from . import media
 from .config import Hailuo
 
 if TYPE_CHECKING:
     from ..client import Client
 
-__all__ = ["KEY_ENV", "Session", "Tracked", "ask_reuse", "current_session"]
-
-# The environment variables the client reads keys from (issue 3); a real provider with
-# none of these set gets one getpass() prompt per session.
-KEY_ENV = {"segmind": "SEGMIND_API_KEY", "aimlapi": "AIMLAPI_KEY", "minimax": "MINIMAX_API_KEY"}
+__all__ = ["Session", "Tracked", "ask_reuse"]
 
 
 @dataclass
@@ -99,46 +98,35 @@ class Session:
 
             session.client("emulator").settings
         """
-        kwargs = self.config.client_kwargs(provider)
-        name = kwargs.get("provider")
+        # The client resolves settings in one place (explicit > notebook > env > default):
+        # our settings are its notebook layer, a cell's --provider stays explicit, and
+        # unset traits fall through to the environment.
+        layer = self.config.client_settings()
+        name = provider or layer.get("provider")
         api_key = self._key_for(name)
-        key = (self.config.key(provider), name)
+        emulator = dict(self.config.emulator) if name in (None, "emulator") else {}
 
         async def make() -> Client:
             from ..client import Client
 
             extra: dict[str, Any] = {}
-            if self.config.emulator and name in (None, "emulator"):
+            if emulator:
                 from ..emulator import EmulatorConfig
 
-                extra["emulator_config"] = EmulatorConfig(**self.config.emulator)
-            client = Client(**self._client_args(Client, kwargs, provider), api_key=api_key, **extra)
+                extra["emulator_config"] = EmulatorConfig(**emulator)
+            client = Client(provider, notebook_settings=layer, api_key=api_key, **extra)
             await client.__aenter__()
             return client
 
         async def close(client: Client) -> None:
             await client.__aexit__(None, None, None)
 
-        return self.runner.resource(key, make, close)
-
-    def _client_args(
-        self, client_cls: Any, kwargs: dict[str, Any], provider: str | None
-    ) -> dict[str, Any]:
-        # The client resolves settings in one place (explicit > notebook > env > default):
-        # hand it our settings as the notebook layer when it takes them, so that a cell's
-        # --provider stays explicit and unset traits fall through to the environment.
-        if "notebook_settings" in inspect.signature(client_cls).parameters:
-            notebook = {k: v for k, v in kwargs.items() if k != "settings"}
-            notebook.update(kwargs.get("settings") or {})
-            if provider:
-                notebook.pop("provider", None)
-            return {"provider": provider, "notebook_settings": notebook}
-        return {k: v for k, v in kwargs.items() if k != "settings"}
+        return self.runner.resource((self.config.key(provider), name), make, close)
 
     def _key_for(self, provider: str | None) -> str | None:
         if provider not in KEY_ENV:
             return None
-        if os.environ.get(KEY_ENV[provider]):
+        if key_source(provider):
             return None  # the client reads it from the environment itself
         if provider not in self._keys:
             ask = self._ask_key or getpass.getpass
@@ -157,7 +145,7 @@ class Session:
         """
         if provider not in KEY_ENV:
             return "not needed"
-        if os.environ.get(KEY_ENV[provider]):
+        if key_source(provider):
             return f"from ${KEY_ENV[provider]}"
         return "entered this session" if provider in self._keys else "missing"
 
@@ -236,22 +224,16 @@ class Session:
         if already + estimate_usd > budget + 1e-9:
             raise BudgetExceeded(estimate_usd, budget, already)
 
-    async def asubmit(
-        self, client: Client, prompt: str, params: dict[str, Any], *, new: bool = False
-    ) -> Job:
-        """Send one request on the runner's loop; the job carries its estimate as cost.
-
-        ``new=True`` asks for a fresh sample even where an identical job could be reused
-        (passed to the client only when set).
+    async def asubmit(self, client: Client, prepared: Prepared) -> Job:
+        """Send one prepared request on the runner's loop; the job carries its estimate.
 
         Example (inside a coroutine on the runner's loop)::
 
-            job = await session.asubmit(client, "a fox", {"duration": 6})
+            job = await session.asubmit(client, client.prepare("a fox", duration=6))
         """
-        extra: dict[str, Any] = {"new": True} if new else {}
-        job = await client.submit(prompt, **params, **extra)
+        job = await client.submit(prepared)
         if job.cost is None:
-            job.cost = client.estimate_cost(**params)
+            job.cost = prepared.estimate
         if job.reused:
             # Nothing was paid for it now: it counts as saved, and (if it was made before
             # this session) not as spent.
@@ -274,20 +256,38 @@ class Session:
         """Validate, check the budget, send, and follow one request; blocks until sent.
 
         Raises :class:`~hailuo_nb.errors.ValidationError` or :class:`BudgetExceeded`
-        before anything is sent. A request the client answers with an identical earlier
-        job (``tracked.extra["reused"]``) is free, so it passes any budget. ``view``
-        makes the live view from the new job (e.g. ``JobTile``); by default it is
-        displayed in the current cell.
+        before anything is sent. See :meth:`send` for the rest.
 
         Example (needs the client)::
 
             tracked = session.submit(client, "a red fox", {"model": "hailuo-2.3"})
         """
-        client.validate(prompt, **params)
-        if client.reusable(prompt, new=new, **params) is None:
-            # A request answered by an identical earlier job costs nothing: no budget check.
-            self.check_budget(client.estimate_cost(**params).usd)
-        job = self.runner.wait(self.runner.submit(self.asubmit(client, prompt, params, new=new)))
+        prepared = client.prepare(prompt, new=new, **params)
+        return self.send(client, prepared, view=view, name=name, embed=embed)
+
+    def send(
+        self,
+        client: Client,
+        prepared: Prepared,
+        *,
+        view: Callable[[Job], Any] | None = None,
+        name: str | None = None,
+        embed: bool = False,
+    ) -> Tracked:
+        """Check the budget, send and follow one prepared request; blocks until sent.
+
+        A request the client answers with an identical earlier job
+        (``tracked.extra["reused"]``) is free, so it passes any budget. ``view`` makes the
+        live view from the new job (e.g. ``JobTile``); by default it is displayed in the
+        current cell.
+
+        Example (needs the client)::
+
+            tracked = session.send(client, client.prepare("a red fox"))
+        """
+        if prepared.will_pay:
+            self.check_budget(prepared.estimate.usd)
+        job = self.runner.wait(self.runner.submit(self.asubmit(client, prepared)))
         tracked = self.start(
             client, job, embed=embed, name=name, view=view(job) if view is not None else None
         )
@@ -426,9 +426,6 @@ class Session:
         self.runner.close()
 
 
-_fallback: Session | None = None
-
-
 def ask_reuse(question: str) -> bool:
     """Ask ``question`` (ending in ``[y/N]``) for ``Hailuo.reuse = "ask"``; True means reuse.
 
@@ -445,32 +442,3 @@ def ask_reuse(question: str) -> bool:
     except (StdinNotImplementedError, EOFError, OSError):
         return True
     return answer.strip().lower() in ("y", "yes")
-
-
-def current_session() -> Session:
-    """The session shared with ``%%hailuo`` in this kernel (loading the extension if needed).
-
-    Outside IPython (a plain script) one module-wide session with default settings is used.
-    The panel and ``compare()`` use this, so they share the magic's settings (``%config
-    Hailuo``), client, request budget, spending and list of jobs.
-
-    Example:
-        >>> s = current_session(); s is current_session()
-        True
-    """
-    global _fallback
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        shell = None
-    else:
-        shell = get_ipython()
-    if shell is not None:
-        from ..magic import load_ipython_extension
-
-        load_ipython_extension(shell)
-        session: Session = shell._hailuo_magics.session
-        return session
-    if _fallback is None:
-        _fallback = Session(Hailuo())
-    return _fallback

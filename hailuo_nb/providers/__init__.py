@@ -1,4 +1,9 @@
-"""One adapter per provider protocol: build requests, parse answers; no I/O.
+"""One adapter per provider protocol: build requests and bodies, parse answers; no I/O.
+
+An adapter owns its provider's wire format: the JSON body (:meth:`Adapter.payload`),
+which images must be uploaded first and how, and whether the submit answer is the video
+itself (``synchronous``, Segmind v1). Nothing above this package branches on a
+provider's name.
 
 Example:
     >>> make_adapter("segmind", "https://api.segmind.com", "SG_x")
@@ -9,8 +14,22 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..hosts import host
+from ..params import Request
+from . import aimlapi, minimax, segmind
 from .aimlapi import AimlApi
-from .base import Adapter, HttpRequest, MalformedResponse, Submitted, Update, parse_retry_at
+from .base import (
+    Adapter,
+    HttpRequest,
+    MalformedResponse,
+    Submitted,
+    Synchronous,
+    Update,
+    parse_retry_at,
+)
 from .minimax import MiniMax
 from .segmind import SegmindV1, SegmindV2
 
@@ -23,23 +42,72 @@ __all__ = [
     "SegmindV1",
     "SegmindV2",
     "Submitted",
+    "Synchronous",
     "Update",
     "make_adapter",
+    "needs_upload",
     "parse_retry_at",
+    "wire_payload",
 ]
 
+_PAYLOADS: dict[str, Callable[[Request, Mapping[str, str] | None], dict[str, Any]]] = {
+    "segmind": segmind.payload,
+    "aimlapi": aimlapi.payload,
+    "minimax": minimax.payload,
+}
 
-def make_adapter(provider: str, base_url: str, api_key: str, *, segmind_api: str = "v2") -> Adapter:
-    """The adapter for ``provider`` (``emulator`` speaks Segmind's protocol).
+
+def make_adapter(
+    provider: str,
+    base_url: str,
+    api_key: str,
+    *,
+    segmind_api: str = "v2",
+    upload_url: str | None = None,
+) -> Adapter:
+    """The adapter for ``provider``, by the protocol it speaks (the emulator: Segmind's).
 
     Example:
         >>> make_adapter("aimlapi", "http://h", "k").name
         'aimlapi'
     """
-    if provider in ("segmind", "emulator"):
-        return SegmindV1(base_url, api_key) if segmind_api == "v1" else SegmindV2(base_url, api_key)
-    if provider == "aimlapi":
+    protocol = host(provider).protocol
+    if protocol == "segmind":
+        kind = SegmindV1 if segmind_api == "v1" else SegmindV2
+        return kind(base_url, api_key, upload_url=upload_url)
+    if protocol == "aimlapi":
         return AimlApi(base_url, api_key)
-    if provider == "minimax":
-        return MiniMax(base_url, api_key)
-    raise ValueError(f"unknown provider {provider!r}")
+    return MiniMax(base_url, api_key)
+
+
+def wire_payload(request: Request, image_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The provider's JSON body for ``request`` (its adapter's :meth:`~Adapter.payload`).
+
+    ``image_urls`` (``{"first_frame": url, ...}``) replaces an image's value, e.g. with
+    the URL Segmind's upload-asset returned; otherwise an image is sent as its URL or as a
+    data URL.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> wire_payload(build_request("emulator", "a fox"))["resolution"]
+        '768p'
+    """
+    return _PAYLOADS[host(request.provider).protocol](request, image_urls)
+
+
+def needs_upload(request: Request) -> list[str]:
+    """The image fields holding local data that must be uploaded to become a URL first.
+
+    Segmind's parameters are URIs, so local images go through its upload-asset; the AI/ML
+    API and MiniMax take data URLs directly.
+
+    Example:
+        >>> from PIL import Image
+        >>> from hailuo_nb.params import build_request
+        >>> frame = Image.new("RGB", (640, 360))
+        >>> needs_upload(build_request("segmind", "a fox", first_frame=frame))
+        ['first_frame']
+        >>> needs_upload(build_request("minimax", "a fox", first_frame=frame))
+        []
+    """
+    return make_adapter(request.provider, "http://adapter.invalid", "").upload_fields(request)

@@ -12,24 +12,28 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from ..errors import NotFound
 from ..models import Status
+from ..params import Request
 from .base import (
     HttpRequest,
     MalformedResponse,
+    NoUploads,
     Submitted,
     Update,
     error_for_status,
+    image_values,
     json_body,
     message_of,
     try_json,
 )
 
-__all__ = ["AimlApi"]
+__all__ = ["AimlApi", "payload"]
 
 _WORDS: dict[str, Status] = {
     "queued": "queued",
@@ -61,7 +65,31 @@ def _check(response: httpx.Response, request_id: str | None = None) -> dict[str,
     )
 
 
-class AimlApi:
+def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The AI/ML API's JSON body: resolution upper case, ``enhance_prompt``, ``image_url``.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> payload(build_request("aimlapi", "a red fox", duration="10", resolution="768P"))
+        {'model': 'minimax/hailuo-2.3', 'prompt': 'a red fox', 'duration': 10, \
+'resolution': '768P', 'enhance_prompt': True}
+    """
+    first, last = image_values(request, image_urls)
+    body: dict[str, Any] = {"model": request.model.wire_name, "prompt": request.prompt}
+    if request.duration is not None:
+        body["duration"] = request.duration
+    if request.resolution is not None:
+        body["resolution"] = request.resolution.upper()
+    # The current spelling; prompt_optimizer / first_frame_image are older ones.
+    body["enhance_prompt"] = request.prompt_optimizer
+    if first is not None:
+        body["image_url"] = first
+    if last is not None:
+        body["last_image_url"] = last
+    return body
+
+
+class AimlApi(NoUploads):
     """The AI/ML API adapter.
 
     Example:
@@ -78,6 +106,18 @@ class AimlApi:
 
     def __repr__(self) -> str:
         return f"AimlApi(base_url={self.base_url!r})"
+
+    def payload(
+        self, request: Request, image_urls: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The JSON body of a submit (see :func:`payload`).
+
+        Example:
+            >>> from hailuo_nb.params import build_request
+            >>> AimlApi("http://h", "k").payload(build_request("aimlapi", "a fox"))["model"]
+            'minimax/hailuo-2.3'
+        """
+        return payload(request, image_urls)
 
     def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest:
         """The submit; the body already names the model (``minimax/hailuo-2.3``).

@@ -16,39 +16,36 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
 from ..errors import (
     AuthError,
     InsufficientCredits,
+    MalformedResponse,
     NotFound,
     ProviderError,
     RateLimited,
 )
 from ..models import Status
+from ..params import Request
 
 __all__ = [
     "Adapter",
     "HttpRequest",
     "MalformedResponse",
+    "NoUploads",
     "Submitted",
+    "Synchronous",
     "Update",
     "error_for_status",
+    "image_values",
     "json_body",
     "parse_retry_at",
 ]
-
-
-class MalformedResponse(ProviderError):
-    """A 2xx answer we cannot read (broken JSON, missing fields): transient, worth a retry.
-
-    Example:
-        >>> MalformedResponse("not JSON", provider="segmind", status_code=200).status_code
-        200
-    """
 
 
 @dataclass(frozen=True)
@@ -129,10 +126,84 @@ class Adapter(Protocol):
     base_url: str
     synchronous: bool  # True: the submit answer IS the video (Segmind v1)
 
+    def payload(
+        self, request: Request, image_urls: Mapping[str, str] | None = None
+    ) -> dict[str, Any]: ...
     def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest: ...
     def parse_submit(self, response: httpx.Response) -> Submitted: ...
     def poll_request(self, job_id: str) -> HttpRequest: ...
     def parse(self, step: str, job_id: str, response: httpx.Response) -> Update: ...
+    def upload_fields(self, request: Request) -> list[str]: ...
+    def upload_request(self, data_urls: list[str]) -> HttpRequest: ...
+    def parse_upload(self, response: httpx.Response, count: int) -> list[str]: ...
+
+
+@runtime_checkable
+class Synchronous(Protocol):
+    """An adapter whose submit answer is the video itself (``synchronous = True``).
+
+    Example:
+        >>> from hailuo_nb.providers import SegmindV1, SegmindV2
+        >>> isinstance(SegmindV1("http://h", "k"), Synchronous)
+        True
+    """
+
+    def check_video(self, response: httpx.Response) -> Update: ...
+
+
+class NoUploads:
+    """For protocols that take local images inline (data URLs): nothing to upload.
+
+    Example:
+        >>> NoUploads().upload_fields(None)  # type: ignore[arg-type]
+        []
+    """
+
+    name = "provider"
+
+    def upload_fields(self, request: Request) -> list[str]:
+        """No image field ever needs an upload here.
+
+        Example: see the class.
+        """
+        return []
+
+    def upload_request(self, data_urls: list[str]) -> HttpRequest:
+        """Never called (:meth:`upload_fields` is empty).
+
+        Example: see the class.
+        """
+        raise NotImplementedError(f"{self.name} takes images inline; nothing is uploaded")
+
+    def parse_upload(self, response: httpx.Response, count: int) -> list[str]:
+        """Never called (:meth:`upload_fields` is empty).
+
+        Example: see the class.
+        """
+        raise NotImplementedError(f"{self.name} takes images inline; nothing is uploaded")
+
+
+def image_values(
+    request: Request, image_urls: Mapping[str, str] | None
+) -> tuple[str | None, str | None]:
+    """The first and last frame as they are sent: an uploaded URL, the image's URL, or a
+    data URL.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> image_values(build_request("minimax", "a fox", first_frame="https://x/a.png"), None)
+        ('https://x/a.png', None)
+    """
+    out: list[str | None] = []
+    for name in ("first_frame", "last_frame"):
+        image = getattr(request, name)
+        if image is None:
+            out.append(None)
+        elif image_urls and name in image_urls:
+            out.append(image_urls[name])
+        else:
+            out.append(image.url if image.url is not None else image.data_url())
+    return out[0], out[1]
 
 
 def json_body(response: httpx.Response, provider: str) -> dict[str, Any]:

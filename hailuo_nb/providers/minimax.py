@@ -13,24 +13,28 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from ..errors import AuthError, InsufficientCredits, ProviderError, RateLimited
 from ..models import Status
+from ..params import Request
 from .base import (
     HttpRequest,
     MalformedResponse,
+    NoUploads,
     Submitted,
     Update,
     error_for_status,
+    image_values,
     json_body,
     message_of,
     try_json,
 )
 
-__all__ = ["MiniMax", "raise_for_base_resp"]
+__all__ = ["MiniMax", "payload", "raise_for_base_resp"]
 
 _WORDS: dict[str, Status] = {
     "preparing": "queued",
@@ -98,7 +102,34 @@ def _check(response: httpx.Response, request_id: str | None = None) -> dict[str,
     return json_body(response, "minimax")
 
 
-class MiniMax:
+def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """MiniMax's JSON body: resolution upper case, ``first_frame_image`` as URL or data URL.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> payload(build_request("minimax", "a fox", model="MiniMax-Hailuo-02",
+        ...                       first_frame="https://x/a.png", resolution="512p"))
+        {'model': 'MiniMax-Hailuo-02', 'prompt': 'a fox', 'duration': 6, \
+'resolution': '512P', 'prompt_optimizer': True, 'fast_pretreatment': False, \
+'first_frame_image': 'https://x/a.png'}
+    """
+    first, last = image_values(request, image_urls)
+    body: dict[str, Any] = {"model": request.model.wire_name, "prompt": request.prompt}
+    if request.duration is not None:
+        body["duration"] = request.duration
+    if request.resolution is not None:
+        body["resolution"] = request.resolution.upper()
+    body["prompt_optimizer"] = request.prompt_optimizer
+    if request.fast_pretreatment is not None:
+        body["fast_pretreatment"] = request.fast_pretreatment
+    if first is not None:
+        body["first_frame_image"] = first
+    if last is not None:
+        body["last_frame_image"] = last
+    return body
+
+
+class MiniMax(NoUploads):
     """The MiniMax adapter.
 
     Example:
@@ -115,6 +146,18 @@ class MiniMax:
 
     def __repr__(self) -> str:
         return f"MiniMax(base_url={self.base_url!r})"
+
+    def payload(
+        self, request: Request, image_urls: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The JSON body of a submit (see :func:`payload`).
+
+        Example:
+            >>> from hailuo_nb.params import build_request
+            >>> MiniMax("http://h", "k").payload(build_request("minimax", "a fox"))["model"]
+            'MiniMax-Hailuo-2.3'
+        """
+        return payload(request, image_urls)
 
     def submit_request(self, payload: dict[str, Any], wire_model: str) -> HttpRequest:
         """``POST /v1/video_generation``.

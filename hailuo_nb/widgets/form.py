@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import PROVIDERS, ModelSpec, default_model, estimate_cost, get_model, models
 from ..errors import BudgetExceeded, ValidationError
+from ..hosts import KEY_ENV
 from ..models import Cost
 from ..params import build_request
 from .choice import Choice
@@ -178,8 +179,6 @@ class PanelForm:
         estimate = request.estimate()
         provider = self.provider.value
         if self.session.has_key(provider) == "missing":
-            from ..notebook.session import KEY_ENV
-
             reason = (
                 f"no API key for {provider}: set ${KEY_ENV[provider]},"
                 " or enter it once in a %%hailuo cell"

@@ -1,6 +1,6 @@
 """``hailuo_nb.Panel()``: generate videos by pointing and clicking, next to ``%%hailuo``.
 
-The panel is a face on the notebook session (:func:`~hailuo_nb.notebook.session.current_session`):
+The panel is a face on the notebook session (:func:`~hailuo_nb.notebook.registry.current_session`):
 the same settings (``%config Hailuo``), client, budget and list of jobs as the magic. It
 sends through ``Session.submit`` (validate, budget, send, follow) and resumes through
 ``Session.start``, exactly as ``%%hailuo`` and ``%hailuo resume`` do. Errors show in one
@@ -22,7 +22,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BudgetExceeded, HailuoError, ValidationError
+from ..hosts import KEY_ENV
 from ..models import Job
+from ..notebook.registry import current_session
 from .form import PanelForm
 from .jobs import HistoryList, SessionJobs
 from .style import html_line, one_line
@@ -65,8 +67,6 @@ class Panel:
         import ipywidgets as w
 
         if session is None:
-            from ..notebook.session import current_session
-
             session = current_session()
         self.session = session
         self.history_limit = history_limit
@@ -199,8 +199,6 @@ class Panel:
     # -- internals ---------------------------------------------------------------------
     def _client(self, provider: str | None) -> Client:
         """The session's client; never asks for a key from a widget callback."""
-        from ..notebook.session import KEY_ENV
-
         if provider is None:
             # Any client reads the one job store; prefer the chosen provider's.
             chosen = self.form.provider.value

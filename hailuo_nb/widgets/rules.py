@@ -16,11 +16,11 @@ choose 768p or 1080p for text-to-video'}
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..catalog import PROVIDERS, ModelSpec
+from ..settings import detect_provider
 
 __all__ = [
     "combination_reason",
@@ -39,13 +39,8 @@ def default_provider(config: Any, environ: Mapping[str, str] | None = None) -> s
         >>> default_provider(Hailuo(), {"AIMLAPI_KEY": "k"}), default_provider(Hailuo(), {})
         ('aimlapi', 'emulator')
     """
-    from ..notebook.session import KEY_ENV
-
-    env = os.environ if environ is None else environ
-    chosen = config.provider or env.get("HAILUO_PROVIDER")
-    if chosen in PROVIDERS:
-        return str(chosen)
-    return next((p for p, var in KEY_ENV.items() if env.get(var)), "emulator")
+    chosen = config.provider or detect_provider(environ)
+    return str(chosen) if chosen in PROVIDERS else "emulator"
 
 
 def combination_reason(

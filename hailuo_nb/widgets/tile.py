@@ -21,12 +21,12 @@ import time
 from typing import Any
 
 from ..models import Job
-from ..progress import _Figures
+from ..progress import FigureView
 
 __all__ = ["JobTile"]
 
 
-class JobTile(_Figures):
+class JobTile(FigureView):
     """Status line, progress bar and details of one job; becomes its video when done.
 
     ``header_html`` (already escaped HTML) is shown above the tile, e.g. what makes this

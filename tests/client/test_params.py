@@ -17,10 +17,9 @@ from hailuo_nb.errors import ValidationError
 from hailuo_nb.params import (
     VOCABULARY,
     build_request,
-    needs_upload,
     normalize_resolution,
-    wire_payload,
 )
+from hailuo_nb.providers import needs_upload, wire_payload
 
 URL = "https://example.com/first.jpg"
 URL2 = "https://example.com/last.jpg"

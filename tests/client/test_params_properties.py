@@ -18,7 +18,8 @@ from PIL import Image
 
 from hailuo_nb.errors import ValidationError
 from hailuo_nb.images import load_image
-from hailuo_nb.params import build_request, needs_upload, normalize_resolution, wire_payload
+from hailuo_nb.params import build_request, normalize_resolution
+from hailuo_nb.providers import needs_upload, wire_payload
 
 from .test_params import PROTOCOL, protocol_problems
 

@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from hailuo_nb.client import Client
-from hailuo_nb.errors import JobFailed, NetworkError
-from hailuo_nb.http import SubmitUncertain
+from hailuo_nb.errors import JobFailed, NetworkError, SubmitUncertain
 
 from .conftest import advance_clock, requests_to, set_faults, stats
 

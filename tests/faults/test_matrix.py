@@ -36,8 +36,8 @@ import pytest
 
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
-from hailuo_nb.errors import JobFailed, NetworkError, ProviderError
-from hailuo_nb.http import Retry, SubmitUncertain
+from hailuo_nb.errors import JobFailed, NetworkError, ProviderError, SubmitUncertain
+from hailuo_nb.http import Retry
 from hailuo_nb.polling import Backoff
 
 from ..client.conftest import advance_clock, set_faults, stats

@@ -24,8 +24,8 @@ from hailuo_nb.cli import main as cli_main
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
 from hailuo_nb.errors import AuthError, NetworkError
+from hailuo_nb.magics import reports
 from hailuo_nb.models import Job
-from hailuo_nb.notebook import reports
 
 from ..notebook.conftest import RecordingPublisher
 

@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from hailuo_nb.models import Job
+from hailuo_nb.notebook.registry import session_for
 
 from .conftest import RecordingPublisher
 
@@ -55,7 +56,7 @@ def test_wait_blocks_until_done_and_the_widget_turns_green(shell: Shell) -> None
     sh.run_cell_magic("hailuo", "--wait -o owl", "an owl over a pine forest")
     owl = sh.user_ns["owl"]
     assert owl.status == "completed"
-    tracked = sh._hailuo_magics.session.find("owl")
+    tracked = session_for(sh).find("owl")
     assert tracked.view.bar.value == 1.0 and tracked.view.bar.bar_style == "success"
     widget_msg = rec.messages[0]
     assert "application/vnd.jupyter.widget-view+json" in widget_msg["data"]
@@ -110,7 +111,7 @@ def test_user_mistakes_are_one_line_and_send_nothing(
     with pytest.raises(UsageError, match="%%hailuo") as caught:
         sh.run_cell_magic("hailuo", line, cell)
     assert message in str(caught.value) and "\n" not in str(caught.value)
-    assert sh._hailuo_magics.session.tracked() == []
+    assert session_for(sh).tracked() == []
     assert rec.messages == []
 
 
@@ -119,7 +120,7 @@ def test_the_budget_refuses_a_submission_that_would_pass_it(shell: Shell) -> Non
     sh.run_line_magic("config", "Hailuo.budget_usd = 0.01")
     with pytest.raises(UsageError, match=r"would pass the budget of \$0\.01"):
         sh.run_cell_magic("hailuo", "", "a fox")
-    assert sh._hailuo_magics.session.tracked() == []
+    assert session_for(sh).tracked() == []
 
 
 def test_history_cost_config_and_resume(shell: Shell) -> None:

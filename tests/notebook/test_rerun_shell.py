@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from hailuo_nb.notebook.registry import session_for
+
 from .conftest import RecordingPublisher
 
 Shell = tuple[InteractiveShell, RecordingPublisher]
@@ -16,7 +18,7 @@ PROMPT = "a red fox running through fresh snow"
 
 
 def ids(sh: InteractiveShell) -> list[str]:
-    return [t.job.id for t in sh._hailuo_magics.session.tracked()]
+    return [t.job.id for t in session_for(sh).tracked()]
 
 
 def test_the_same_cell_twice_shows_the_same_job(shell: Shell, capsys: Any) -> None:
@@ -30,7 +32,7 @@ def test_the_same_cell_twice_shows_the_same_job(shell: Shell, capsys: Any) -> No
     sh.run_cell_magic("hailuo", "--wait --new -o fresh", PROMPT)
     assert sh.user_ns["fresh"].id != fox.id and not sh.user_ns["fresh"].reused
     # Paid twice in this session (the first and --new), shown once more for free.
-    session = sh._hailuo_magics.session
+    session = session_for(sh)
     spent = session.spent(with_saved=True)
     assert spent["reused_jobs"] == 1 and spent["saved_usd"] > 0
     assert spent["actual_usd"] + spent["estimated_usd"] == pytest.approx(2 * spent["saved_usd"])
@@ -75,7 +77,7 @@ def test_ask_asks_once_per_cell(
 def test_reuse_passes_the_budget(shell: Shell) -> None:
     sh, _ = shell
     sh.run_cell_magic("hailuo", "--wait -o fox", PROMPT)
-    spent = sh._hailuo_magics.session.spent()
+    spent = session_for(sh).spent()
     sh.run_line_magic(
         "config", f"Hailuo.budget_usd = {spent['estimated_usd'] + spent['actual_usd']}"
     )

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
+from hailuo_nb.errors import StoppedWaiting
 from hailuo_nb.models import Job
 from hailuo_nb.progress import PrintView, ProgressHub
-from hailuo_nb.runner import Runner, StoppedWaiting
+from hailuo_nb.runner import Runner
 
 
 def test_submit_and_wait_return_results_and_errors() -> None:

@@ -16,7 +16,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from hailuo_nb.notebook.session import Session, current_session
+from hailuo_nb.notebook.registry import current_session
+from hailuo_nb.notebook.session import Session
 
 from ..notebook.conftest import FAST, RecordingPublisher, shell
 

@@ -16,7 +16,7 @@ import pytest
 
 import hailuo_nb
 from hailuo_nb.client import Client
-from hailuo_nb.notebook.session import current_session
+from hailuo_nb.notebook.registry import current_session
 from hailuo_nb.widgets.panel import Panel, panel_command
 
 from .panel_fixtures import Emulator, emulator, png, shell, widget_text

@@ -1,12 +1,12 @@
 """The comparison's lasting outputs: the notebook's final MIME bundle and a standalone page.
 
 This is the I/O half (reading posters and, with ``embed``, videos); the markup comes
-from :mod:`hailuo_nb.compare.render`. Videos are linked by a path relative to where the
+from :mod:`hailuo_nb.comparison.render`. Videos are linked by a path relative to where the
 output lives (the notebook's folder, or the page's), or inlined as ``data:`` URLs.
 
 Example:
     >>> from hailuo_nb.models import Job
-    >>> from hailuo_nb.compare.plan import Cell
+    >>> from hailuo_nb.comparison.plan import Cell
     >>> job = Job(id="j", provider="p", model="m", status="failed", error="<blocked>")
     >>> b = grid_bundle("1 video", [Cell(1, "x", None, {})], [job], [], columns=1)
     >>> "&lt;blocked&gt;" in b["text/html"], b["text/plain"].splitlines()[0]

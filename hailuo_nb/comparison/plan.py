@@ -1,7 +1,8 @@
 """A comparison's plan: every tile to send, what differs between them, the estimated cost.
 
-Pure except for asking each provider's client to validate and price a request (no I/O):
-the whole plan is checked before anything is sent, and a mistake names its tile.
+Pure except for asking each provider's client to prepare a request (validate, price,
+look for an identical earlier job; no I/O): the whole plan is checked before anything is
+sent, a mistake names its tile, and each tile's prepared request is what is later sent.
 
 Example:
     >>> cells = build_cells(["a fox", "an owl"], models=["hailuo-2.3", "minimax-hailuo-2"])
@@ -19,8 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import ValidationError
-from ..models import Cost, Job
+from ..errors import TileError, ValidationError
+from ..models import Cost
+from ..prepared import Prepared
 
 __all__ = [
     "Cell",
@@ -36,23 +38,6 @@ __all__ = [
 _ORDER = ("prompt", "provider", "model", "duration", "resolution", "mode")
 _AXES = (("prompt", "prompts"), ("provider", "providers"), ("model", "models"),
          ("duration", "durations"), ("resolution", "resolutions"))  # fmt: skip
-
-
-class TileError(ValidationError):
-    """A tile of the plan is invalid; nothing was sent. One line naming tile and field.
-
-    Example:
-        >>> str(TileError(3, "an owl · 10 s", ValidationError("duration", "not allowed")))
-        'tile 3 (an owl · 10 s): duration: not allowed'
-    """
-
-    def __init__(self, tile: int, label: str, error: ValidationError) -> None:
-        super().__init__(error.field, error.message)
-        self.tile = tile
-        self.args = (f"tile {tile} ({label}): {error}",)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass
@@ -248,15 +233,11 @@ class _Settings(Protocol):
     def reuse(self) -> str: ...
 
 
-class _Pricer(Protocol):
+class _Preparer(Protocol):
     @property
     def settings(self) -> _Settings: ...
 
-    def validate(self, prompt: str, **params: Any) -> dict[str, Any]: ...
-
-    def estimate_cost(self, prompt: str | None = None, **params: Any) -> Cost: ...
-
-    def reusable(self, prompt: str, *, new: bool = False, **params: Any) -> Job | None: ...
+    def prepare(self, prompt: str, *, new: bool = False, **params: Any) -> Prepared: ...
 
 
 @dataclass
@@ -279,6 +260,7 @@ class Plan:
     estimates: list[Cost]
     resolved: list[dict[str, Any]] = field(default_factory=list)
     reused: list[str | None] = field(default_factory=list)
+    prepared: list[Prepared] = field(default_factory=list)  # what each tile sends
 
     def __post_init__(self) -> None:
         if not self.reused:
@@ -341,13 +323,14 @@ class Plan:
 
 
 def make_plan(
-    cells: list[Cell], client_for: Callable[[str | None], _Pricer], *, new: bool = False
+    cells: list[Cell], client_for: Callable[[str | None], _Preparer], *, new: bool = False
 ) -> Plan:
     """Validate every tile with its provider's client and price it; nothing is sent.
 
-    Unless ``new``, a tile that the client would answer with an identical earlier job
-    (``client.reusable``, reuse on) or that repeats an earlier tile of this plan costs
-    nothing. Raises :class:`TileError` for the first invalid tile.
+    Each tile is prepared once (``client.prepare``): that request is what the
+    comparison later sends. Unless ``new``, a tile that the client would answer with an
+    identical earlier job (reuse on) or that repeats an earlier tile of this plan costs
+    nothing. Raises :class:`~hailuo_nb.errors.TileError` for the first invalid tile.
 
     Example:
         >>> from hailuo_nb import Client
@@ -358,35 +341,39 @@ def make_plan(
         >>> make_plan(build_cells("a fox", durations=[6, 7]), lambda p: client)
         Traceback (most recent call last):
         ...
-        hailuo_nb.compare.plan.TileError: tile 2 (7 s): duration: must be 6 or 10 s on hailuo-2.3 \
+        hailuo_nb.errors.TileError: tile 2 (7 s): duration: must be 6 or 10 s on hailuo-2.3 \
 (emulator), got 7
     """
-    estimates: list[Cost] = []
-    resolved: list[dict[str, Any]] = []
+    prepared: list[Prepared] = []
     reused: list[str | None] = []
     seen: dict[tuple[int, str], int] = {}
     for cell in cells:
         try:
             client = client_for(cell.provider)
-            resolved.append(client.validate(cell.prompt, **cell.params))
-            estimates.append(client.estimate_cost(cell.prompt, **cell.params))
-            reused.append(None if new else _reused(client, cell, resolved[-1], seen))
+            prepared.append(client.prepare(cell.prompt, new=new, **cell.params))
         except TileError:
             raise
         except ValidationError as exc:
             raise TileError(cell.index, cell.label(), exc) from None
-    return Plan(cells, estimates, resolved, reused)
+        reused.append(None if new else _reused(client, cell, prepared[-1], seen))
+    return Plan(
+        cells,
+        [p.estimate for p in prepared],
+        [p.params for p in prepared],
+        reused,
+        prepared,
+    )
 
 
 def _reused(
-    client: _Pricer, cell: Cell, resolved: dict[str, Any], seen: dict[tuple[int, str], int]
+    client: _Preparer, cell: Cell, prepared: Prepared, seen: dict[tuple[int, str], int]
 ) -> str | None:
     # Only a client that reuses (reuse="always") shares jobs between identical requests.
     if client.settings.reuse != "always":
         return None
-    key = (id(client), repr(sorted(resolved.items())))
+    key = (id(client), prepared.fingerprint)
     if key in seen:
         return f"tile {seen[key]}"
     seen[key] = cell.index
-    found = client.reusable(cell.prompt, **cell.params)
+    found = prepared.reusable
     return None if found is None else f"job {found.id}"

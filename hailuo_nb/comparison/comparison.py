@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from .. import display as d
 from ..errors import HailuoError
 from ..models import Job
+from ..notebook.registry import current_session
+from ..notebook.session import ask_reuse
 from ..progress import LiveView
 from . import export, render, summary
 from .grid import Board, make_board
@@ -92,7 +94,6 @@ class Comparison:
         plan: Plan,
         clients: Mapping[str | None, Client],
         *,
-        new: bool = False,
         embed: bool = False,
         view_kind: str = "auto",
     ) -> None:
@@ -101,7 +102,6 @@ class Comparison:
         self.cells = plan.cells
         self.embed = embed
         self._clients = dict(clients)
-        self._new = new
         self._lock = threading.Lock()
         self._jobs = [
             Job(
@@ -238,7 +238,7 @@ class Comparison:
     def wait(self, timeout: float | None = None) -> Comparison:
         """Block until every tile is done; the final grid is shown again from this cell.
 
-        Interrupt Kernel raises :class:`~hailuo_nb.runner.StoppedWaiting`; the jobs go on.
+        Interrupt Kernel raises :class:`~hailuo_nb.errors.StoppedWaiting`; the jobs go on.
 
         Example: see the class.
         """
@@ -271,9 +271,7 @@ class Comparison:
         client = self._clients[cell.provider]
         async with gates[id(client)]:
             try:
-                job = await self.session.asubmit(
-                    client, cell.prompt, dict(cell.params), new=self._new
-                )
+                job = await self.session.asubmit(client, self.plan.prepared[i])
             except HailuoError as exc:
                 failed = dataclasses.replace(self._jobs[i], status="failed", error=str(exc))
                 self._jobs[i] = failed
@@ -341,8 +339,6 @@ def compare(
         cmp = hailuo_nb.compare(["a red fox in snow", "an owl at dusk"],
                                 models=["hailuo-2.3", "minimax-hailuo-2"])
     """
-    from ..notebook.session import current_session
-
     return start_comparison(
         current_session(),
         prompts,
@@ -397,7 +393,6 @@ def start_comparison(
         session,
         plan,
         clients,
-        new=new,
         embed=embed or bool(session.config.embed),
         view_kind=session.config.progress,
     )
@@ -411,8 +406,6 @@ def start_comparison(
 def _may_reuse(session: Session, plan: Plan) -> bool:
     # Hailuo.reuse = "ask": one y/N question per comparison, only when tiles would be
     # shown again.
-    from ..notebook.session import ask_reuse
-
     if session.config.reuse != "ask":
         return True
     again = len(plan.cells) - plan.to_send

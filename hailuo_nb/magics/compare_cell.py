@@ -3,7 +3,7 @@
 Options take comma-separated lists (``-m hailuo-2.3,minimax-hailuo-2``, ``--duration
 6,10``, ``--resolution``, ``--provider``); every combination becomes a tile of
 :func:`hailuo_nb.compare`. ``{name}`` is filled from your variables as in ``%%hailuo``,
-``-o NAME`` keeps the :class:`~hailuo_nb.compare.Comparison`, ``--wait`` blocks until
+``-o NAME`` keeps the :class:`~hailuo_nb.comparison.Comparison`, ``--wait`` blocks until
 every tile is done, ``--embed`` inlines the videos, ``--new`` asks for fresh samples where
 identical earlier jobs would be reused. A mistake in any tile raises one
 ``UsageError`` line and nothing is sent.
@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
-from ..errors import HailuoError
+from ..comparison.comparison import Comparison, start_comparison
+from ..errors import HailuoError, StoppedWaiting
 from .parsing import cell_params, fill_prompt
 
 if TYPE_CHECKING:
-    from ..compare import Comparison
-    from .session import Session
+    from ..notebook.session import Session
 
 __all__ = ["run_compare_cell", "split_list", "split_prompts"]
 
@@ -83,8 +83,6 @@ def run_compare_cell(
 
         comparison = run_compare_cell(self.session, args, cell, self.shell.user_ns)
     """
-    from ..compare.comparison import start_comparison
-
     sections = split_prompts(cell)
     if not sections:
         raise UsageError(
@@ -110,8 +108,6 @@ def run_compare_cell(
     if args.o:
         user_ns[args.o] = comparison
     if args.wait and comparison.state != "pending":
-        from ..runner import StoppedWaiting
-
         try:
             comparison.wait()
         except StoppedWaiting:

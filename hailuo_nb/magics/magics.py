@@ -13,18 +13,22 @@ nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ..errors import BudgetExceeded, HailuoError, ValidationError
+from ..errors import BudgetExceeded, HailuoError, StoppedWaiting, ValidationError
+from ..hosts import KEY_ENV
+from ..notebook.registry import session_for
+from ..notebook.session import Session, ask_reuse
+from ..prepared import Prepared
 from ..progress import show
-from ..runner import StoppedWaiting
+from ..widgets.panel import panel_command
 from . import reports
-from .config import Hailuo
+from .compare_cell import run_compare_cell
 from .parsing import cell_params, fill_prompt, parse_cell_args
-from .session import KEY_ENV, Session, ask_reuse
 
 __all__ = ["HailuoMagics"]
 
@@ -33,7 +37,7 @@ LINE_USAGE = "%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID
 
 @magics_class
 class HailuoMagics(Magics):
-    """The magics; one :class:`Session` per shell.
+    """The magics, on the shell's one :class:`Session` (shared with ``Panel()``, ``compare()``).
 
     Example::
 
@@ -42,9 +46,8 @@ class HailuoMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self.config_obj = Hailuo(parent=shell)
-        shell.configurables.append(self.config_obj)
-        self.session = Session(self.config_obj, user_ns=shell.user_ns)
+        self.session: Session = session_for(shell)
+        self.config_obj = self.session.config
 
     @property
     def _ns(self) -> dict[str, Any]:
@@ -72,27 +75,22 @@ class HailuoMagics(Magics):
         running shows that job again instead of paying twice (``Hailuo.reuse``: always,
         never, ask); ``--new`` asks for a fresh sample. ``--compare`` runs the prompts
         separated by ``---`` lines side by side, option lists comma-separated
-        (``-m hailuo-2.3,minimax-hailuo-2``); see :mod:`hailuo_nb.notebook.compare_cell`.
+        (``-m hailuo-2.3,minimax-hailuo-2``); see :mod:`hailuo_nb.magics.compare_cell`.
         Settings: ``%config Hailuo`` (provider, model, output_dir, budget_usd, ...).
         """
         args = parse_cell_args(line)
         if args.compare:
-            from .compare_cell import run_compare_cell
-
             run_compare_cell(self.session, args, cell, self._ns)
             return
         prompt = fill_prompt(cell, self._ns)
         params = cell_params(args, self._ns)
         client = self._client(args.provider)
         try:
-            new = args.new or not self._may_reuse(client, prompt, params)
-            tracked = self.session.submit(
-                client,
-                prompt,
-                params,
-                new=new,
-                embed=args.embed or self.config_obj.embed,
-                name=args.o,
+            prepared = client.prepare(prompt, new=bool(args.new), **params)
+            if not self._may_reuse(prepared):
+                prepared = dataclasses.replace(prepared, new=True, reusable=None)
+            tracked = self.session.send(
+                client, prepared, embed=args.embed or self.config_obj.embed, name=args.o
             )
         except (ValidationError, BudgetExceeded) as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
@@ -154,8 +152,6 @@ class HailuoMagics(Magics):
             self._wait_for([stored.id], summary=False)
 
     def _panel(self, rest: list[str]) -> None:
-        from ..widgets.panel import panel_command
-
         panel_command(self.session, rest)
 
     def _wait(self, rest: list[str]) -> None:
@@ -165,12 +161,10 @@ class HailuoMagics(Magics):
         self._wait_for(rest or None)
 
     # -- helpers -------------------------------------------------------------------------
-    def _may_reuse(self, client: Any, prompt: str, params: dict[str, Any]) -> bool:
+    def _may_reuse(self, prepared: Prepared) -> bool:
         # Hailuo.reuse = "ask": one y/N question per cell, only when there is a job to reuse.
-        if self.config_obj.reuse != "ask":
-            return True
-        found = client.reusable(prompt, **params)
-        if found is None:
+        found = prepared.reusable
+        if self.config_obj.reuse != "ask" or found is None:
             return True
         question = reports.reused_line(found, hint="same request").replace(" (same request)", "")
         return ask_reuse(f"{question}: show it again instead of paying for a new one? [y/N] ")

@@ -2,7 +2,7 @@
 
 Example:
     >>> from hailuo_nb.models import Cost, Job
-    >>> from hailuo_nb.compare.plan import Cell
+    >>> from hailuo_nb.comparison.plan import Cell
     >>> job = Job(id="j1", provider="emulator", model="hailuo-2.3", status="completed",
     ...           params={"prompt": "a fox", "duration": 6, "resolution": "768p"},
     ...           cost=Cost(0.35), submitted_at=0.0, finished_at=12.0)

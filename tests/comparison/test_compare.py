@@ -17,8 +17,9 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import hailuo_nb
-from hailuo_nb.compare import Comparison, TileError
+from hailuo_nb.comparison import Comparison, TileError
 from hailuo_nb.errors import BudgetExceeded, HailuoError
+from hailuo_nb.notebook.registry import session_for
 from tests.notebook.conftest import RecordingPublisher
 
 Served = tuple[InteractiveShell, RecordingPublisher, Callable[[], dict[str, Any]]]
@@ -50,7 +51,7 @@ def test_two_by_two_sends_four_jobs_and_shows_four_videos(served: Served) -> Non
     jobs = cmp.jobs
     assert [j.status for j in jobs] == ["completed"] * 4
     assert [(j.prompt, j.model) for j in jobs] == [(p, m) for p in PROMPTS for m in MODELS]
-    session = sh._hailuo_magics.session
+    session = session_for(sh)
     assert {j.id for j in jobs} <= {t.job.id for t in session.tracked()}  # the magic's list
 
     bundle = final_grid(rec)
@@ -108,7 +109,7 @@ def test_widget_grid_tiles_become_videos(served: Served) -> None:
     headers = [t.children[0].value for t in tiles]
     assert "an owl &lt;script&gt;" in headers[2] and "<b>minimax-hailuo-2</b>" in headers[3]
     cmp.wait(timeout=60)
-    session = sh._hailuo_magics.session
+    session = session_for(sh)
     views = [session.find(j.id).view for j in cmp.jobs]
     assert [v.widget for v in views] == list(tiles)  # the tiles are the jobs' live views
     assert all(v.finished and v.bar.bar_style == "success" for v in views)

@@ -13,9 +13,10 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from hailuo_nb.compare import Comparison
-from hailuo_nb.notebook.compare_cell import run_compare_cell
-from hailuo_nb.notebook.parsing import parse_cell_args
+from hailuo_nb.comparison import Comparison
+from hailuo_nb.magics.compare_cell import run_compare_cell
+from hailuo_nb.magics.parsing import parse_cell_args
+from hailuo_nb.notebook.registry import session_for
 from tests.notebook.conftest import RecordingPublisher
 
 Served = tuple[InteractiveShell, RecordingPublisher, Callable[[], dict[str, Any]]]
@@ -29,7 +30,7 @@ an owl landing on a branch
 
 
 def run(sh: InteractiveShell, line: str, cell: str) -> Comparison:
-    session = sh._hailuo_magics.session
+    session = session_for(sh)
     return run_compare_cell(session, parse_cell_args(line), cell, sh.user_ns)
 
 

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from .. import display as d
 from ..models import Job
-from ..progress import LiveView, PrintView, _Base, close_widgets, show
+from ..progress import BaseView, LiveView, PrintView, close_widgets, show, view_kind
 from . import render
 
 __all__ = ["Board", "PrintBoard", "TextBoard", "WidgetBoard", "make_board"]
@@ -186,7 +186,7 @@ class WidgetBoard:
         return found
 
 
-class _Slot(_Base):
+class _Slot(BaseView):
     """One tile's line in a :class:`TextBoard`."""
 
     def __init__(self, board: TextBoard, job: Job) -> None:
@@ -330,12 +330,7 @@ def make_board(heading: str, kind: str = "auto") -> Board:
         x
         'PrintBoard'
     """
-    from ..progress import _has_widgets, _in_kernel
-
-    if kind == "auto":
-        kind = "widget" if _in_kernel() and _has_widgets() else "print"
-        if kind == "print" and _in_kernel():
-            kind = "text"
+    kind = view_kind(kind)
     if kind == "widget":
         return WidgetBoard(heading)
     if kind == "text":

@@ -1,0 +1,129 @@
+"""The one list of providers: where each is, which protocol it speaks, where its key lives.
+
+Everything above (settings, the adapters' registry, the panel's provider menu, the key
+prompts) reads its provider facts here, so a new provider is one :class:`Host` row, its
+models in :mod:`hailuo_nb.catalog` and its adapter in :mod:`hailuo_nb.providers`.
+
+Example:
+    >>> [h.name for h in HOSTS]
+    ['segmind', 'aimlapi', 'minimax', 'emulator']
+    >>> host("aimlapi").key_env, host("emulator").key_env
+    ('AIMLAPI_KEY', None)
+    >>> KEY_ENV["minimax"]
+    'MINIMAX_API_KEY'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ValidationError
+
+__all__ = ["HOSTS", "KEY_ENV", "PROVIDERS", "Host", "host"]
+
+
+@dataclass(frozen=True)
+class Host:
+    """One provider: its name, protocol, default server, key variable and request budget.
+
+    ``protocol`` names the adapter family (the emulator speaks Segmind's). ``in_process``
+    is True for the emulator the client runs inside itself: its jobs cannot be followed
+    from another process, and its speed is known exactly (no learning from history).
+    ``requests_per_minute`` is the default request budget (free tiers: Segmind and
+    MiniMax allow 5 a minute).
+
+    Example:
+        >>> host("segmind").base_url
+        'https://api.segmind.com'
+    """
+
+    name: str
+    protocol: str
+    base_url: str
+    key_env: str | None
+    requests_per_minute: float
+    in_process: bool = False
+    # Where local images are uploaded to become URLs, for protocols whose image
+    # parameters are URIs (Segmind keeps its storage on another host); None: no uploads.
+    upload_url: str | None = None
+
+    def upload_url_for(self, base_url: str) -> str | None:
+        """The upload URL for a server at ``base_url``: an emulator serves it under its root.
+
+        Example:
+            >>> host("segmind").upload_url_for("http://127.0.0.1:8000/segmind")
+            'http://127.0.0.1:8000/segmind/upload-asset'
+            >>> host("minimax").upload_url_for("https://api.minimax.io") is None
+            True
+        """
+        if self.upload_url is None:
+            return None
+        return self.upload_url if base_url == self.base_url else f"{base_url}/upload-asset"
+
+
+HOSTS: tuple[Host, ...] = (
+    Host(
+        "segmind",
+        "segmind",
+        "https://api.segmind.com",
+        "SEGMIND_API_KEY",
+        5.0,
+        upload_url="https://workflows-api.segmind.com/upload-asset",
+    ),
+    Host("aimlapi", "aimlapi", "https://api.aimlapi.com", "AIMLAPI_KEY", 60.0),
+    Host("minimax", "minimax", "https://api.minimax.io", "MINIMAX_API_KEY", 5.0),
+    # In-process: the host is never resolved, the ASGI transport answers it.
+    Host(
+        "emulator",
+        "segmind",
+        "http://emulator.invalid/segmind",
+        None,
+        600.0,
+        in_process=True,
+        upload_url="http://emulator.invalid/segmind/upload-asset",
+    ),
+)
+"""Every provider the client speaks to, in the order menus show them.
+
+Example:
+    >>> HOSTS[0].name
+    'segmind'
+"""
+
+PROVIDERS: tuple[str, ...] = tuple(h.name for h in HOSTS)
+"""The providers' names.
+
+Example:
+    >>> "emulator" in PROVIDERS
+    True
+"""
+
+KEY_ENV: dict[str, str] = {h.name: h.key_env for h in HOSTS if h.key_env}
+"""The environment variable holding each provider's key (the emulator needs none).
+
+Example:
+    >>> sorted(KEY_ENV)
+    ['aimlapi', 'minimax', 'segmind']
+"""
+
+_BY_NAME = {h.name: h for h in HOSTS}
+
+
+def host(name: str) -> Host:
+    """The provider called ``name``; a one-line ``ValidationError`` for an unknown one.
+
+    Example:
+        >>> host("minimax").protocol
+        'minimax'
+        >>> host("openai")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: provider: unknown provider 'openai'; choose one of: \
+segmind, aimlapi, minimax, emulator
+    """
+    found = _BY_NAME.get(name) if isinstance(name, str) else None
+    if found is None:
+        raise ValidationError(
+            "provider", f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}"
+        )
+    return found
