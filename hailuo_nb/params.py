@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,6 +242,11 @@ def _check_prompt(prompt: Any) -> None:
         raise ValidationError(
             "prompt", f"is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}"
         )
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in prompt):
+        # Cannot be encoded as UTF-8 for the request (a broken paste or decode).
+        raise ValidationError("prompt", "holds a lone surrogate character; it cannot be sent")
+    if all(c.isspace() or unicodedata.category(c).startswith("C") for c in prompt):
+        raise ValidationError("prompt", "holds only control characters; describe the video")
 
 
 def _options_text(spec: ModelSpec) -> str:

@@ -95,6 +95,11 @@ class _Names(Mapping[str, Any]):
 def fill_prompt(body: str, user_ns: Mapping[str, Any]) -> str:
     """The cell body with ``{name}`` filled from the user's variables, trimmed.
 
+    Names only: attribute access, item access, conversions and format specs
+    (``{x.y}``, ``{x[k]}``, ``{x!r}``, ``{x:>9}``) are refused in one line, since they
+    would reach any object the kernel holds (an API key in ``os.environ`` among them)
+    and put it into a prompt that is sent, stored and saved in the notebook.
+
     Example:
         >>> fill_prompt("{{literal}} and {n}", {"n": 1})
         '{literal} and 1'
@@ -103,17 +108,33 @@ def fill_prompt(body: str, user_ns: Mapping[str, Any]) -> str:
         ... except UsageError as exc:
         ...     print(str(exc)[:64])
         %%hailuo: the prompt uses {missing} but no variable 'missing' is
+        >>> try:
+        ...     fill_prompt("{os.environ}", {"os": object()})
+        ... except UsageError as exc:
+        ...     print(str(exc)[:58])
+        %%hailuo: {os.environ} in the prompt: only plain {name} is
     """
+    pieces: list[str] = []
     try:
-        text = string.Formatter().vformat(body, (), _Names(user_ns))
-    except UsageError:
-        raise
-    except (ValueError, IndexError, AttributeError, KeyError, TypeError) as exc:
+        parsed = list(string.Formatter().parse(body))
+    except ValueError as exc:
         raise UsageError(
             f"%%hailuo: cannot fill the prompt's {{...}} ({exc}); write {{{{ and }}}} for"
             " literal braces"
         ) from None
-    text = text.strip()
+    for literal, name, spec, conversion in parsed:
+        pieces.append(literal)
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise UsageError(
+                f"%%hailuo: {shown[:60]} in the prompt: only plain {{name}} is filled in"
+                " (no ., [], ! or :); write {{ and }} for literal braces"
+            )
+        pieces.append(str(_Names(user_ns)[name]))
+    text = "".join(pieces).strip()
     if not text:
         raise UsageError("%%hailuo: the cell is the prompt; write it below the %%hailuo line")
     return text
