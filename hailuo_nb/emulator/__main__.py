@@ -133,6 +133,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds MiniMax download URLs stay valid (default: %(default)s = 9 h)",
     )
     a(
+        "--minimax-v2-url-ttl",
+        type=float,
+        default=d.minimax_v2_url_ttl_s,
+        dest="minimax_v2_url_ttl_s",
+        help="seconds a MiniMax V2 (H3) content.url stays valid; every query signs a new "
+        "one (default: %(default)s = 24 h)",
+    )
+    a(
+        "--minimax-v2-in-flight",
+        type=int,
+        default=d.minimax_v2_max_in_flight,
+        dest="minimax_v2_max_in_flight",
+        help="MiniMax V2 (H3) tasks one key may have queued or running; more get 429 "
+        "(default: %(default)s)",
+    )
+    a(
         "--slow-seconds",
         type=float,
         default=d.slow_seconds,
@@ -173,6 +189,8 @@ def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
         segmind_retention_s=ns.segmind_retention_s,
         aimlapi_url_ttl_s=ns.aimlapi_url_ttl_s,
         minimax_url_ttl_s=ns.minimax_url_ttl_s,
+        minimax_v2_url_ttl_s=ns.minimax_v2_url_ttl_s,
+        minimax_v2_max_in_flight=ns.minimax_v2_max_in_flight,
         slow_seconds=ns.slow_seconds,
         seed=ns.seed,
         faults=[Fault.from_spec(spec) for spec in ns.fault],
