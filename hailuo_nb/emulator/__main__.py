@@ -16,8 +16,9 @@ from .config import FAULT_ENDPOINTS, FAULT_KINDS, EmulatorConfig, Fault
 
 _EPILOG = f"""\
 paths: Segmind under /segmind (e.g. POST /segmind/v2/hailuo-2.3, SDK base_url
-http://HOST:PORT/segmind/v1), AI/ML API under /aimlapi, MiniMax under /minimax, videos
-under /files, admin under /__emulator__ (stats, faults, clock, reset).
+http://HOST:PORT/segmind/v1), AI/ML API under /aimlapi, MiniMax under /minimax (V1 Hailuo
+and V2 H3, e.g. POST /minimax/v2/video_generation), videos under /files, admin under
+/__emulator__ (stats, faults, clock, reset).
 
 fault endpoints: {", ".join(FAULT_ENDPOINTS)}
 fault kinds:     {", ".join(FAULT_KINDS)}

@@ -901,3 +901,26 @@ async def test_context_ir(emulator_client: httpx.AsyncClient) -> None:
     assert done["content"]["prompt"].startswith("integrated_multimodal_description: ")
     assert "[Shot 1]" in done["content"]["prompt"] and "resolution" not in done
     assert set(done["usage"]) == {"total_tokens", "prompt_tokens", "completion_tokens"}
+
+
+# -- a real socket and the command line ---------------------------------------------------
+
+
+async def test_on_a_real_socket(emulator_url: str) -> None:
+    async with httpx.AsyncClient(base_url=emulator_url) as client:
+        fid = (await upload(client, m.image(640, 480), "r.png")).json()["file"]["file_id"]
+        done = await made(client, content=[text(), img(url=f"mm_file://{fid}")], ratio=None)
+        assert done["content"]["url"].startswith(emulator_url)
+        p = await download(client, done["content"]["url"])
+        assert (p.width, p.height, p.audio_codec) == (320, 256, "aac")  # 4:3, from the image
+
+
+def test_cli_options() -> None:
+    from hailuo_nb.emulator.__main__ import config_from_args, parse_args
+
+    cfg = config_from_args(
+        parse_args(["--minimax-v2-url-ttl", "60", "--minimax-v2-in-flight", "3"])
+    )
+    assert (cfg.minimax_v2_url_ttl_s, cfg.minimax_v2_max_in_flight) == (60.0, 3)
+    with pytest.raises(ValueError):
+        config_from_args(parse_args(["--minimax-v2-in-flight", "0"]))
