@@ -57,9 +57,6 @@ _DATA_TYPES: dict[Kind, tuple[str, ...]] = {
 }
 #: Clip lengths are read from containers, which round and pad: allow this much.
 _SLACK_S = 0.1
-#: What a regeneration base must be (§1.8): an H3 768P output.
-BASE_MAX_AREA = 768 * 1344
-BASE_FRAMES = range(107, 363, 17)
 
 
 class Invalid(ValueError):
@@ -419,34 +416,6 @@ def check_common(body: dict[str, Any]) -> None:
     watermark = body.get("aigc_watermark")
     if watermark is not None and not isinstance(watermark, bool):
         raise Invalid("aigc_watermark must be a boolean")
-
-
-def check_base(base: Media) -> None:
-    """A regeneration ``base_video`` must be an unmodified H3 768P output (§1.8)."""
-    job = base.job
-    if job is not None:
-        if not (
-            job.extra.get("h3")
-            and job.extra.get("task_type") == "generation"
-            and job.extra.get("resolution") == "768P"
-        ):
-            raise Invalid("base_video must be an unmodified MiniMax-H3 768P output")
-        return
-    if base.data is None:
-        return  # a public URL: nothing to look at
-    problems = []
-    if not base.has_audio:
-        problems.append("it has no audio")
-    if abs(base.fps - 24) > 0.01:
-        problems.append(f"it is {base.fps:g} fps, not 24")
-    if base.width % 32 or base.height % 32 or base.width * base.height > BASE_MAX_AREA:
-        problems.append(f"{base.width}x{base.height} is not a 768P H3 size")
-    if base.frames not in BASE_FRAMES:
-        problems.append(f"{base.frames} frames is not 107-362 in steps of 17")
-    if problems:
-        raise Invalid(
-            "base_video must be an unmodified MiniMax-H3 768P output: " + "; ".join(problems)
-        )
 
 
 def _short(value: Any) -> str:

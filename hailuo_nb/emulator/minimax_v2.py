@@ -11,16 +11,14 @@ are an ``invalid task_id``; plan keys (``sk-cp-…``) cannot use H3 (402). The r
 request are in ``h3content``; choices where the doc is silent are in docs/emulator-h3.md.
 
 Example:
-    >>> oai_error(402, "insufficient balance (1008)").status_code
-    402
+    >>> STATUS["processing"], STATUS["preparing"]
+    ('running', 'queued')
 """
 
 from __future__ import annotations
 
 import heapq
-import json
 import math
-import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -29,20 +27,12 @@ from starlette.routing import Route
 
 from . import h3
 from .files import signed_url
-from .h3content import (
-    MAX_BODY,
-    Generation,
-    Invalid,
-    Media,
-    Resolver,
-    check_base,
-    check_common,
-    parse_content,
-    parse_generation,
-)
+from .h3content import Generation, Invalid, Media, parse_generation
 from .h3jobs import Output, in_flight, launch, summary
 from .h3render import for_renderer
 from .jobs import blocked
+from .oai import V2Dialect, fail, read_json
+from .regeneration import parse_regeneration
 from .render import Renderer
 from .state import Job, State
 from .uploads import minimax_resolver
@@ -59,90 +49,7 @@ STATUS = {
     "failed": "failed",
     "cancelled": "cancelled",
 }
-_ERROR_TYPES = {
-    400: ("bad_request_error", 2013),
-    401: ("authorized_error", 1004),
-    402: ("insufficient_balance_error", 1008),
-    422: ("unprocessable_entity_error", 1026),
-    429: ("rate_limit_error", 1002),
-    500: ("server_error", 1000),
-    529: ("overloaded_error", 1000),
-}
-_GENERIC = {
-    401: "login fail: Please carry the API secret key in the 'Authorization' field of the "
-    "request header",
-    402: "insufficient balance",
-    422: "video description contains sensitive content",
-    429: "rate limit, please retry later",
-    500: "internal error",
-    529: "the service is overloaded, please retry later",
-}
-
-
-def oai_error(status: int, message: str) -> Response:
-    """V2's error answer: the real HTTP status and the OpenAI-style body."""
-    kind = _ERROR_TYPES.get(status, ("server_error", 1000))[0]
-    return json_response(
-        {
-            "type": "error",
-            "error": {"type": kind, "message": message, "http_code": str(status)},
-            "request_id": secrets.token_hex(16),
-        },
-        status,
-    )
-
-
-def fail(status: int, detail: str | None = None) -> Response:
-    """An error with MiniMax's wording: ``invalid params, <detail> (2013)`` for a 400."""
-    code = _ERROR_TYPES.get(status, ("", 1000))[1]
-    if status == 400:
-        return oai_error(400, f"invalid params, {detail} ({code})")
-    return oai_error(status, f"{detail or _GENERIC.get(status, 'error')} ({code})")
-
-
-class V2Dialect:
-    """V2's auth (Bearer) and real-status errors."""
-
-    name = "minimax"
-
-    def key_of(self, request: Request) -> str | None:
-        auth = request.headers.get("authorization", "")
-        return auth[7:].strip() or None if auth.lower().startswith("bearer ") else None
-
-    def error(self, request: Request, status: int, message: str) -> Response:
-        return fail(status, message if status == 400 else None)
-
-    def unauthorized(self, request: Request) -> Response:
-        return fail(401)
-
-    def rate_limited(self, request: Request, reset_at: float) -> Response:
-        return fail(429)
-
-
 _D = V2Dialect()
-
-
-async def read_json(request: Request) -> dict[str, Any] | Response:
-    """The JSON object body, or the 400 for a body over 64 MB, of the wrong type or broken."""
-    if not request.headers.get("content-type", "").lower().startswith("application/json"):
-        return fail(400, "Content-Type must be application/json")
-    length = request.headers.get("content-length", "")
-    too_big = fail(400, f"the request body must be at most {MAX_BODY >> 20} MB")
-    if length.isdigit() and int(length) > MAX_BODY:
-        return too_big
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return too_big
-        chunks.append(chunk)
-    try:
-        body = json.loads(b"".join(chunks) or b"null")
-    except ValueError:
-        return fail(400, "the body is not valid JSON")
-    if not isinstance(body, dict):
-        return fail(400, "the body must be a JSON object")
-    return body
 
 
 def generation_usage(gen: Generation) -> tuple[dict[str, Any], float]:
@@ -481,41 +388,6 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
             cancel,
         ),
     ]
-
-
-def parse_regeneration(body: dict[str, Any], resolver: Resolver) -> tuple[str, int, Output]:
-    """Prompt, duration and 2K output of a regeneration request (§1.8).
-
-    The output keeps the base's frames and ratio: from our own task when the base is one
-    of our outputs, from the file when we can see it, else 5 s at 16:9.
-    """
-    if body.get("model") != "MiniMax-H3":
-        raise Invalid(
-            f"video_regeneration supports model MiniMax-H3 only, got {body.get('model')!r}"
-        )
-    prompt, media = parse_content(body.get("content"), resolver, base_video=True)
-    resolution = body.get("resolution")
-    if resolution is None:
-        raise Invalid("resolution is required")
-    if resolution != "2K":
-        raise Invalid(f"resolution must be 2K for video_regeneration, got {resolution!r}")
-    check_common(body)
-    bases = [m for m in media if m.role == "base_video"]
-    if len(bases) != 1:
-        raise Invalid("content must include exactly one video_url with role base_video")
-    base = bases[0]
-    check_base(base)
-    if base.job is not None:
-        frames = int(base.job.extra["frames"])
-        ratio = str(base.job.extra["output_ratio"])
-        duration = base.job.seconds
-    elif base.data is not None:
-        frames, ratio = base.frames, h3.nearest_ratio(base.width, base.height)
-        duration = min(15, max(4, round(frames / h3.FPS)))
-    else:
-        frames, ratio, duration = h3.frame_count("768P", 5), "16:9", 5
-    width, height = h3.frame_size("2K", ratio)
-    return prompt, duration, Output(width, height, frames)
 
 
 def release_slot(state: State, job: Job) -> None:
