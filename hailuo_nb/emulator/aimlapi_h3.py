@@ -117,10 +117,11 @@ def submitter(state: State, renderer: Renderer, dialect: Dialect) -> Submit:
         try:
             content, labels = to_content(body)
             duration = _duration(body.get("duration"))
-            resolution = body.get("resolution", "2K")
+            # null is the default, as an SDK filling every field sends it.
+            resolution = body.get("resolution") or "2K"
             if resolution != "2K":
                 raise Invalid(f"resolution must be one of ['2K'], got {resolution!r}"[:90])
-            ratio = body.get("ratio", "adaptive")
+            ratio = body.get("ratio") or "adaptive"
             if ratio not in h3.RATIOS:
                 raise Invalid(f"ratio must be one of {', '.join(h3.RATIOS)}, got {ratio!r}"[:120])
             prompt, media = parse_content(content, _resolver(state), labels=labels)

@@ -153,3 +153,10 @@ async def test_auth_credit_and_stats() -> None:
         s = (await c.get("/__emulator__/stats")).json()
         assert s["submissions"]["by_provider"] == {"aimlapi": 1}
         assert s["jobs"][r.json()["id"]]["model"] == "minimax/h3"
+
+
+async def test_nulls_take_the_defaults(emulator_client: httpx.AsyncClient) -> None:
+    body = {"model": "minimax/h3", "prompt": "fox", "resolution": None, "ratio": None}
+    r = await emulator_client.post(PATH, json={**body, "duration": None}, headers=BEARER)
+    assert r.status_code == 200, r.text
+    assert r.json()["meta"]["usage"]["usd_spent"] == pytest.approx(0.78)  # 6 s at 2K
