@@ -16,8 +16,9 @@ from .config import FAULT_ENDPOINTS, FAULT_KINDS, EmulatorConfig, Fault
 
 _EPILOG = f"""\
 paths: Segmind under /segmind (e.g. POST /segmind/v2/hailuo-2.3, SDK base_url
-http://HOST:PORT/segmind/v1), AI/ML API under /aimlapi, MiniMax under /minimax, videos
-under /files, admin under /__emulator__ (stats, faults, clock, reset).
+http://HOST:PORT/segmind/v1), AI/ML API under /aimlapi, MiniMax under /minimax (V1 Hailuo
+and V2 H3, e.g. POST /minimax/v2/video_generation), videos under /files, admin under
+/__emulator__ (stats, faults, clock, reset).
 
 fault endpoints: {", ".join(FAULT_ENDPOINTS)}
 fault kinds:     {", ".join(FAULT_KINDS)}
@@ -133,6 +134,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds MiniMax download URLs stay valid (default: %(default)s = 9 h)",
     )
     a(
+        "--minimax-v2-url-ttl",
+        type=float,
+        default=d.minimax_v2_url_ttl_s,
+        dest="minimax_v2_url_ttl_s",
+        help="seconds a MiniMax V2 (H3) content.url stays valid; every query signs a new "
+        "one (default: %(default)s = 24 h)",
+    )
+    a(
+        "--minimax-v2-in-flight",
+        type=int,
+        default=d.minimax_v2_max_in_flight,
+        dest="minimax_v2_max_in_flight",
+        help="MiniMax V2 (H3) tasks one key may have queued or running; more get 429 "
+        "(default: %(default)s)",
+    )
+    a(
         "--slow-seconds",
         type=float,
         default=d.slow_seconds,
@@ -173,6 +190,8 @@ def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
         segmind_retention_s=ns.segmind_retention_s,
         aimlapi_url_ttl_s=ns.aimlapi_url_ttl_s,
         minimax_url_ttl_s=ns.minimax_url_ttl_s,
+        minimax_v2_url_ttl_s=ns.minimax_v2_url_ttl_s,
+        minimax_v2_max_in_flight=ns.minimax_v2_max_in_flight,
         slow_seconds=ns.slow_seconds,
         seed=ns.seed,
         faults=[Fault.from_spec(spec) for spec in ns.fault],

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import aimlapi_h3
 from .catalog import ParamError, check, model
 from .files import signed_url
 from .jobs import INPUT_BLOCKED, Shape, blocked, start_job
@@ -113,6 +114,8 @@ def _poll_body(request: Request, state: State, job: Job) -> dict[str, Any]:
         "error": None,
         "meta": job.extra["meta"],
     }
+    if job.extra.get("h3"):
+        body["model"] = job.model  # H3's answers name the model (protocols-more.md §2.1)
     if phase == "failed":
         name = "ContentModerationError" if job.fail_code in (1026, 1027) else "GenerationError"
         body["error"] = {"name": name, "message": job.fail_reason}
@@ -133,6 +136,7 @@ def _poll_body(request: Request, state: State, job: Job) -> dict[str, Any]:
 
 def routes(state: State, renderer: Renderer) -> list[Route]:
     """The AI/ML API routes of one app."""
+    submit_h3 = aimlapi_h3.submitter(state, renderer, _D)
 
     async def submit(request: Request, call: Call) -> Response:
         try:
@@ -141,6 +145,8 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
             return _D.error(request, 400, "Invalid JSON body")
         if not isinstance(body, dict):
             return _D.error(request, 400, "Body must be a JSON object")
+        if body.get("model") in aimlapi_h3.MODELS:
+            return await submit_h3(request, call, body)
         checked = _validate(request, body)
         if isinstance(checked, Response):
             return checked

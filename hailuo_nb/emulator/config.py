@@ -26,12 +26,18 @@ FAULT_ENDPOINTS = (
     "minimax.submit",
     "minimax.query",
     "minimax.retrieve",
+    "minimax.upload",
+    "minimax.v2.submit",
+    "minimax.v2.regenerate",
+    "minimax.v2.query",
+    "minimax.v2.list",
+    "minimax.v2.cancel",
     "files",
     "*",
 )
 
 #: Fault kinds. ``drop_after`` and ``slow`` act after a submit was accepted.
-FAULT_KINDS = ("429", "500", "502", "504", "drop", "drop_after", "slow", "malformed", "1002")
+FAULT_KINDS = ("429", "500", "502", "504", "529", "drop", "drop_after", "slow", "malformed", "1002")
 
 
 @dataclass
@@ -131,6 +137,9 @@ class EmulatorConfig:
     segmind_retention_s: float = 3600.0
     aimlapi_url_ttl_s: float = 3600.0
     minimax_url_ttl_s: float = 32400.0
+    #: MiniMax V2 (H3): content.url lifetime (undocumented: 24 h) and tasks in flight per key.
+    minimax_v2_url_ttl_s: float = 86400.0
+    minimax_v2_max_in_flight: int = 30
     slow_seconds: float = 5.0
     seed: int | None = None
     faults: list[Fault] = field(default_factory=list)
@@ -144,3 +153,5 @@ class EmulatorConfig:
             raise ValueError("workers_per_key must be >= 1")
         if not 0.0 <= self.queue_fraction < 1.0:
             raise ValueError("queue_fraction must be within [0, 1)")
+        if self.minimax_v2_max_in_flight < 1:
+            raise ValueError("minimax_v2_max_in_flight must be >= 1")

@@ -174,7 +174,8 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
     async def query(request: Request, call: Call) -> Response:
         tid = request.query_params.get("task_id", "")
         job = state.jobs.get(tid)
-        if job is None or job.provider != "minimax" or job.key != call.key:
+        # A V2 (H3) task is not a V1 task: V1's query does not know it.
+        if job is None or job.provider != "minimax" or job.key != call.key or "api" in job.extra:
             return _fail(2013, f"invalid params, task {tid!r} not found", task_id=tid, status="")
         phase = job.phase(state.now())
         body: dict[str, Any] = {

@@ -23,11 +23,14 @@ from collections import defaultdict, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .config import EmulatorConfig, Fault
 
-Phase = Literal["preparing", "queued", "processing", "completed", "failed"]
+if TYPE_CHECKING:
+    from .uploads import Upload
+
+Phase = Literal["preparing", "queued", "processing", "completed", "failed", "cancelled"]
 
 
 def key_id(key: str) -> str:
@@ -74,6 +77,8 @@ class Job:
     render: Future[Path] | None = None
     charged: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: When a client cancelled it (only a job that had not started can be): never charged.
+    cancelled: float | None = None
 
     def phase(self, now: float) -> Phase:
         """Where the job stands at ``now``.
@@ -81,6 +86,8 @@ class Job:
         A job is never reported completed before its video file exists, so a slow render
         keeps it "processing" a little longer, as a slow GPU would.
         """
+        if self.cancelled is not None and now >= self.cancelled:
+            return "cancelled"
         if now < self.started:
             # The first half of the queue share is MiniMax's "Preparing".
             return (
@@ -129,6 +136,7 @@ class State:
         """Forget jobs, accounts, statistics and faults (the configured ones too)."""
         self.jobs: dict[str, Job] = {}
         self.files: dict[str, Job] = {}  # download name (AI/ML, MiniMax) -> job
+        self.uploads: dict[str, Upload] = {}  # MiniMax file_id -> an uploaded input file
         self.accounts: dict[str, Account] = {}
         self.faults: list[Fault] = list(self.config.faults)
         self.submissions_total = 0
@@ -175,7 +183,7 @@ class State:
         pending = sum(
             j.price
             for j in self.jobs.values()
-            if j.key == key and not j.charged and j.fail_reason is None
+            if j.key == key and not j.charged and j.fail_reason is None and j.cancelled is None
         )
         return balance - pending >= price
 
@@ -261,6 +269,8 @@ class State:
     def stats(self) -> dict[str, Any]:
         """The JSON body of ``GET /__emulator__/stats``."""
         now = self.now()
+        for key in {j.key for j in self.jobs.values()}:
+            self.settle(key)  # so "charged" is true for every completed job
         return {
             "submissions": {
                 "total": self.submissions_total,
@@ -270,7 +280,12 @@ class State:
             "requests": {name: dict(codes) for name, codes in self.requests.items()},
             "faults_injected": dict(self.faults_injected),
             "jobs": {
-                jid: {"provider": j.provider, "model": j.model, "status": j.phase(now)}
+                jid: {
+                    "provider": j.provider,
+                    "model": j.model,
+                    "status": j.phase(now),
+                    "charged": j.charged,
+                }
                 for jid, j in self.jobs.items()
             },
         }

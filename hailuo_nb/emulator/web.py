@@ -121,6 +121,8 @@ def fault_response(dialect: Dialect, request: Request, kind: str, state: State) 
         return Response(b'{"status": "PROCESS', media_type="application/json")
     if kind in ("429", "1002"):
         return dialect.rate_limited(request, state.now() + 60.0)
+    if kind == "529":  # MiniMax V2's overloaded_error
+        return dialect.error(request, 529, "Service overloaded")
     return dialect.error(request, 500, "Internal server error")
 
 
