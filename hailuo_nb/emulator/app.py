@@ -14,7 +14,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from . import admin, aimlapi, files, minimax, segmind
+from . import admin, aimlapi, fal, files, minimax, segmind
 from .config import EmulatorConfig
 from .render import Renderer
 from .state import State
@@ -44,6 +44,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         *files.routes(state),
         *aimlapi.routes(state, renderer),
         *minimax.routes(state, renderer),
+        *fal.routes(state, renderer),
         *admin.routes(state),
     ]
     app = Starlette(routes=routes)
