@@ -14,7 +14,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from . import admin, aimlapi, fal, files, minimax, segmind
+from . import admin, aimlapi, fal, files, minimax, replicate, segmind
 from .config import EmulatorConfig
 from .render import Renderer
 from .state import State
@@ -45,6 +45,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         *aimlapi.routes(state, renderer),
         *minimax.routes(state, renderer),
         *fal.routes(state, renderer),
+        *replicate.routes(state, renderer),
         *admin.routes(state),
     ]
     app = Starlette(routes=routes)
