@@ -18,6 +18,10 @@ _EPILOG = f"""\
 paths: Segmind under /segmind (e.g. POST /segmind/v2/hailuo-2.3, SDK base_url
 http://HOST:PORT/segmind/v1), AI/ML API under /aimlapi, MiniMax under /minimax, videos
 under /files, admin under /__emulator__ (stats, faults, clock, reset).
+fal.ai queue under /fal (fal-client: FAL_QUEUE_RUN_HOST=HOST:PORT/fal; it only speaks
+https, so start with --ssl-certfile/--ssl-keyfile and trust the certificate through
+SSL_CERT_FILE); Replicate under /replicate (replicate-python:
+REPLICATE_BASE_URL=http://HOST:PORT/replicate).
 
 fault endpoints: {", ".join(FAULT_ENDPOINTS)}
 fault kinds:     {", ".join(FAULT_KINDS)}
@@ -133,6 +137,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds MiniMax download URLs stay valid (default: %(default)s = 9 h)",
     )
     a(
+        "--fal-file-ttl",
+        type=float,
+        default=d.fal_file_ttl_s,
+        dest="fal_file_ttl_s",
+        help="seconds fal output files stay downloadable, unless the submit's "
+        "X-Fal-Object-Lifecycle-Preference says otherwise (default: %(default)s = 7 days)",
+    )
+    a(
+        "--replicate-retention",
+        type=float,
+        default=d.replicate_retention_s,
+        dest="replicate_retention_s",
+        help="seconds after a Replicate prediction ends before its input, output and logs "
+        "are removed (default: %(default)s)",
+    )
+    a(
+        "--replicate-aborted",
+        action="store_true",
+        help="report a Cancel-After deadline passed before the start as 'aborted' "
+        "(replicate-python 1.0.7 rejects that status; without this it is 'canceled')",
+    )
+    a(
         "--slow-seconds",
         type=float,
         default=d.slow_seconds,
@@ -146,6 +172,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="directory for rendered videos (default: a temporary directory)",
     )
     a("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
+    a("--ssl-certfile", default=None, help="serve https with this PEM certificate (fal-client)")
+    a("--ssl-keyfile", default=None, help="the PEM key of --ssl-certfile")
     return p.parse_args(argv)
 
 
@@ -173,6 +201,9 @@ def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
         segmind_retention_s=ns.segmind_retention_s,
         aimlapi_url_ttl_s=ns.aimlapi_url_ttl_s,
         minimax_url_ttl_s=ns.minimax_url_ttl_s,
+        fal_file_ttl_s=ns.fal_file_ttl_s,
+        replicate_retention_s=ns.replicate_retention_s,
+        replicate_aborted=ns.replicate_aborted,
         slow_seconds=ns.slow_seconds,
         seed=ns.seed,
         faults=[Fault.from_spec(spec) for spec in ns.fault],
@@ -193,13 +224,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
     quiet_drops()
+    scheme = "https" if ns.ssl_certfile else "http"
     print(
-        f"hailuo-nb emulator on http://{ns.host}:{ns.port} "
-        f"(Segmind SDK base_url: http://{ns.host}:{ns.port}/segmind/v1)",
+        f"hailuo-nb emulator on {scheme}://{ns.host}:{ns.port} "
+        f"(Segmind SDK base_url: {scheme}://{ns.host}:{ns.port}/segmind/v1)",
         flush=True,
     )
     uvicorn.run(
-        create_app(config), host=ns.host, port=ns.port, lifespan="off", log_level=ns.log_level
+        create_app(config),
+        host=ns.host,
+        port=ns.port,
+        lifespan="off",
+        log_level=ns.log_level,
+        ssl_certfile=ns.ssl_certfile,
+        ssl_keyfile=ns.ssl_keyfile,
     )
 
 
