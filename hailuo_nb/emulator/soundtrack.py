@@ -48,7 +48,7 @@ def with_soundtrack(video: Future[Path]) -> Future[Path]:
     def chain(done: Future[Path]) -> None:
         try:
             src = done.result()
-        except BaseException as exc:  # a failed render fails the job the same way
+        except Exception as exc:  # a failed (or cancelled) render fails the job the same way
             result.set_exception(exc)
             return
         inner = _mux_once(src)

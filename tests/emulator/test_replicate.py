@@ -102,8 +102,8 @@ async def test_prefer_wait_returns_the_ended_prediction(emulator_client: httpx.A
 
 
 async def test_an_unfinished_wait_says_starting() -> None:
-    # 150 s / 100 = 1.5 s: processing after 0.23 s, still running when the 1 s wait ends.
-    async with client_for(fast(time_scale=100.0, spread=0.0)) as client:
+    # 150 s / 50 = 3 s: processing after 0.45 s, still running when the 1 s wait ends.
+    async with client_for(fast(time_scale=50.0, spread=0.0)) as client:
         start = asyncio.get_running_loop().time()
         r = await client.post(
             CREATE, json={"input": {"prompt": "x"}}, headers={**TOKEN, "Prefer": "wait=1"}

@@ -34,7 +34,7 @@ _SCRIPT = r"""
 import json, sys
 import fal_client
 
-out = {"version": fal_client.__version__ if hasattr(fal_client, "__version__") else None}
+out = {}
 T2V = "fal-ai/minimax/hailuo-2.3/standard/text-to-video"
 updates = []
 def seen(status):
@@ -49,7 +49,7 @@ out["result"] = fal_client.subscribe(
 out["updates"] = updates
 
 # One worker: the second job waits behind the first, and is cancelled before it starts.
-blocker = fal_client.submit(T2V, arguments={"prompt": "blocker", "duration": "6"})
+blocker = fal_client.submit(T2V, arguments={"prompt": "blocker", "duration": "10"})
 victim = fal_client.submit(T2V, arguments={"prompt": "victim", "duration": "6"})
 out["victim_before"] = type(victim.status()).__name__
 fal_client.cancel(T2V, victim.request_id)  # URL rebuilt from owner/alias by the SDK
@@ -64,6 +64,9 @@ try:
     fal_client.subscribe(T2V, arguments={"prompt": "x", "duration": 6})
 except fal_client.FalClientHTTPError as exc:
     out["bad_input"] = {"status": exc.status_code, "message": str(exc)}
+for event in blocker.iter_events(interval=0.02):
+    if isinstance(event, fal_client.InProgress):
+        break
 blocker.cancel()  # running: fal forwards the signal, the job runs on
 out["blocker"] = blocker.get()["video"]["file_name"]
 print(json.dumps(out))
@@ -143,6 +146,8 @@ def sdk_run(tls_files: tuple[Path, Path]) -> Iterator[dict[str, Any]]:
             "FAL_KEY": "fal-key-id:fal-key-secret",
             "FAL_QUEUE_RUN_HOST": f"{base.removeprefix('https://')}/fal",
             "SSL_CERT_FILE": str(cert),
+            # httpx honours proxy variables: the loopback server must be reached directly.
+            "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])),
         }
         done = subprocess.run(
             [sys.executable, "-c", _SCRIPT],
