@@ -1,4 +1,4 @@
-"""``create_app``: one Starlette app serving all three providers, files and admin.
+"""``create_app``: one Starlette app serving every provider, files and admin.
 
 Example:
     >>> app = create_app(EmulatorConfig(time_scale=400, preview=True))
