@@ -30,7 +30,6 @@ import asyncio
 import base64
 import html
 import json
-import math
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -43,6 +42,7 @@ from starlette.routing import Route
 from . import replicate_models
 from .hosted import charge_ended, end_early, iso_ms, race_start, start_hosted
 from .render import Renderer
+from .replicate_errors import ReplicateDialect, invalid, problem
 from .schema import Issue, validate
 from .state import Job, State
 from .web import Call, guarded
@@ -53,15 +53,6 @@ TERMINAL = ("succeeded", "failed", "canceled", "aborted")
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_TITLES = {
-    400: "Bad request",
-    401: "Unauthenticated",
-    402: "Insufficient credit",
-    404: "Not found",
-    422: "Input validation failed",
-    429: "Request was throttled",
-    500: "Internal server error",
-}
 
 
 def new_id() -> str:
@@ -77,90 +68,6 @@ def parse_duration(text: str) -> float | None:
     if not text or _DURATION.sub("", text):
         return None
     return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(text))
-
-
-def problem(status: int, detail: str, **extra: Any) -> Response:
-    """An RFC 7807 answer, as Replicate words its errors.
-
-    Example:
-        >>> problem(404, "The requested resource could not be found.").media_type
-        'application/problem+json'
-    """
-    body = {"title": _TITLES.get(status, "Error"), "detail": detail, "status": status, **extra}
-    return Response(json.dumps(body), status, media_type="application/problem+json")
-
-
-def invalid(issues: list[Issue]) -> Response:
-    """422 for schema errors, worded as Replicate's JSON-schema validator words them.
-
-    Example:
-        >>> json.loads(invalid([Issue("duration", "type", "6", "integer")]).body)["detail"]
-        '- input.duration: Invalid type. Expected: integer, given: string\\n'
-    """
-    fields = []
-    for issue in issues:
-        if issue.rule == "missing":
-            fields.append(("required", "input", f"{issue.field} is required"))
-        else:
-            fields.append((_RULE_TYPES[issue.rule], f"input.{issue.field}", _describe(issue)))
-    detail = "".join(f"- {name}: {text}\n" for _, name, text in fields)
-    listed = [{"type": t, "field": name, "description": text} for t, name, text in fields]
-    return problem(422, detail, invalid_fields=listed)
-
-
-_RULE_TYPES = {
-    "type": "invalid_type",
-    "choice": "enum",
-    "minimum": "number_gte",
-    "maximum": "number_lte",
-    "too_long": "array_max_items",
-    "uri": "format",
-    "custom": "invalid",
-}
-
-
-def _describe(issue: Issue) -> str:
-    limit = issue.limit
-    if issue.rule == "type":
-        given = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
-        return f"Invalid type. Expected: {limit}, given: {given.get(type(issue.value), 'object')}"
-    if issue.rule == "choice":
-        shown = ", ".join(json.dumps(c) for c in limit)
-        return f"{issue.field} must be one of the following: {shown}"
-    if issue.rule == "minimum":
-        return f"Must be greater than or equal to {limit}"
-    if issue.rule == "maximum":
-        return f"Must be less than or equal to {limit}"
-    if issue.rule == "too_long" and isinstance(issue.value, str):
-        return f"String length must be less than or equal to {limit}"
-    if issue.rule == "too_long":
-        return f"Array must have at most {limit} items"
-    if issue.rule == "uri":
-        return "Does not match format 'uri'"
-    return str(limit)
-
-
-class ReplicateDialect:
-    """Replicate's auth (``Bearer``, older ``Token``) and problem-details errors."""
-
-    name = "replicate"
-
-    def __init__(self, state: State) -> None:
-        self.state = state
-
-    def key_of(self, request: Request) -> str | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return token.strip() or None if scheme.lower() in ("bearer", "token") else None
-
-    def error(self, request: Request, status: int, message: str) -> Response:
-        return problem(status, message)
-
-    def unauthorized(self, request: Request) -> Response:
-        return problem(401, "You did not pass a valid authentication token")
-
-    def rate_limited(self, request: Request, reset_at: float) -> Response:
-        seconds = max(1, math.ceil(reset_at - self.state.now()))
-        return problem(429, f"Request was throttled. Your rate limit resets in ~{seconds}s.")
 
 
 class Predictions:
