@@ -19,6 +19,10 @@ paths: Segmind under /segmind (e.g. POST /segmind/v2/hailuo-2.3, SDK base_url
 http://HOST:PORT/segmind/v1), AI/ML API under /aimlapi, MiniMax under /minimax (V1 Hailuo
 and V2 H3, e.g. POST /minimax/v2/video_generation), videos under /files, admin under
 /__emulator__ (stats, faults, clock, reset).
+fal.ai queue under /fal (fal-client: FAL_QUEUE_RUN_HOST=HOST:PORT/fal; it only speaks
+https, so start with --ssl-certfile/--ssl-keyfile and trust the certificate through
+SSL_CERT_FILE); Replicate under /replicate (replicate-python:
+REPLICATE_BASE_URL=http://HOST:PORT/replicate).
 
 fault endpoints: {", ".join(FAULT_ENDPOINTS)}
 fault kinds:     {", ".join(FAULT_KINDS)}
@@ -150,6 +154,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "(default: %(default)s)",
     )
     a(
+        "--fal-file-ttl",
+        type=float,
+        default=d.fal_file_ttl_s,
+        dest="fal_file_ttl_s",
+        help="seconds fal output files stay downloadable, unless the submit's "
+        "X-Fal-Object-Lifecycle-Preference says otherwise (default: %(default)s = 7 days)",
+    )
+    a(
+        "--replicate-retention",
+        type=float,
+        default=d.replicate_retention_s,
+        dest="replicate_retention_s",
+        help="seconds after a Replicate prediction ends before its input, output and logs "
+        "are removed (default: %(default)s)",
+    )
+    a(
+        "--replicate-aborted",
+        action="store_true",
+        help="report a Cancel-After deadline passed before the start as 'aborted' "
+        "(replicate-python 1.0.7 rejects that status; without this it is 'canceled')",
+    )
+    a(
         "--slow-seconds",
         type=float,
         default=d.slow_seconds,
@@ -163,6 +189,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="directory for rendered videos (default: a temporary directory)",
     )
     a("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
+    a("--ssl-certfile", default=None, help="serve https with this PEM certificate (fal-client)")
+    a("--ssl-keyfile", default=None, help="the PEM key of --ssl-certfile")
     return p.parse_args(argv)
 
 
@@ -192,6 +220,9 @@ def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
         minimax_url_ttl_s=ns.minimax_url_ttl_s,
         minimax_v2_url_ttl_s=ns.minimax_v2_url_ttl_s,
         minimax_v2_max_in_flight=ns.minimax_v2_max_in_flight,
+        fal_file_ttl_s=ns.fal_file_ttl_s,
+        replicate_retention_s=ns.replicate_retention_s,
+        replicate_aborted=ns.replicate_aborted,
         slow_seconds=ns.slow_seconds,
         seed=ns.seed,
         faults=[Fault.from_spec(spec) for spec in ns.fault],
@@ -212,13 +243,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
     quiet_drops()
+    scheme = "https" if ns.ssl_certfile else "http"
     print(
-        f"hailuo-nb emulator on http://{ns.host}:{ns.port} "
-        f"(Segmind SDK base_url: http://{ns.host}:{ns.port}/segmind/v1)",
+        f"hailuo-nb emulator on {scheme}://{ns.host}:{ns.port} "
+        f"(Segmind SDK base_url: {scheme}://{ns.host}:{ns.port}/segmind/v1)",
         flush=True,
     )
     uvicorn.run(
-        create_app(config), host=ns.host, port=ns.port, lifespan="off", log_level=ns.log_level
+        create_app(config),
+        host=ns.host,
+        port=ns.port,
+        lifespan="off",
+        log_level=ns.log_level,
+        ssl_certfile=ns.ssl_certfile,
+        ssl_keyfile=ns.ssl_keyfile,
     )
 
 

@@ -1,4 +1,4 @@
-"""``create_app``: one Starlette app serving all three providers, files and admin.
+"""``create_app``: one Starlette app serving every provider, files and admin.
 
 Example:
     >>> app = create_app(EmulatorConfig(time_scale=400, preview=True))
@@ -14,7 +14,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from . import admin, aimlapi, files, minimax, minimax_v2, segmind, uploads
+from . import admin, aimlapi, fal, files, minimax, minimax_v2, replicate, segmind, uploads
 from .config import EmulatorConfig
 from .render import Renderer
 from .state import State
@@ -46,6 +46,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         *minimax.routes(state, renderer),
         *minimax_v2.routes(state, renderer),
         *uploads.routes(state),
+        *fal.routes(state, renderer),
+        *replicate.routes(state, renderer),
         *admin.routes(state),
     ]
     app = Starlette(routes=routes)

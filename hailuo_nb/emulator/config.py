@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Declared wider than their first values: the fal and Replicate entries are added below.
+FAULT_ENDPOINTS: tuple[str, ...]
+FAULT_KINDS: tuple[str, ...]
+
 #: Endpoints a fault can target (``*`` = all of them).
 FAULT_ENDPOINTS = (
     "segmind.v1",
@@ -35,9 +39,24 @@ FAULT_ENDPOINTS = (
     "files",
     "*",
 )
+#: fal.ai queue and Replicate predictions (fal.py, replicate.py).
+FAULT_ENDPOINTS += (
+    "fal.submit",
+    "fal.status",
+    "fal.result",
+    "fal.cancel",
+    "replicate.create",
+    "replicate.get",
+    "replicate.cancel",
+    "replicate.list",
+)
 
 #: Fault kinds. ``drop_after`` and ``slow`` act after a submit was accepted.
 FAULT_KINDS = ("429", "500", "502", "504", "529", "drop", "drop_after", "slow", "malformed", "1002")
+#: On a cancel endpoint only: the job starts just before the cancel lands (it then runs on).
+FAULT_KINDS += ("cancel_race",)
+#: Kinds that do not answer instead of the handler: the wrapper or the handler acts on them.
+IN_HANDLER_KINDS = ("drop_after", "slow", "cancel_race")
 
 
 @dataclass
@@ -64,6 +83,8 @@ class Fault:
         self.kind = str(self.kind)
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {FAULT_KINDS}")
+        if self.kind == "cancel_race" and not self.endpoint.endswith((".cancel", "*")):
+            raise ValueError("a cancel_race fault targets a cancel endpoint (or *)")
         if self.rate is not None and not 0.0 <= float(self.rate) <= 1.0:
             raise ValueError(f"fault rate must be within 0..1, got {self.rate!r}")
         if self.times is not None and int(self.times) < 0:
@@ -140,6 +161,12 @@ class EmulatorConfig:
     #: MiniMax V2 (H3): content.url lifetime (undocumented: 24 h) and tasks in flight per key.
     minimax_v2_url_ttl_s: float = 86400.0
     minimax_v2_max_in_flight: int = 30
+    #: fal CDN files (the default TTL was not captured; X-Fal-Object-Lifecycle-Preference wins).
+    fal_file_ttl_s: float = 7 * 24 * 3600.0
+    #: Replicate deletes API predictions' inputs, outputs and logs this long after they end.
+    replicate_retention_s: float = 3600.0
+    #: Report ``aborted`` (Cancel-After passed before start); replicate-python 1.0.7 rejects it.
+    replicate_aborted: bool = False
     slow_seconds: float = 5.0
     seed: int | None = None
     faults: list[Fault] = field(default_factory=list)

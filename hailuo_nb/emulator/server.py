@@ -32,19 +32,33 @@ def quiet_drops() -> None:
 
 @contextmanager
 def serve_in_thread(
-    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_level: str = "warning",
+    *,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
 ) -> Iterator[str]:
     """Serve ``app`` until the block ends; yield its base URL ``http://HOST:PORT``.
 
     ``port=0`` picks a free port. The socket is bound here, before the thread starts, so
-    the URL is right and usable as soon as it is yielded.
+    the URL is right and usable as soon as it is yielded. With ``ssl_certfile`` and
+    ``ssl_keyfile`` (PEM) it speaks TLS and yields ``https://HOST:PORT``: fal-client only
+    builds https URLs.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, lifespan="off", log_level=log_level, timeout_graceful_shutdown=2, access_log=False
+        app,
+        lifespan="off",
+        log_level=log_level,
+        timeout_graceful_shutdown=2,
+        access_log=False,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
     server = uvicorn.Server(config)
     quiet_drops()
@@ -62,7 +76,8 @@ def serve_in_thread(
             raise RuntimeError("the emulator server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://{host}:{bound_port}"
+        scheme = "https" if ssl_certfile else "http"
+        yield f"{scheme}://{host}:{bound_port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10.0)

@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from .config import FAULT_KINDS, IN_HANDLER_KINDS, Fault
 from .state import State
 
 Handler = Callable[[Request, "Call"], Awaitable[Response]]
@@ -105,10 +106,12 @@ class QuietDrops(logging.Filter):
 
 @dataclass
 class Call:
-    """What a handler learns from the wrapper: the state and the caller's key."""
+    """What a handler learns from the wrapper: the state, the caller's key and the fault
+    picked for this request that the handler itself must act on (``cancel_race``)."""
 
     state: State
     key: str
+    fault: Fault | None = None
 
 
 def fault_response(dialect: Dialect, request: Request, kind: str, state: State) -> Response:
@@ -138,7 +141,11 @@ def guarded(
 
     ``dialect=None`` skips auth and rate limits (video files). ``drop_after`` and
     ``slow`` faults act after the handler ran: on a submit the job then already exists.
+    A ``cancel_race`` fault reaches the handler in ``Call.fault``.
     """
+
+    # A cancel race only means something where a job can be cancelled.
+    kinds = None if endpoint.endswith(".cancel") else _NOT_CANCEL
 
     async def run(request: Request) -> Response:
         response = await _run(request)
@@ -148,8 +155,8 @@ def guarded(
         return response
 
     async def _run(request: Request) -> Response:
-        fault = state.pick_fault(endpoint)
-        if fault is not None and fault.kind not in ("drop_after", "slow"):
+        fault = state.pick_fault(endpoint, kinds)
+        if fault is not None and fault.kind not in IN_HANDLER_KINDS:
             return fault_response(dialect or _PLAIN, request, fault.kind, state)
         key = ""
         if dialect is not None:
@@ -161,7 +168,7 @@ def guarded(
             reset_at = state.rate_limited(key)
             if reset_at is not None:
                 return dialect.rate_limited(request, reset_at)
-        response = await handler(request, Call(state=state, key=key))
+        response = await handler(request, Call(state=state, key=key, fault=fault))
         if fault is not None and fault.kind == "slow":
             await asyncio.sleep(state.config.slow_seconds)
         if fault is not None and fault.kind == "drop_after":
@@ -169,6 +176,9 @@ def guarded(
         return response
 
     return Route(path, run, methods=[method])
+
+
+_NOT_CANCEL = tuple(k for k in FAULT_KINDS if k != "cancel_race")
 
 
 class _Plain:
