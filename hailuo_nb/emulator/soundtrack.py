@@ -1,9 +1,9 @@
 """A sound track for videos that have one (H3): AAC, stereo, 32 kHz, muxed after the render.
 
 H3 outputs always carry audio (protocols-more.md §1.9: 32 kHz stereo). The renderer makes
-silent H.264 files, so this adds a soft two-tone AAC track to a finished render: the
-video packets are copied (no second encode), the audio is encoded by PyAV (about 60 ms
-for 6 s). Identical videos share one file, as renders do.
+silent H.264 files, so this adds the emulator's AAC track (:mod:`.audio`) to a finished
+render: the video packets are copied (no second encode). Identical videos share one file,
+as renders do.
 
 Example:
     >>> import tempfile
@@ -24,12 +24,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import av
-import numpy as np
-import numpy.typing as npt
 
-RATE = 32_000
-#: AAC's frame size: the encoder takes 1024 samples per channel at a time.
-_CHUNK = 1024
+from . import audio
+
+RATE = audio.SAMPLE_RATE
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emu-sound")
 _lock = threading.Lock()
 _jobs: dict[Path, Future[Path]] = {}
@@ -90,36 +88,13 @@ def _mux_file(src: Path, target: Path) -> Path:
 
 
 def add_soundtrack(src: Path, dst: Path) -> Path:
-    """Write ``src``'s video with a stereo AAC track as long as the video to ``dst``."""
-    with (
-        av.open(str(src)) as inp,
-        av.open(str(dst), "w", format="mp4", options={"movflags": "+faststart"}) as out,
-    ):
+    """Write ``src``'s video with a stereo AAC track as long as the video to ``dst``.
+
+    The muxing is :func:`hailuo_nb.emulator.audio.add_soundtrack`'s, the emulator's one
+    sound track (MiniMax's H3 uses it too); the file's name stands in for the prompt.
+    """
+    with av.open(str(src)) as inp:
         vin = inp.streams.video[0]
-        vout = out.add_stream_from_template(vin)
-        audio = out.add_stream("aac", rate=RATE, layout="stereo")
         seconds = float(vin.duration * vin.time_base) if vin.duration else 1.0
-        for packet in inp.demux(vin):
-            if packet.dts is None:  # the demuxer's empty flush packet
-                continue
-            packet.stream = vout
-            out.mux(packet)
-        pcm = _tones(round(seconds * RATE))
-        for start in range(0, pcm.shape[1], _CHUNK):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(pcm[:, start : start + _CHUNK]), format="fltp", layout="stereo"
-            )
-            frame.sample_rate, frame.pts = RATE, start
-            out.mux(audio.encode(frame))
-        out.mux(audio.encode(None))
+    audio.add_soundtrack(src.read_bytes(), dst, src.stem, seconds)
     return dst
-
-
-def _tones(samples: int) -> npt.NDArray[np.float32]:
-    """A quiet A3 on the left and E4 on the right, fading in and out (not silence: a
-    player or a test can tell the track is really there)."""
-    t = np.arange(samples) / RATE
-    fade = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.25) if samples else t
-    left = 0.15 * np.sin(2 * np.pi * 220.0 * t) * fade
-    right = 0.15 * np.sin(2 * np.pi * 329.63 * t) * fade
-    return np.stack([left, right]).astype(np.float32)
