@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,12 @@ def valid_call(draw: st.DrawFn) -> tuple[Shape, dict[str, Any]]:
     return shape, kw
 
 
-PROMPTS = st.text(min_size=1, max_size=2000).filter(lambda s: s.strip() != "")
+def _describes(text: str) -> bool:
+    # A valid prompt has something besides white space and control characters.
+    return any(not c.isspace() and not unicodedata.category(c).startswith("C") for c in text)
+
+
+PROMPTS = st.text(min_size=1, max_size=2000).filter(_describes)
 
 
 @FAST
