@@ -14,12 +14,11 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..hosts import host
 from ..params import Request
-from . import aimlapi, minimax, segmind
 from .aimlapi import AimlApi
 from .base import (
     Adapter,
@@ -49,13 +48,6 @@ __all__ = [
     "parse_retry_at",
     "wire_payload",
 ]
-
-_PAYLOADS: dict[str, Callable[[Request, Mapping[str, str] | None], dict[str, Any]]] = {
-    "segmind": segmind.payload,
-    "aimlapi": aimlapi.payload,
-    "minimax": minimax.payload,
-}
-
 
 def make_adapter(
     provider: str,
@@ -92,7 +84,7 @@ def wire_payload(request: Request, image_urls: Mapping[str, str] | None = None) 
         >>> wire_payload(build_request("emulator", "a fox"))["resolution"]
         '768p'
     """
-    return _PAYLOADS[host(request.provider).protocol](request, image_urls)
+    return _offline(request.provider).payload(request, image_urls)
 
 
 def needs_upload(request: Request) -> list[str]:
@@ -110,4 +102,9 @@ def needs_upload(request: Request) -> list[str]:
         >>> needs_upload(build_request("minimax", "a fox", first_frame=frame))
         []
     """
-    return make_adapter(request.provider, "http://adapter.invalid", "").upload_fields(request)
+    return _offline(request.provider).upload_fields(request)
+
+
+def _offline(provider: str) -> Adapter:
+    # Bodies and upload fields depend on the protocol only: no server, no key needed.
+    return make_adapter(provider, "http://adapter.invalid", "")
