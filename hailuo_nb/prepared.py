@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,17 @@ class Prepared:
         Example: see the module.
         """
         return self.request.prompt
+
+    def as_new(self) -> Prepared:
+        """The same request, to be paid for as a fresh sample (no earlier job stands in).
+
+        Example:
+            >>> from hailuo_nb.params import build_request
+            >>> request = build_request("emulator", "a red fox")
+            >>> Prepared(request, "f" * 64, request.estimate(), reusable=None).as_new().new
+            True
+        """
+        return dataclasses.replace(self, new=True, reusable=None)
 
     @property
     def will_pay(self) -> bool:

@@ -387,7 +387,7 @@ def start_comparison(
     plan = make_plan(cells, clients.__getitem__, new=new)
     if not new and plan.to_send < len(cells) and not _may_reuse(session, plan):
         new = True
-        plan = make_plan(cells, clients.__getitem__, new=True)
+        plan = plan.as_new()
     session.check_budget(plan.total_usd)
     comparison = Comparison(
         session,

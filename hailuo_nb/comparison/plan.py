@@ -293,6 +293,18 @@ class Plan:
         """
         return sum(1 for r in self.reused if r is None)
 
+    def as_new(self) -> Plan:
+        """The same tiles, every one paid for as a fresh sample (nothing reused).
+
+        The requests are already prepared: they are not validated or read again.
+
+        Example:
+            >>> Plan([Cell(1, "x", None, {})], [Cost(0.35)], reused=["job 5f3a"]).as_new().reused
+            [None]
+        """
+        fresh = [p.as_new() for p in self.prepared]
+        return Plan(self.cells, self.estimates, self.resolved, [None] * len(self.cells), fresh)
+
     def describe(self) -> str:
         """One line: how many videos, along which axes, the estimated total.
 

@@ -13,7 +13,6 @@ nothing.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -88,7 +87,7 @@ class HailuoMagics(Magics):
         try:
             prepared = client.prepare(prompt, new=bool(args.new), **params)
             if not self._may_reuse(prepared):
-                prepared = dataclasses.replace(prepared, new=True, reusable=None)
+                prepared = prepared.as_new()
             tracked = self.session.send(
                 client, prepared, embed=args.embed or self.config_obj.embed, name=args.o
             )
