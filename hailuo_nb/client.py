@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
-import uuid
+import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from functools import partial
 from pathlib import Path
@@ -32,19 +31,22 @@ import httpx
 
 from . import catalog
 from . import params as params_mod
-from .errors import HailuoError, JobFailed, NetworkError, ValidationError
+from .errors import HailuoError, JobFailed, NetworkError, NotFound, ValidationError
 from .fingerprint import fingerprint
 from .follow import Follower, needs_download
 from .hosts import host
 from .http import Http, Retry
+from .journal import Journal
 from .models import Cost, Job
 from .polling import PollPolicy, expected_seconds
 from .prepared import Prepared
-from .providers import make_adapter
+from .providers import Adapter, HttpRequest, make_adapter
 from .ratelimit import RateBudget
+from .reconcile import Lookup, Reconciled, reconcile
 from .reuse import Ledger
 from .settings import Settings, resolve
-from .store import JobStore
+from .store import JobStore, key_id
+from .submitter import Submitter, store_reason
 from .tracker import Tracker
 
 __all__ = ["Client"]
@@ -104,10 +106,11 @@ class Client:
         self._scale = 1.0
         if s.provider == "emulator" and transport is None:
             transport, self._scale = _emulator_transport(emulator_config)
-        self.adapter = make_adapter(
-            s.provider, s.base_url, s.api_key, segmind_api=s.segmind_api, upload_url=s.upload_url
-        )
+        self.adapter = self._make_adapter(s.base_url)
+        self._adapters: dict[str, Adapter] = {s.base_url: self.adapter}
+        self.key_id = key_id(s.api_key)
         self.store = JobStore(s.job_store)
+        self.journal = Journal(self.store)
         self.budget = RateBudget(s.requests_per_minute)
         self.policy = poll_policy or PollPolicy(
             min_interval=max(0.005, s.poll_min_interval / self._scale),
@@ -119,9 +122,26 @@ class Client:
         self.tracker = Tracker(self._save)
         self._jobs = self.tracker.jobs  # the live jobs by id (shared with follower, ledger)
         self.follower = Follower(
-            self.http, self.adapter, self.policy, s, self._jobs, self.tracker.publish
+            self.http,
+            self.adapter_for,
+            self.policy,
+            s,
+            self._jobs,
+            self.tracker.publish,
+            scale=self._scale,
         )
         self.ledger = Ledger(self.store, self._jobs, self._following)
+        self.submitter = Submitter(
+            self.http,
+            self.adapter,
+            self.journal,
+            base_url=s.base_url,
+            key_id=self.key_id,
+            remember=self._remember,
+            start=self._start,
+        )
+        # The last store failure while following (a full disk, a lock): jobs go on in memory.
+        self.store_problem: str | None = None
 
     def __repr__(self) -> str:
         return f"Client(provider={self.settings.provider!r}, base_url={self.settings.base_url!r})"
@@ -235,8 +255,10 @@ class Client:
         else:
             prepared = self.prepare(prompt, new=new, **params)
         if prepared.new or new or self.settings.reuse != "always":
-            return await self._send(prepared)
-        job, reused = await self.ledger.once(prepared.fingerprint, partial(self._send, prepared))
+            return await self._send(prepared, exclusive=False)
+        job, reused = await self.ledger.once(
+            prepared.fingerprint, partial(self._send, prepared, exclusive=True)
+        )
         return self._attach(job) if reused else job
 
     def _attach(self, found: Job) -> Job:
@@ -244,8 +266,8 @@ class Client:
         self._ensure_following(found.id)  # attach to a running one, as resume does
         return dataclasses.replace(live, reused=True)
 
-    async def _send(self, prepared: Prepared) -> Job:
-        request, estimate, fp = prepared.request, prepared.estimate, prepared.fingerprint
+    async def _send(self, prepared: Prepared, *, exclusive: bool) -> Job:
+        request = prepared.request
         image_urls = await self._upload_images(request)
         wire = self.adapter.submit_request(
             self.adapter.payload(request, image_urls), request.model.wire_name
@@ -255,29 +277,21 @@ class Client:
             provider=self.settings.provider,
             model=request.model.name,
             params=request.public_params(),
-            cost=estimate,
+            cost=prepared.estimate,
             expected_seconds=self._expected(request),
         )
-        if self.adapter.synchronous:
-            # The answer is the video itself: no id to poll, so we name the job ourselves.
-            job = dataclasses.replace(
-                job, id=f"v1-{uuid.uuid4().hex}", status="processing", submitted_at=time.time()
-            )
-            self._record(job, estimate, fp)
+        return await self.submitter.send(prepared, job, wire, exclusive=exclusive)
+
+    def _remember(self, job: Job, fp: str | None) -> None:
+        self._jobs[job.id] = job
+        if fp is not None:
+            self.ledger.note(job.id, fp)
+
+    def _start(self, job: Job, wire: HttpRequest | None) -> None:
+        if wire is not None:
             self.tracker.start(job.id, partial(self.follower.run_v1, job.id, wire))
-            return job
-        submitted_at = time.time()
-        answer = await self.http.call(wire, self.adapter.parse_submit, idempotent=False)
-        job = dataclasses.replace(
-            job,
-            id=answer.job_id,
-            status=answer.status,
-            submitted_at=submitted_at,
-            raw=answer.raw,
-        )
-        self._record(job, estimate, fp)  # before the first poll: a crash now loses nothing
-        self.tracker.start(job.id, partial(self.follower.follow, job.id))
-        return job
+        else:
+            self.tracker.start(job.id, partial(self.follower.follow, job.id))
 
     def _reusable(self, fp: str) -> Job | None:
         if self.settings.reuse != "always":
@@ -350,8 +364,13 @@ class Client:
     async def resume(self, job_id: str) -> Job:
         """Finish (or re-read) a job by id, also one from another process or a restart.
 
-        Returns the job in whatever final state it reached; raises only for network
-        trouble or a job made with another provider.
+        The job is asked about at the server that made it (from the store), with this
+        client's key, which must be the key that made it: a job is never turned into
+        ``expired`` by asking the wrong server or account. An id the store does not know is
+        asked at this client's server; nothing is written unless the provider knows it.
+
+        Returns the job in whatever final state it reached; raises for network trouble, a
+        job made with another provider or key, or an id nobody knows.
 
         Example (inside a coroutine)::
 
@@ -359,27 +378,108 @@ class Client:
         """
         job = self._jobs.get(job_id) or self.store.get(job_id)
         if job is None:
-            # Not ours: ask the provider anyway (an id from the dashboard or another machine).
-            model = self.settings.model or catalog.default_model(self.settings.provider)
-            job = Job(id=job_id, provider=self.settings.provider, model=model, status="queued")
-        if job.provider != self.settings.provider:
+            job = await self._adopt(job_id)
+        self.check_owner(job)
+        if job.status in ("submitting", "uncertain"):
             raise ValidationError(
                 "job_id",
-                f"job {job_id} was made with provider {job.provider}; "
-                f"resume it with Client(provider={job.provider!r})",
+                f"{job_id} is a submit whose outcome is unknown ({job.error or job.status});"
+                " reconcile looks for it at the provider",
             )
+        if job.base_url is None:
+            job = dataclasses.replace(job, base_url=self.settings.base_url)
         if job_id.startswith("v1-") and not job.done:
             job = dataclasses.replace(
                 job,
-                status="expired",
-                error="a Segmind v1 job cannot be resumed: its answer was the video itself",
+                status="uncertain",
+                error="a Segmind v1 job cannot be resumed (its answer was the video itself):"
+                " it may have been billed; reconcile looks for it in Segmind's history",
             )
-            self._record(job)
+            self._save(job)
         self._jobs[job_id] = job
         try:
             return await self.wait(job)
         except JobFailed:
             return self._jobs[job_id]
+
+    def check_owner(self, job: Job) -> None:
+        """Refuse (``ValidationError``) a job made with another provider or another key.
+
+        Asking with the wrong key would get "not found", which must never turn a paid
+        job into ``expired``.
+
+        Example:
+            >>> Client("emulator", environ={}).check_owner(
+            ...     Job(id="a", provider="segmind", model="hailuo-2.3"))
+            Traceback (most recent call last):
+            ...
+            hailuo_nb.errors.ValidationError: job_id: job a was made with provider segmind; \
+resume it with Client(provider='segmind')
+        """
+        if job.provider != self.settings.provider:
+            raise ValidationError(
+                "job_id",
+                f"job {job.id} was made with provider {job.provider}; "
+                f"resume it with Client(provider={job.provider!r})",
+            )
+        made_with = self.store.key_id(job) if job.id not in self._jobs else None
+        if made_with and self.key_id and made_with != self.key_id:
+            raise ValidationError(
+                "api_key",
+                f"job {job.id} was submitted with another {job.provider} key ({made_with});"
+                f" this key is {self.key_id}: resume it with the key that made it (the job"
+                " is left as it was)",
+            )
+
+    async def _adopt(self, job_id: str) -> Job:
+        # Not in the store: an id from the dashboard or another machine. Ask before writing.
+        model = self.settings.model or catalog.default_model(self.settings.provider)
+        job = Job(
+            id=job_id,
+            provider=self.settings.provider,
+            model=model,
+            status="queued",
+            base_url=self.settings.base_url,
+        )
+        self._jobs[job_id] = job
+        try:
+            update = await self.follower.poll_once(job_id)
+        except NotFound:
+            update = None
+        finally:
+            del self._jobs[job_id]
+        if update is None or update.status == "expired":
+            raise NotFound(
+                f"no job {job_id} in the job store, and {job.provider} at"
+                f" {self.settings.base_url} does not know it either",
+                provider=job.provider,
+                status_code=404,
+            )
+        return job
+
+    async def reconcile(self, dismiss: str | None = None) -> list[Reconciled]:
+        """Look for every uncertain submit at the provider; each one's outcome.
+
+        An uncertain submit (its answer lost: a dropped connection, an interrupt, a dead
+        process) is looked up in the provider's own request history where there is one
+        (Segmind): found, it becomes its real job (followed, its video saved); provably
+        absent, it is dismissed (it cost nothing, and no longer stops an identical
+        request). Providers without a history say so. ``dismiss`` names one submit the
+        user checked on the dashboard and knows was not accepted.
+
+        Example (inside a coroutine)::
+
+            for found in await client.reconcile():
+                print(found.line)
+        """
+        lookup = Lookup(self.journal, self.http, self.adapter_for, self.settings.provider)
+        found = await reconcile(lookup, dismiss)
+        for item in found:
+            # Found: follow it like any job (poll it, or fetch its video).
+            if item.job is not None and (not item.job.done or needs_download(item.job)):
+                self._jobs[item.job.id] = item.job
+                self._ensure_following(item.job.id)
+        return found
 
     def get(self, job_id: str) -> Job | None:
         """The latest known state of a job (this session's, else the store's).
@@ -484,14 +584,42 @@ class Client:
         )
         return dict(zip(fields, urls, strict=True))
 
-    def _record(self, job: Job, estimate: Cost | None = None, fp: str | None = None) -> None:
-        self._jobs[job.id] = job
-        if fp is not None:
-            self.ledger.note(job.id, fp)
-        self.store.save(job, base_url=self.settings.base_url, estimate=estimate, fingerprint=fp)
+    def adapter_for(self, job: Job) -> Adapter:
+        """The adapter speaking to the server ``job`` lives at (with this client's key).
+
+        Example:
+            >>> c = Client("emulator", environ={})
+            >>> c.adapter_for(Job(id="a", provider="emulator", model="m")) is c.adapter
+            True
+        """
+        base = job.base_url or self.settings.base_url
+        if base not in self._adapters:
+            self._adapters[base] = self._make_adapter(base)
+        return self._adapters[base]
+
+    def _make_adapter(self, base_url: str) -> Adapter:
+        s, where = self.settings, host(self.settings.provider)
+        same = base_url == s.base_url
+        return make_adapter(
+            s.provider,
+            base_url,
+            s.api_key,
+            segmind_api=s.segmind_api,
+            upload_url=s.upload_url if same else where.upload_url_for(base_url),
+            history_url=s.history_url if same else where.history_url_for(base_url),
+        )
 
     def _save(self, job: Job) -> None:
-        self.store.save(job, base_url=self.settings.base_url)
+        if job.id.startswith("v1-") and not job.done:
+            return  # its journal row stays "submitting" while the blocking call runs
+        try:
+            self.submitter.save(job)
+        except (OSError, sqlite3.Error) as exc:
+            # Never end a follow for the store's sake: the job goes on in memory and the
+            # next change tries again; the session says the store is failing.
+            self.store_problem = f"the job store cannot be written ({store_reason(exc)})"
+        else:
+            self.store_problem = None
 
     def _ensure_following(self, job_id: str) -> asyncio.Task[None] | None:
         task = self.tracker.running(job_id)

@@ -42,6 +42,7 @@ _STATUS_COLOURS = {
     "completed": "#16a34a",
     "failed": "#dc2626",
     "expired": "#b45309",
+    "uncertain": "#b45309",
 }
 
 
@@ -129,7 +130,12 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
         left = "any moment now"
     else:
         left = f"~{format_seconds(remaining)} left"
-    style = {"completed": "success", "failed": "danger", "expired": "danger"}.get(job.status, "")
+    style = {
+        "completed": "success",
+        "failed": "danger",
+        "expired": "danger",
+        "uncertain": "warning",
+    }.get(job.status, "")
     return {
         "status": job.status,
         "value": job.progress(now),
@@ -140,7 +146,8 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
         "settings": settings_summary(job),
         "id": job.id,
         "prompt": _short(job.prompt),
-        "error": job.error or "",
+        # A running job's passing note (a long rate-limit wait) shows where errors do.
+        "error": job.error or job.note or "",
     }
 
 
@@ -220,6 +227,8 @@ def final_text(job: Job, path: str | None = None) -> str:
         head += f" · {settings_summary(job)}"
         if job.cost is not None:
             head += f" · {job.cost}"
+        if job.error:  # completed but not saved (a full disk): say so, and how to fix it
+            head += f" · {job.error}"
     elif job.done:
         head = f"hailuo job {job.id} {job.status}: {job.error or 'no reason given'}"
     else:
@@ -273,7 +282,7 @@ def final_html(
         )
     colour = _STATUS_COLOURS.get(job.status, "#6b7280")
     if job.status == "completed":
-        reason = "completed, but the video was not downloaded"
+        reason = job.error or "completed, but the video was not downloaded"
     elif job.done:
         reason = job.error or "no reason given"
     else:

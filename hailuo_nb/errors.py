@@ -16,6 +16,10 @@
     │                                so the job can be resumed)
     ├── SubmitUncertain              the submit may have reached the server: the job may
     │                                exist (and be billed); it was NOT sent again
+    ├── SubmitInterrupted            an interrupt arrived during a submit: what became of it
+    ├── PossiblyPaid                 an identical earlier submit's outcome is unknown: not
+    │                                sent again until it is reconciled (or ``new=True``)
+    ├── StoreError                   the job store cannot be written (the job id, if any)
     └── DownloadError                the video could not be saved (``transient``, ``gone``)
 
     StoppedWaiting (not a HailuoError: the user's own interrupt of a blocking wait)
@@ -45,9 +49,12 @@ __all__ = [
     "MalformedResponse",
     "NetworkError",
     "NotFound",
+    "PossiblyPaid",
     "ProviderError",
     "RateLimited",
     "StoppedWaiting",
+    "StoreError",
+    "SubmitInterrupted",
     "SubmitUncertain",
     "TileError",
     "ValidationError",
@@ -232,6 +239,8 @@ class SubmitUncertain(HailuoError):
 
     The opposite of a :class:`NetworkError`: the request probably *did* reach the
     provider. It was deliberately not sent again (that could pay for a second video).
+    ``ref`` is the job store's name for the submit (``submit-…``, status ``uncertain``),
+    which reconciliation looks for at the provider.
 
     Example:
         >>> str(SubmitUncertain("segmind", "read timeout"))[:60]
@@ -240,14 +249,113 @@ class SubmitUncertain(HailuoError):
         False
     """
 
-    def __init__(self, provider: str, cause: str) -> None:
+    def __init__(self, provider: str, cause: str, *, ref: str | None = None) -> None:
+        where = (
+            f"; it is recorded as {ref}: reconcile looks for it"
+            if ref
+            else "; check the provider's dashboard before trying again"
+        )
         super().__init__(
             f"{provider}: the submit failed after it was sent ({cause}): the job may have been"
-            " created and was NOT resubmitted, to avoid paying twice; check the provider's"
-            " dashboard before trying again"
+            f" created (and billed) and was NOT resubmitted, to avoid paying twice{where}"
         )
         self.provider = provider
         self.cause = cause
+        self.ref = ref
+
+
+class SubmitInterrupted(HailuoError):
+    """An interrupt (Ctrl-C, Interrupt Kernel, a cancelled task) arrived during a submit.
+
+    The submit was not abandoned blindly: a request still waiting to leave was dropped
+    (``sent`` False: nothing paid); one in flight was given a bounded time to answer, and
+    its job recorded (``job_id``). When no answer came, the submit is recorded as
+    ``uncertain`` under ``ref``. ``resumable`` is False for a job nothing can follow
+    (Segmind v1).
+
+    Example:
+        >>> str(SubmitInterrupted("segmind", sent=False))
+        'interrupted before the request was sent to segmind: nothing was paid'
+        >>> str(SubmitInterrupted("segmind", sent=True, job_id="ab12"))
+        'interrupted after segmind accepted job ab12; it is saved: resume ab12'
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        sent: bool,
+        job_id: str | None = None,
+        ref: str | None = None,
+        resumable: bool = True,
+    ) -> None:
+        self.provider, self.sent, self.job_id, self.ref = provider, sent, job_id, ref
+        self.resumable = resumable
+        if not sent:
+            text = f"interrupted before the request was sent to {provider}: nothing was paid"
+        elif job_id and resumable:
+            text = (
+                f"interrupted after {provider} accepted job {job_id}; it is saved: resume {job_id}"
+            )
+        elif job_id:
+            text = (
+                f"interrupted during {provider} job {job_id}, which cannot be resumed (its"
+                " answer was the video itself): it may have been billed; reconcile looks for it"
+            )
+        else:
+            text = (
+                f"interrupted with the request in flight and no answer from {provider}: it may"
+                f" have been accepted (and billed); it is recorded as {ref}: reconcile looks"
+                " for it"
+            )
+        super().__init__(text)
+
+
+class PossiblyPaid(HailuoError):
+    """An identical earlier submit may have been accepted and billed: nothing is sent.
+
+    Its outcome is unknown (the connection dropped, the process was interrupted or died
+    with the request in flight). Sending again could pay twice, so the request waits for
+    reconciliation, or for ``new=True`` (``--new``), which pays again on purpose.
+
+    Example:
+        >>> str(PossiblyPaid("submit-ab12", "segmind", "10:42"))[:60]
+        'an identical request (submit-ab12, sent 10:42) may already h'
+    """
+
+    def __init__(self, ref: str, provider: str, when: str) -> None:
+        self.ref, self.provider, self.when = ref, provider, when
+        super().__init__(
+            f"an identical request ({ref}, sent {when}) may already have been accepted and"
+            f" billed by {provider}, its outcome is unknown: nothing was sent. Reconcile looks"
+            " for it; new=True (--new) pays again on purpose"
+        )
+
+
+class StoreError(HailuoError):
+    """The job store could not be written (disk full, locked by another program).
+
+    Before a submit this means nothing was sent. After one, ``job_id`` names the job the
+    provider accepted: it is kept (and followed) in memory, so nothing paid for is unnamed.
+
+    Example:
+        >>> str(StoreError("database is locked"))
+        'the job store cannot be written (database is locked): nothing was sent'
+        >>> str(StoreError("disk full", job_id="ab12", provider="segmind"))[:52]
+        'segmind accepted job ab12, but the job store cannot '
+    """
+
+    def __init__(self, reason: str, *, job_id: str | None = None, provider: str = "") -> None:
+        self.reason, self.job_id = reason, job_id
+        if job_id is None:
+            text = f"the job store cannot be written ({reason}): nothing was sent"
+        else:
+            text = (
+                f"{provider} accepted job {job_id}, but the job store cannot be written"
+                f" ({reason}): the job is followed in this process; keep its id to resume"
+                f" it later: resume {job_id}"
+            )
+        super().__init__(text)
 
 
 class DownloadError(HailuoError):

@@ -6,9 +6,18 @@ video itself). Every change goes through the client's ``publish`` callback, whic
 it in the store and tells the listeners; the follower itself keeps no state but the jobs
 mapping it shares with the client.
 
+Each job is asked about at its own server (``adapter_for(job)``). A job the provider says it
+does not know is ``expired`` only past the provider's documented status window; within it
+(or where none is documented) that answer is an error that leaves the job as it was (it was
+most likely made with another key or server). Past Segmind's one-hour window the job is
+looked up in its request history: its real status, video and billed cost.
+
+Saving is part of the job: a full disk or an unwritable folder ends the job as
+``completed`` with "not saved: <reason>", which a later resume fixes.
+
 Example (what the client does for each job, inside a coroutine)::
 
-    follower = Follower(http, adapter, policy, settings, jobs, publish)
+    follower = Follower(http, client.adapter_for, policy, settings, jobs, publish)
     await follower.follow(job.id)
 """
 
@@ -24,11 +33,21 @@ from pathlib import Path
 import httpx
 
 from .download import DownloadError, safe_path, stream_to_file, video_filename
-from .errors import HailuoError, NetworkError, ProviderError, RateLimited, transient
+from .errors import (
+    HailuoError,
+    NetworkError,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    SubmitUncertain,
+    transient,
+)
+from .hosts import PROVIDERS, host
 from .http import Http
-from .models import Job
+from .models import Job, Status
 from .polling import PollPolicy, apply_update
-from .providers import Adapter, HttpRequest, Synchronous, Update
+from .providers import Adapter, HttpRequest, Synchronous, Update, WithHistory
+from .providers.segmind_history import parse_one
 from .settings import Settings
 
 __all__ = ["Follower", "needs_download"]
@@ -46,18 +65,21 @@ class Follower:
     def __init__(
         self,
         http: Http,
-        adapter: Adapter,
+        adapter_for: Callable[[Job], Adapter],
         policy: PollPolicy,
         settings: Settings,
         jobs: MutableMapping[str, Job],
         publish: Callable[[Job], None],
+        *,
+        scale: float = 1.0,
     ) -> None:
         self.http = http
-        self.adapter = adapter
+        self.adapter_for = adapter_for
         self.policy = policy
         self.settings = settings
         self.jobs = jobs
         self.publish = publish
+        self.scale = scale  # the emulator's clock runs this much faster than ours
 
     async def follow(self, job_id: str) -> None:
         """Poll until the job is final, then download its video if it has one.
@@ -85,10 +107,48 @@ class Follower:
                     raise NetworkError(str(exc), job_id=job_id) from exc
                 continue
             failed = 0
+            if update.status == "expired":
+                update = await self.unknown(job, update)
             job = apply_update(job, update, now=time.time())
             self.publish(job)
         if needs_download(job):
             await self.download(job)
+
+    async def unknown(self, job: Job, update: Update) -> Update:
+        """The provider does not know the job: expired, looked up, or an error.
+
+        Within the provider's documented status window (or where none is documented) a
+        job it does not know was most likely made with another key or at another server:
+        :class:`~hailuo_nb.errors.NotFound`, and the job stays as it was. Past Segmind's
+        window its request history has the real outcome.
+
+        Example (inside a coroutine)::
+
+            update = await follower.unknown(job, Update("expired", reason="not found"))
+        """
+        window = host(job.provider).status_window if job.provider in PROVIDERS else None
+        age = (time.time() - (job.submitted_at or time.time())) * self.scale
+        if window is None or age < window:
+            where = (
+                f"its {window / 3600:g}-hour status window"
+                if window
+                else "a retention it does not document"
+            )
+            raise NotFound(
+                f"{job.provider} does not know job {job.id} ({update.reason or 'not found'})"
+                f" although it is within {where}: it was most likely made with another key or"
+                " at another server; the job is left as it was",
+                provider=job.provider,
+                status_code=404,
+            )
+        adapter = self.adapter_for(job)
+        if not isinstance(adapter, WithHistory):
+            return update
+        try:
+            row = await self.http.call(adapter.history_request(job.id), parse_one, idempotent=True)
+        except NotFound:
+            return Update("expired", reason="neither its status nor Segmind's history knows it")
+        return row.update()
 
     async def poll_once(self, job_id: str) -> Update:
         """One status check, with the provider's follow-up requests (result, retrieve).
@@ -97,16 +157,24 @@ class Follower:
 
             update = await follower.poll_once("4f0c...")
         """
-        request = self.adapter.poll_request(job_id)
+        adapter = self.adapter_for(self.jobs[job_id])
+        notify = partial(self._note, job_id)
+        request = adapter.poll_request(job_id)
         update: Update = await self.http.call(
-            request, partial(self.adapter.parse, request.step, job_id), idempotent=True
+            request, partial(adapter.parse, request.step, job_id), idempotent=True, notify=notify
         )
         while update.follow_up is not None:
             request = update.follow_up
             update = await self.http.call(
-                request, partial(self.adapter.parse, request.step, job_id), idempotent=True
+                request, partial(adapter.parse, request.step, job_id), idempotent=True
             )
         return update
+
+    def _note(self, job_id: str, note: str | None) -> None:
+        # A long rate-limit wait is said on the job at once (then cleared).
+        job = self.jobs.get(job_id)
+        if job is not None and job.note != note:
+            self.publish(dataclasses.replace(job, note=note))
 
     async def download(self, job: Job) -> None:
         """Save the finished job's video into the output folder (before its URL expires).
@@ -134,6 +202,18 @@ class Follower:
         except HailuoError as exc:
             self.publish(dataclasses.replace(job, error=f"download failed: {exc}"))
             raise NetworkError(f"download failed: {exc}", job_id=job.id) from exc
+        except OSError as exc:
+            # A full disk, an unwritable folder: the video is still at the provider (the
+            # .part file is gone), so this is the job's error, not a crash.
+            reason = exc.strerror or str(exc)
+            self.publish(
+                dataclasses.replace(
+                    job,
+                    error=f"not saved: {reason}; free space and run %hailuo resume {job.id}"
+                    f" (or: hailuo resume {job.id})",
+                )
+            )
+            return
         self.publish(dataclasses.replace(job, video_path=str(target), error=None))
 
     async def _fresh_url(self, job: Job) -> str | None:
@@ -155,7 +235,7 @@ class Follower:
         """
         job = self.jobs[job_id]
         target = safe_path(self.settings.output_dir, video_filename(job.id, job.prompt))
-        adapter = self.adapter
+        adapter = self.adapter_for(job)
         assert isinstance(adapter, Synchronous)
 
         async def handle(response: httpx.Response) -> Update:
@@ -170,14 +250,42 @@ class Follower:
         try:
             # v1 blocks for the whole generation: give it the video models' 15 minutes.
             update = await self.http.submit_stream(wire, handle, timeout=900.0)
-        except HailuoError as exc:
-            # Nothing can follow a v1 job (no id to poll): end it, with the reason, so the
-            # history does not show it running forever. If the server may have taken it,
-            # the reason says so (SubmitUncertain): it may have been billed.
+        except asyncio.CancelledError:
+            # Stopped with the call in flight: Segmind may finish (and bill) it, and nothing
+            # can pick it up again here. Only its request history can tell.
             self.publish(
-                dataclasses.replace(job, status="failed", error=str(exc), finished_at=time.time())
+                dataclasses.replace(
+                    job,
+                    status="uncertain",
+                    error="interrupted during a Segmind v1 call, which cannot be resumed (its"
+                    " answer is the video itself): it may have been billed; reconcile looks"
+                    " for it in Segmind's history",
+                    finished_at=time.time(),
+                )
             )
             raise
+        except HailuoError as exc:
+            # Nothing can follow a v1 job (no id to poll): end it, with the reason, so the
+            # history does not show it running forever. If the server may have taken it
+            # (SubmitUncertain), it may have been billed: uncertain, for reconciliation.
+            status: Status = "uncertain" if isinstance(exc, SubmitUncertain) else "failed"
+            self.publish(
+                dataclasses.replace(job, status=status, error=str(exc), finished_at=time.time())
+            )
+            raise
+        except OSError as exc:
+            # The answer was the video, and the disk refused it: billed, and not fetchable
+            # again from here.
+            self.publish(
+                dataclasses.replace(
+                    job,
+                    status="completed",
+                    error=f"not saved: {exc.strerror or exc}; a Segmind v1 answer cannot be"
+                    " fetched again (its request history may still list the video)",
+                    finished_at=time.time(),
+                )
+            )
+            return
         job = apply_update(job, update, now=time.time())
         if job.status == "completed":
             job = dataclasses.replace(job, video_path=str(target))

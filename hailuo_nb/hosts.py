@@ -46,6 +46,30 @@ class Host:
     # Where local images are uploaded to become URLs, for protocols whose image
     # parameters are URIs (Segmind keeps its storage on another host); None: no uploads.
     upload_url: str | None = None
+    # Seconds after submission during which the provider answers for a job (its documented
+    # retention; in the provider's time, which the emulator scales). Past it a 404 means
+    # "expired"; within it, or where nothing is documented (None), a 404 is an error that
+    # leaves the job as it was (another key or server, most likely).
+    status_window: float | None = None
+    # The provider's own request history (Segmind's, on another host): where a job older
+    # than the status window, or a submit whose answer was lost, is looked up.
+    history_url: str | None = None
+
+    def history_url_for(self, base_url: str) -> str | None:
+        """The request history for a server at ``base_url``: an emulator serves it under
+        its root.
+
+        Example:
+            >>> host("segmind").history_url_for("http://127.0.0.1:8000/segmind")
+            'http://127.0.0.1:8000/segmind/inference-request/request-history'
+            >>> host("aimlapi").history_url_for("https://api.aimlapi.com") is None
+            True
+        """
+        if self.history_url is None:
+            return None
+        if base_url == self.base_url:
+            return self.history_url
+        return f"{base_url.rstrip('/')}/inference-request/request-history"
 
     def upload_url_for(self, base_url: str) -> str | None:
         """The upload URL for a server at ``base_url``: an emulator serves it under its root.
@@ -69,6 +93,8 @@ HOSTS: tuple[Host, ...] = (
         "SEGMIND_API_KEY",
         5.0,
         upload_url="https://workflows-api.segmind.com/upload-asset",
+        status_window=3600.0,
+        history_url="https://api.spotprod.segmind.com/inference-request/request-history",
     ),
     Host("aimlapi", "aimlapi", "https://api.aimlapi.com", "AIMLAPI_KEY", 60.0),
     Host("minimax", "minimax", "https://api.minimax.io", "MINIMAX_API_KEY", 5.0),
@@ -81,6 +107,8 @@ HOSTS: tuple[Host, ...] = (
         600.0,
         in_process=True,
         upload_url="http://emulator.invalid/segmind/upload-asset",
+        status_window=3600.0,
+        history_url="http://emulator.invalid/segmind/inference-request/request-history",
     ),
 )
 """Every provider the client speaks to, in the order menus show them.

@@ -38,7 +38,7 @@ from .polling import Backoff
 from .providers.base import HttpRequest, parse_retry_at
 from .ratelimit import RateBudget
 
-__all__ = ["Http", "Retry", "SubmitUncertain"]
+__all__ = ["Http", "Notify", "Retry", "Sending", "SubmitUncertain", "wait_note"]
 
 T = TypeVar("T")
 # Never sent: the connection was not made (refused, DNS, connect timeout, pool full).
@@ -61,9 +61,12 @@ class Retry:
     # A refused connection rarely heals within seconds (wrong URL, server down): fail fast.
     connect_attempts: int = 3
     rate_limit_attempts: int = 20
-    # Honour the server's reset time, but no longer than a rate window (a minute on every
-    # provider here) plus a margin: a wrong clock must not stall a job for hours.
-    max_pause: float = 65.0
+    # Honour the server's reset time (a daily quota may reset hours away), but no longer
+    # than an hour at a time: a wrong clock must not stall a job for days.
+    max_pause: float = 3600.0
+    # A pause longer than this is said at once (on the job, or to the submitting cell):
+    # waiting silently for many minutes looks like a hang.
+    notice_after: float = 120.0
     # A poll that failed after all its attempts lost nothing (the job runs on remotely), so
     # the follow loop polls again at its next scheduled time; only this many failed poll
     # cycles in a row (a long outage) end the follow with an error naming the job.
@@ -80,6 +83,31 @@ class Retry:
         now = time.time()
         wanted = retry_at if retry_at is not None else now + self.backoff.delay(limited)
         return min(wanted, now + self.max_pause)
+
+
+Notify = Callable[[str | None], None]
+"""Told a passing remark about a request (a long rate-limit wait), then None when it passes.
+
+Example:
+    >>> say: Notify = print
+"""
+Sending = Callable[[bool], None]
+"""Told True just before a submit leaves, False when a 429 proved it was not taken.
+
+Example:
+    >>> mark: Sending = lambda sent: None
+"""
+
+
+def wait_note(provider: str, until: float, exc: RateLimited) -> str:
+    """The one line shown while a long rate-limit pause runs.
+
+    Example:
+        >>> wait_note("segmind", 0.0, RateLimited("quota", provider="segmind"))
+        'rate limited until 00:00 UTC; waiting (segmind: quota)'
+    """
+    clock = time.strftime("%H:%M", time.gmtime(until))
+    return f"rate limited until {clock} UTC; waiting ({provider}: {exc.message})"
 
 
 class Http:
@@ -113,8 +141,13 @@ class Http:
         *,
         idempotent: bool,
         timeout: float | None = None,
+        notify: Notify | None = None,
+        sending: Sending | None = None,
     ) -> T:
         """Send ``request`` within the budget, parse the answer, retry where it is safe.
+
+        ``sending`` (a submit's journal) is told when the request leaves and when a 429
+        proved it was not taken; ``notify`` is told of a long rate-limit wait.
 
         Example (needs a server)::
 
@@ -123,6 +156,8 @@ class Http:
         attempt = limited = 0
         while True:
             await self.budget.acquire()
+            if sending is not None:
+                sending(True)
             try:
                 response = await self.client.request(
                     request.method,
@@ -132,15 +167,22 @@ class Http:
                     params=request.params,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
-                return parse(response)
+                answer = parse(response)
+                if limited and notify is not None:
+                    notify(None)  # the wait, if one was said, is over
+                return answer
             except RateLimited as exc:
                 # Not taken, whatever the request was: wait as told, then ask again.
+                if sending is not None:
+                    sending(False)
                 limited += 1
                 if limited >= self.retry.rate_limit_attempts:
                     raise
-                self.budget.pause_until(self.retry.pause_until(exc.retry_at, limited))
+                self._pause(exc, limited, notify)
                 continue
             except _NOT_SENT as exc:
+                if sending is not None:
+                    sending(False)
                 self.budget.refund()  # the server never saw it: it used none of our quota
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 failure: Exception = NetworkError(f"{self.provider}: cannot connect ({cause})")
@@ -162,12 +204,19 @@ class Http:
                 raise failure
             await asyncio.sleep(self.retry.backoff.delay(attempt))
 
+    def _pause(self, exc: RateLimited, limited: int, notify: Notify | None) -> None:
+        until = self.retry.pause_until(exc.retry_at, limited)
+        self.budget.pause_until(until)
+        if notify is not None and until - time.time() > self.retry.notice_after:
+            notify(wait_note(self.provider, until, exc))
+
     async def submit_stream(
         self,
         request: HttpRequest,
         handle: Callable[[httpx.Response], Awaitable[T]],
         *,
         timeout: float,
+        sending: Sending | None = None,
     ) -> T:
         """A submit whose answer is streamed to ``handle`` (Segmind v1: the video itself).
 
@@ -180,6 +229,8 @@ class Http:
         limited = attempt = 0
         while True:
             await self.budget.acquire()
+            if sending is not None:
+                sending(True)
             try:
                 async with self.client.stream(
                     request.method,
@@ -199,7 +250,11 @@ class Http:
                             raise SubmitUncertain(self.provider, str(exc)) from exc
                     await response.aread()
                     retry_at = parse_retry_at(response.headers)
+                    if sending is not None:
+                        sending(False)
             except _NOT_SENT as exc:
+                if sending is not None:
+                    sending(False)
                 self.budget.refund()
                 attempt += 1
                 if attempt >= self.retry.connect_attempts:

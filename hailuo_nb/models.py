@@ -16,15 +16,29 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-Status = Literal["submitting", "queued", "processing", "completed", "failed", "expired"]
-"""Where a job is. ``completed``, ``failed`` and ``expired`` are final.
+Status = Literal[
+    "submitting", "queued", "processing", "completed", "failed", "expired", "uncertain"
+]
+"""Where a job is. ``completed``, ``failed``, ``expired`` and ``uncertain`` are final.
 
-``expired`` means the provider no longer knows the job (past its retention window)
-and we never fetched its video.
+``submitting`` is the write-ahead journal's mark: the request is about to leave or is in
+flight, and the provider's id is not known yet. ``expired`` means the provider no longer
+knows the job (past its documented retention) and we never fetched its video.
+``uncertain`` means the submit's outcome is unknown (the connection dropped, the process
+was interrupted or died with the request in flight): the provider may have accepted and
+billed it. Nothing follows such a job; reconciliation (``Client.reconcile``) can still
+turn it into the real job, or dismiss it.
 """
 
 STATUSES: tuple[Status, ...] = get_args(Status)
-FINAL_STATUSES: frozenset[Status] = frozenset({"completed", "failed", "expired"})
+FINAL_STATUSES: frozenset[Status] = frozenset({"completed", "failed", "expired", "uncertain"})
+UNPAID_STATUSES: frozenset[Status] = frozenset({"failed", "expired"})
+"""Final statuses that cost nothing (an ``uncertain`` job may have been billed).
+
+Example:
+    >>> "uncertain" in UNPAID_STATUSES
+    False
+"""
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,12 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     expected_seconds: float | None = None
+    # The provider root the job lives at (its status is asked there, whatever the client's
+    # current base URL): a job is known by (provider, base_url, id).
+    base_url: str | None = None
+    # A passing remark on a running job ("rate limited until 14:05 UTC; waiting"): shown
+    # by the live views, never stored.
+    note: str | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     # True on the Job that ``submit`` returned instead of paying again (an identical
     # request's job). Not stored: it is a fact about one call, not about the job.

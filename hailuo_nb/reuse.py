@@ -11,6 +11,10 @@ for a job made from the same :func:`~hailuo_nb.fingerprint.fingerprint`:
    asked about it.
 
 Failed and expired jobs are never reused (``new=True`` asks for a fresh sample on purpose).
+An identical request whose earlier submit is in the journal (:mod:`hailuo_nb.journal`) is
+not sent: one being sent by another process right now is waited for (then reused); one
+whose outcome is unknown (``uncertain``) raises :class:`~hailuo_nb.errors.PossiblyPaid`
+until it is reconciled.
 A running job of the in-process emulator, or a Segmind v1 job, from another process cannot
 be followed (its server, or its one open answer, died with that process): it is not reused,
 rather than waiting on it forever. A *completed* in-process emulator job whose file exists
@@ -28,14 +32,25 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
+from .errors import PossiblyPaid
 from .hosts import PROVIDERS, host
+from .journal import Claimed
 from .models import Job
 from .store import JobStore
 
-__all__ = ["REUSE_MODES", "Ledger", "attachable"]
+__all__ = ["CLAIM_WAIT", "REUSE_MODES", "Ledger", "attachable"]
+
+CLAIM_WAIT = 30.0
+"""Seconds to wait for another process's identical submit to get its answer.
+
+Example:
+    >>> CLAIM_WAIT
+    30.0
+"""
 
 REUSE_MODES = ("always", "never")
 """The client's ``reuse`` setting (the notebook adds ``"ask"``, answered by the magic).
@@ -118,8 +133,12 @@ class Ledger:
             return found, True
         sending: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
         self._sending[fingerprint] = sending
+        reused = False
         try:
-            job = await send()
+            try:
+                job = await send()
+            except Claimed as claim:
+                job, reused = await self._after_claim(fingerprint, claim, send)
         except Exception as exc:
             sending.set_exception(exc)
             sending.exception()  # retrieved: no "never retrieved" warning when nobody waits
@@ -129,9 +148,31 @@ class Ledger:
             raise
         else:
             sending.set_result(job)
-            return job, False
+            return job, reused
         finally:
             del self._sending[fingerprint]
+
+    async def _after_claim(
+        self, fingerprint: str, claim: Claimed, send: Callable[[], Awaitable[Job]]
+    ) -> tuple[Job, bool]:
+        # Another submit of this very request is in the journal. Being sent by a live
+        # process: wait for its answer, then reuse its job. Unknown outcome: refuse.
+        deadline = time.monotonic() + CLAIM_WAIT
+        while claim.live and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            found = self.store.find_reusable(fingerprint, attachable=self._attachable)
+            if found is not None:
+                return found, True
+            row = self.store.get(claim.job.id)
+            if row is None:  # it never left, or was refused: this one may go
+                try:
+                    return await send(), False
+                except Claimed as again:
+                    claim = again
+            elif row.status != "submitting":
+                claim = Claimed(row, live=False)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(claim.job.submitted_at or 0))
+        raise PossiblyPaid(claim.job.id, claim.job.provider, when)
 
     def note(self, job_id: str, fingerprint: str) -> None:
         """Remember which request made one of this client's jobs.

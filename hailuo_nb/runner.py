@@ -106,10 +106,11 @@ class Runner:
             'done'
         """
         loop = self.loop
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        future: _Handle[T] = _Handle()
 
         def start() -> None:
             task = loop.create_task(coro)
+            future.task = task
 
             def done(t: asyncio.Task[T]) -> None:
                 if future.cancelled():
@@ -130,6 +131,29 @@ class Runner:
         # A fresh context, not a copy of the caller's: see the note in _start.
         loop.call_soon_threadsafe(start, context=contextvars.Context())
         return future
+
+    def interrupt(self, future: concurrent.futures.Future[Any]) -> None:
+        """Cancel the task behind ``future`` but keep the future for its outcome.
+
+        Unlike ``future.cancel()``, whatever the task does with its cancellation (a submit
+        waits for its answer and records it) still reaches ``future``.
+
+        Example:
+            >>> r = Runner()
+            >>> async def stubborn() -> str:
+            ...     try:
+            ...         await asyncio.sleep(10)
+            ...     except asyncio.CancelledError:
+            ...         return "recorded"
+            ...     return "slept"
+            >>> f = r.submit(stubborn()); import time; time.sleep(0.05)
+            >>> r.interrupt(f); r.wait(f, timeout=5)
+            'recorded'
+            >>> r.close()
+        """
+        task = getattr(future, "task", None)
+        if task is not None:
+            self.loop.call_soon_threadsafe(task.cancel)
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run a plain function on the loop thread and return its result.
@@ -249,6 +273,12 @@ class Runner:
             thread.join(timeout)
         if not loop.is_running():
             loop.close()
+
+
+class _Handle(concurrent.futures.Future[T]):
+    """A thread-safe future that knows its task (for :meth:`Runner.interrupt`)."""
+
+    task: asyncio.Task[T] | None = None
 
 
 _default: Runner | None = None

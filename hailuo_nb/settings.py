@@ -112,6 +112,8 @@ class Settings:
     requests_per_minute: float = 5.0
     segmind_api: str = "v2"
     upload_url: str | None = None
+    # Segmind's request history (None where the provider keeps none).
+    history_url: str | None = None
     poll_min_interval: float = 1.0
     poll_max_interval: float = 30.0
     request_timeout: float = 60.0
@@ -184,6 +186,8 @@ def resolve(
             segmind_api=_choice(layers, "segmind_api", "HAILUO_SEGMIND_API", ("v2", "v1")),
             upload_url=layers.pick("upload_url", "SEGMIND_UPLOAD_URL")
             or where.upload_url_for(base),
+            history_url=layers.pick("history_url", "SEGMIND_HISTORY_URL")
+            or where.history_url_for(base),
             auto_chosen=auto,
             reuse=_choice(layers, "reuse", "HAILUO_REUSE", ("never", "always")),
             **_numbers(layers),

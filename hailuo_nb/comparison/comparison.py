@@ -413,4 +413,3 @@ def _may_reuse(session: Session, plan: Plan) -> bool:
         f"{again} of {len(plan.cells)} tiles repeat earlier requests: show those videos again"
         f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
     )
-

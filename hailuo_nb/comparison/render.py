@@ -104,7 +104,7 @@ def figure_html(
         )
         foot = f'<div style="font-size:smaller;color:#6b7280">{_e(note)}</div>' if note else ""
     else:
-        colour = "#dc2626" if status in ("failed", "expired") else "#6b7280"
+        colour = "#dc2626" if status in ("failed", "expired", "uncertain") else "#6b7280"
         body = (
             f'<div style="border-left:4px solid {colour};padding:4px 8px">'
             f'<b style="color:{colour}">{_e(status)}</b>'

@@ -18,20 +18,29 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ..errors import BudgetExceeded, HailuoError, StoppedWaiting, ValidationError
+from ..errors import (
+    BudgetExceeded,
+    HailuoError,
+    StoppedWaiting,
+    SubmitInterrupted,
+    ValidationError,
+)
 from ..hosts import KEY_ENV
 from ..notebook.registry import session_for
 from ..notebook.session import Session, ask_reuse
 from ..prepared import Prepared
 from ..progress import show
 from ..widgets.panel import panel_command
-from . import reports
+from . import outcomes, reports
 from .compare_cell import run_compare_cell
 from .parsing import cell_params, fill_prompt, parse_cell_args
 
 __all__ = ["HailuoMagics"]
 
-LINE_USAGE = "%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID ...] | panel"
+LINE_USAGE = (
+    "%hailuo config | history [N] | resume ID | reconcile [--dismiss ID] | cost"
+    " | wait [NAME_OR_ID ...] | panel"
+)
 
 
 @magics_class
@@ -93,6 +102,15 @@ class HailuoMagics(Magics):
             )
         except (ValidationError, BudgetExceeded) as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
+        except SubmitInterrupted as exc:
+            print(outcomes.interrupted_line(exc))
+            return
+        except StoppedWaiting as exc:
+            print(exc)
+            return
+        except HailuoError as exc:
+            # A refusal, a lost answer, a failing store: one line, every paid job named.
+            raise UsageError(f"%%hailuo: {outcomes.error_line(exc)}") from None
         if tracked.extra.get("reused"):
             print(reports.reused_line(tracked.job))
         if args.wait:
@@ -115,6 +133,7 @@ class HailuoMagics(Magics):
             "config": self._config,
             "history": self._history,
             "resume": self._resume,
+            "reconcile": self._reconcile,
             "cost": self._cost,
             "wait": self._wait,
             "panel": self._panel,
@@ -145,10 +164,44 @@ class HailuoMagics(Magics):
         if stored is None:
             raise UsageError(f"%hailuo resume: no job {job_id!r} in the job store")
         client = self._client(stored.provider)
+        if stored.status in ("submitting", "uncertain"):
+            raise UsageError(
+                f"%hailuo resume: {job_id} is a submit whose outcome is unknown"
+                f" ({stored.error or stored.status}): %hailuo reconcile looks for it"
+            )
+        try:
+            client.check_owner(stored)
+        except ValidationError as exc:
+            raise UsageError(f"%hailuo resume: {exc}") from None
         done = stored.done and (stored.status != "completed" or bool(stored.video_path))
         self.session.start(client, stored, already_done=done)
         if done:
             self._wait_for([stored.id], summary=False)
+
+    def _reconcile(self, rest: list[str]) -> None:
+        # Look up every uncertain submit at its provider; show and follow what is found.
+        dismiss = rest[1] if len(rest) == 2 and rest[0] == "--dismiss" else None
+        if rest and dismiss is None:
+            raise UsageError("usage: %hailuo reconcile [--dismiss SUBMIT_ID]")
+        base = self._client(None)
+        providers = {job.provider for job, _ in base.journal.unresolved()}
+        if dismiss:
+            stored = base.get(dismiss)
+            providers.add(stored.provider if stored else base.settings.provider)
+        if not providers:
+            print("no uncertain submits: nothing to look for")
+            return
+        runner = self.session.runner
+        for provider in sorted(providers):
+            client = self._client(provider)
+            try:
+                found = runner.wait(runner.submit(client.reconcile(dismiss)))
+            except HailuoError as exc:
+                raise UsageError(f"%hailuo reconcile: {exc}") from None
+            for item in found:
+                print(item.line.replace("(reconcile --dismiss", "(%hailuo reconcile --dismiss"))
+                if item.job is not None:
+                    self.session.start(client, item.job)
 
     def _panel(self, rest: list[str]) -> None:
         panel_command(self.session, rest)

@@ -27,13 +27,21 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import StdinNotImplementedError
 
 from .. import display as d
-from ..errors import BudgetExceeded, HailuoError, JobFailed, StoppedWaiting
+from ..errors import (
+    BudgetExceeded,
+    HailuoError,
+    JobFailed,
+    StoppedWaiting,
+    StoreError,
+    SubmitInterrupted,
+)
 from ..hosts import KEY_ENV
 from ..models import Job
 from ..prepared import Prepared
 from ..progress import ProgressHub, make_view
 from ..runner import Runner
 from ..settings import key_source
+from ..submitter import SHIELD_SECONDS
 from . import media
 from .config import Hailuo
 
@@ -287,12 +295,36 @@ class Session:
         """
         if prepared.will_pay:
             self.check_budget(prepared.estimate.usd)
-        job = self.runner.wait(self.runner.submit(self.asubmit(client, prepared)))
+        future = self.runner.submit(self.asubmit(client, prepared))
+        try:
+            try:
+                job = self.runner.wait(future)
+            except StoppedWaiting:
+                job = self._interrupted(future)
+        except (SubmitInterrupted, StoreError) as exc:
+            # The provider accepted it before we could stop: show and follow it anyway.
+            accepted = client.get(exc.job_id) if exc.job_id else None
+            if accepted is not None:
+                self.start(client, accepted, embed=embed, name=name)
+            raise
         tracked = self.start(
             client, job, embed=embed, name=name, view=view(job) if view is not None else None
         )
         tracked.extra["reused"] = job.reused  # the job as submit returned it (tracked.job moves)
         return tracked
+
+    def _interrupted(self, future: concurrent.futures.Future[Job]) -> Job:
+        # Interrupt Kernel during a submit: the client drops a request not yet sent, or
+        # waits (bounded) for the answer of one in flight and records it. Its verdict is
+        # SubmitInterrupted; a second interrupt stops our waiting for that verdict.
+        self.runner.interrupt(future)
+        try:
+            return self.runner.wait(future, timeout=SHIELD_SECONDS + 10.0)
+        except (StoppedWaiting, TimeoutError):
+            raise StoppedWaiting(
+                "stopped waiting for the submit's answer; whatever it is, the job store will"
+                " have it: %hailuo history, %hailuo reconcile"
+            ) from None
 
     def start(
         self,

@@ -27,6 +27,7 @@ from .base import (
     Submitted,
     Synchronous,
     Update,
+    WithHistory,
     parse_retry_at,
 )
 from .minimax import MiniMax
@@ -43,11 +44,13 @@ __all__ = [
     "Submitted",
     "Synchronous",
     "Update",
+    "WithHistory",
     "make_adapter",
     "needs_upload",
     "parse_retry_at",
     "wire_payload",
 ]
+
 
 def make_adapter(
     provider: str,
@@ -56,6 +59,7 @@ def make_adapter(
     *,
     segmind_api: str = "v2",
     upload_url: str | None = None,
+    history_url: str | None = None,
 ) -> Adapter:
     """The adapter for ``provider``, by the protocol it speaks (the emulator: Segmind's).
 
@@ -66,7 +70,7 @@ def make_adapter(
     protocol = host(provider).protocol
     if protocol == "segmind":
         kind = SegmindV1 if segmind_api == "v1" else SegmindV2
-        return kind(base_url, api_key, upload_url=upload_url)
+        return kind(base_url, api_key, upload_url=upload_url, history_url=history_url)
     if protocol == "aimlapi":
         return AimlApi(base_url, api_key)
     return MiniMax(base_url, api_key)

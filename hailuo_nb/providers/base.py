@@ -41,6 +41,7 @@ __all__ = [
     "Submitted",
     "Synchronous",
     "Update",
+    "WithHistory",
     "error_for_status",
     "image_values",
     "json_body",
@@ -149,6 +150,26 @@ class Synchronous(Protocol):
     """
 
     def check_video(self, response: httpx.Response) -> Update: ...
+
+
+@runtime_checkable
+class WithHistory(Protocol):
+    """An adapter whose provider keeps a request history we can read (Segmind's).
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMax, SegmindV2
+        >>> isinstance(SegmindV2("http://h", "k"), WithHistory)
+        True
+        >>> isinstance(MiniMax("http://h", "k"), WithHistory)
+        False
+    """
+
+    history_url: str
+
+    def history_request(self, job_id: str) -> HttpRequest: ...
+    def history_page(
+        self, since: float, until: float, wire_model: str | None, page: int = 1
+    ) -> HttpRequest: ...
 
 
 class NoUploads:

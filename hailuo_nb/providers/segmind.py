@@ -22,6 +22,7 @@ import httpx
 from ..errors import NotFound
 from ..models import Status
 from ..params import Request
+from . import segmind_history as history
 from .base import (
     HttpRequest,
     MalformedResponse,
@@ -155,11 +156,47 @@ class SegmindV2:
     name = "segmind"
     synchronous = False
 
-    def __init__(self, base_url: str, api_key: str, *, upload_url: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        upload_url: str | None = None,
+        history_url: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = {"x-api-key": api_key}
-        # Real Segmind keeps its storage on another host; an emulator serves it under its root.
+        # Real Segmind keeps its storage and its request history on other hosts; an
+        # emulator serves them under its root.
         self.upload_url = upload_url or f"{self.base_url}/upload-asset"
+        self.history_url = history_url or f"{self.base_url}/inference-request/request-history"
+
+    def history_request(self, job_id: str) -> HttpRequest:
+        """One request from Segmind's history (any age; see :mod:`.segmind_history`).
+
+        Example:
+            >>> SegmindV2("http://h", "k").history_request("r1").url
+            'http://h/inference-request/request-history/r1'
+        """
+        return history.get_request(self.history_url, self._headers["x-api-key"], job_id)
+
+    def history_page(
+        self, since: float, until: float, wire_model: str | None, page: int = 1
+    ) -> HttpRequest:
+        """A page of Segmind's history between two times (for reconciliation).
+
+        Example:
+            >>> SegmindV2("http://h", "k").history_page(0.0, 1.0, None).params["page"]
+            '1'
+        """
+        return history.page_request(
+            self.history_url,
+            self._headers["x-api-key"],
+            since=since,
+            until=until,
+            model=wire_model,
+            page=page,
+        )
 
     def __repr__(self) -> str:
         return f"SegmindV2(base_url={self.base_url!r})"

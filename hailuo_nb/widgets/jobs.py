@@ -27,7 +27,12 @@ from .tile import JobTile
 
 __all__ = ["HistoryList", "PanelTile", "SessionJobs", "header_html"]
 
-_COLORS = {"completed": "#16a34a", "failed": "#dc2626", "expired": "#b45309"}
+_COLORS = {
+    "completed": "#16a34a",
+    "failed": "#dc2626",
+    "expired": "#b45309",
+    "uncertain": "#b45309",
+}
 
 
 def header_html(job: Job) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from hailuo_nb.client import Client
-from hailuo_nb.errors import AuthError, JobFailed, ProviderError
+from hailuo_nb.errors import AuthError, JobFailed, NotFound, ProviderError
 
 from .conftest import requests_to, set_faults, stats
 
@@ -87,10 +87,14 @@ async def test_minimax_1027_sensitive_output_fails_the_job(
             await client.wait(job)
 
 
-async def test_minimax_2013_unknown_task_is_expired(make_client: Callable[..., Client]) -> None:
+async def test_minimax_2013_unknown_task_is_refused_and_nothing_written(
+    make_client: Callable[..., Client],
+) -> None:
+    # An id neither the store nor MiniMax (2013) knows: a one-line error, no store row.
     async with make_client("minimax") as client:
-        job = await client.resume("123456789")
-    assert job.status == "expired" and "not found" in (job.error or "")
+        with pytest.raises(NotFound, match="does not know it either"):
+            await client.resume("123456789")
+        assert client.history() == []
 
 
 async def test_minimax_wrong_key_is_an_auth_error_without_the_key(

@@ -159,6 +159,7 @@ def test_spending_counts_billed_and_estimated(tmp_path: Path) -> None:
         "completed": 1,
         "failed": 1,
         "running": 1,
+        "uncertain": 0,
     }
     assert store.spending(since=15.0)["jobs"] == 2
 
