@@ -25,6 +25,7 @@ FAULT_ENDPOINTS = (
     "segmind.status",
     "segmind.result",
     "segmind.upload",
+    "segmind.history",
     "aimlapi.submit",
     "aimlapi.poll",
     "minimax.submit",

@@ -1,4 +1,6 @@
-"""Segmind under ``/segmind``: v1 (blocking), v2 (submit + poll), upload-asset.
+"""Segmind under ``/segmind``: v1 (blocking), v2 (submit + poll), upload-asset, and the
+request history (``/segmind/inference-request/request-history[/{id}]``, in
+``segmind_history.py``; real Segmind serves it from ``api.spotprod.segmind.com``).
 
 Quirks kept on purpose (protocols.md): auth only by ``x-api-key`` (Bearer gets 401);
 errors as ``{"error": ...}``; a v2 submit answers 200, not 202; FAILED is served as 422
@@ -7,6 +9,9 @@ v1; a 429 carries ``x-rate-limit-reset-at-utc`` and no Retry-After.
 
 Rough edge chosen where Segmind says nothing: 1080p + 10 s is accepted (200) and the job
 then FAILS with a reason, as Segmind does for other bad parameters (seen).
+
+Every accepted request (v1 and v2) keeps the JSON body exactly as sent, for the history's
+``request_body``; the history outlives the 1-hour status window (no age limit).
 
 Example:
     >>> iso_utc(0)
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import copy
 import json
 import time
 from typing import Any
@@ -26,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import segmind_history
 from .catalog import ParamError, check, model
 from .jobs import INPUT_BLOCKED, Shape, blocked, start_job, wait_done
 from .render import ASSET_PREFIX, Renderer
@@ -130,7 +137,7 @@ def _accept(
     if shape.seconds == 10 and shape.resolution == "1080p":
         reason = TOO_LONG_AT_1080P
     is_blocked = blocked(shape.prompt, state.config.block_marker)
-    return start_job(
+    job = start_job(
         state,
         renderer,
         job_id=state.new_hex_id(),
@@ -141,6 +148,9 @@ def _accept(
         fail_reason=INPUT_BLOCKED if is_blocked else reason,
         fail_fast=is_blocked,
     )
+    # ``params`` has defaults filled in and "6" read as 6; the history shows what was sent.
+    job.extra["request_body"] = copy.deepcopy(body)
+    return job
 
 
 def _metrics(state: State, job: Job, phase: str) -> dict[str, Any]:
@@ -217,7 +227,7 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
             body["error"] = job.fail_reason
             return json_response(body, 422)
         if phase == "completed":
-            body["output"] = f"{_base(request)}/files/segmind/{job.id}.mp4"
+            body["output"] = segmind_history.video_url(_base(request), job.id)
         return json_response(body)
 
     async def v1_run(request: Request, call: Call) -> Response:
@@ -275,4 +285,5 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
         guarded(state, _D, "GET", "/segmind/v1/requests/{request_id}", "segmind.result", result),
         guarded(state, _D, "POST", "/segmind/v2/{slug}", "segmind.submit", v2_submit),
         guarded(state, _D, "POST", "/segmind/v1/{slug}", "segmind.v1", v1_run),
+        *segmind_history.routes(state, _D),
     ]
