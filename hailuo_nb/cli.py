@@ -4,8 +4,9 @@ Live progress goes to stderr; stdout gets only the result (the saved file's path
 JSON object with ``--json``), so the command composes in shell pipelines.
 
 Exit codes: 0 completed; 1 the job failed remotely or the provider refused it (reason
-printed); 2 bad input, nothing was sent; 3 network error or timeout (the job id is printed
-so ``hailuo resume ID`` can finish it).
+printed); 2 bad input, nothing was sent (also ``resume`` of an id the store does not
+hold); 3 network error or timeout (the job id is printed so ``hailuo resume ID`` can
+finish it).
 
 Example:
     >>> build_parser().parse_args(["generate", "a fox", "--model", "hailuo-2.3"]).model
@@ -121,8 +122,14 @@ async def _run(args: argparse.Namespace) -> int:
     job: Job | None = None
     try:
         provider, base_url = args.provider, args.base_url
-        if args.command == "resume" and provider is None:
-            provider, base_url = _stored_provider(args, base_url)
+        if args.command == "resume":
+            stored = _stored(args)
+            if isinstance(stored, str):
+                print(f"hailuo: {stored}", file=err)
+                return EXIT_INPUT
+            if provider in (None, stored[0]):
+                # Resume where the job was made: its provider and server come from the store.
+                provider, base_url = stored[0], base_url or stored[1]
         async with _client(args, provider, base_url) as client:
             if args.command == "history":
                 return _history(client, args)
@@ -154,9 +161,14 @@ async def _run(args: argparse.Namespace) -> int:
         if args.json and job is not None:
             _print_json(job, error=exc.reason)
         return EXIT_FAILED
-    except (NetworkError, SubmitUncertain, asyncio.TimeoutError) as exc:
+    except asyncio.TimeoutError:
+        # Only our wait ended: say which job runs on, and the command that picks it up.
+        job_id = job.id if job else getattr(args, "job_id", None)
+        print(f"hailuo: {_still_running(job_id, args.timeout)}", file=err)
+        return EXIT_NETWORK
+    except (NetworkError, SubmitUncertain) as exc:
         job_id = getattr(exc, "job_id", None) or (job.id if job else None)
-        print(f"hailuo: {exc or 'timed out'}", file=err)
+        print(f"hailuo: {exc}", file=err)
         if job_id:
             print(f"job id: {job_id} (finish it with: hailuo resume {job_id})", file=err)
         return EXIT_NETWORK
@@ -185,17 +197,44 @@ def _client(args: argparse.Namespace, provider: str | None, base_url: str | None
     )
 
 
-def _stored_provider(args: argparse.Namespace, base_url: str | None) -> tuple[str | None, Any]:
-    # Resume where the job was made: its provider and server come from the store.
+def _stored(args: argparse.Namespace) -> tuple[str, str | None] | str:
+    """(provider, base URL) of the job to resume, or why it cannot be resumed.
+
+    The store is found as ``generate`` finds it (``--store``/``--out``, then
+    ``$HAILUO_STORE``/``$HAILUO_OUTPUT_DIR``). An id it does not hold is refused: the
+    client would record a guessed job for it (e.g. "expired" for a typo), and a store
+    should hold only jobs this kit made.
+    """
     from .settings import resolve
     from .store import JobStore
 
-    out = resolve("emulator", output_dir=args.out, store_path=args.store, environ={})
-    store = JobStore(out.job_store)
-    job = store.get(args.job_id)
+    path = resolve(
+        "emulator", output_dir=args.out, store_path=args.store, environ=environment()
+    ).job_store
+    store = JobStore(path)
+    # Looking must not create a store: JobStore makes the file on first use.
+    job = store.get(args.job_id) if path.is_file() else None
     if job is None:
-        return None, base_url
-    return job.provider, base_url or store.base_url(args.job_id)
+        return (
+            f"no job {args.job_id} in {path}; resume takes an id from 'hailuo history'"
+            " (or point --store / $HAILUO_STORE at the store that holds it)"
+        )
+    return job.provider, store.base_url(args.job_id)
+
+
+def _still_running(job_id: str | None, timeout: float) -> str:
+    """The timeout message: the job goes on remotely, and how to pick it up again.
+
+    Example:
+        >>> _still_running("ab12", 30.0)
+        'job ab12 still running after 30 s; it goes on at the provider: hailuo resume ab12'
+    """
+    if job_id is None:
+        return f"timed out after {timeout:g} s"
+    return (
+        f"job {job_id} still running after {timeout:g} s; it goes on at the provider:"
+        f" hailuo resume {job_id}"
+    )
 
 
 async def _follow(client: Client, job: Job, err: TextIO) -> Job:

@@ -7,13 +7,14 @@ under the final name. The name comes from the job id and a short slug of the pro
 is checked to stay inside the output folder whatever the id or prompt contain.
 
 Example:
-    >>> video_filename("123:minimax/hailuo-2.3", "A red fox, running through snow!")
-    '123-minimax-hailuo-2.3_a-red-fox-running-through-snow.mp4'
+    >>> video_filename("d0c5a1e2f3b4", "A red fox, running through snow!")
+    'd0c5a1e2f3b4_a-red-fox-running-through-snow.mp4'
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -53,12 +54,24 @@ def slug(text: str, max_len: int = 40) -> str:
 def video_filename(job_id: str, prompt: str) -> str:
     """``<id>_<slug>.mp4``, with the id made safe (AI/ML ids hold ``:`` and ``/``).
 
+    An id that had to change (punctuation replaced, or cut at 80 characters) also gets 8 hex
+    digits of its SHA-256, so two ids that differ only there never share a file.
+
     Example:
+        >>> video_filename("123:minimax/hailuo-2.3", "A red fox")
+        '123-minimax-hailuo-2.3-405996ff_a-red-fox.mp4'
+        >>> video_filename("123/minimax:hailuo-2.3", "A red fox")
+        '123-minimax-hailuo-2.3-d021cb92_a-red-fox.mp4'
         >>> video_filename("../../etc/passwd", "x")
-        'etc-passwd_x.mp4'
+        'etc-passwd-3754d6cb_x.mp4'
     """
-    safe_id = re.sub(r"[^A-Za-z0-9._-]+", "-", job_id).strip("-.") or "job"
-    return f"{safe_id[:80]}_{slug(prompt)}.mp4"
+    safe_id = (re.sub(r"[^A-Za-z0-9._-]+", "-", job_id).strip("-.") or "job")[:80]
+    if safe_id != job_id:
+        # Ids that were already safe keep their name: files saved before this rule stay found.
+        # surrogatepass: an id read from JSON may hold a lone surrogate; hash it, don't fail.
+        raw = job_id.encode("utf-8", "surrogatepass")
+        safe_id += "-" + hashlib.sha256(raw).hexdigest()[:8]
+    return f"{safe_id}_{slug(prompt)}.mp4"
 
 
 def safe_path(folder: str | os.PathLike[str], name: str) -> Path:

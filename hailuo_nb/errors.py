@@ -10,7 +10,8 @@
     │   ├── InsufficientCredits      Segmind 402/406, AI/ML 403, MiniMax 1008
     │   ├── RateLimited              429 / MiniMax 1002 (``retry_at`` when known)
     │   ├── NotFound                 unknown or expired request id (404)
-    │   └── MalformedResponse        a 2xx answer we cannot read: transient
+    │   ├── MalformedResponse        a 2xx answer we cannot read: transient
+    │   └── ServiceError             a 5xx said in-band (MiniMax 1000, 1001, 1013): transient
     ├── JobFailed                    the remote job ended FAILED; ``reason`` is the server's
     ├── NetworkError                 could not reach the provider (``job_id`` when one exists,
     │                                so the job can be resumed)
@@ -52,6 +53,7 @@ __all__ = [
     "PossiblyPaid",
     "ProviderError",
     "RateLimited",
+    "ServiceError",
     "StoppedWaiting",
     "StoreError",
     "SubmitInterrupted",
@@ -197,6 +199,18 @@ class MalformedResponse(ProviderError):
     Example:
         >>> MalformedResponse("not JSON", provider="segmind", status_code=200).status_code
         200
+    """
+
+
+class ServiceError(ProviderError):
+    """The provider says, inside a 2xx answer, that it failed on its side: "try again".
+
+    MiniMax answers HTTP 200 with ``base_resp`` 1000 (unknown error), 1001 (timeout) or
+    1013 (internal service error) where others send a 5xx: transient, like a 5xx.
+
+    Example:
+        >>> transient(ServiceError("unknown error", provider="minimax", code=1000))
+        True
     """
 
 
@@ -396,7 +410,8 @@ def transient(exc: BaseException) -> bool:
     """Whether asking the same (idempotent) question again may succeed.
 
     The one rule of every retry loop (polls, results, uploads, downloads): the network, a
-    5xx, an unreadable answer, a 429, a download cut short. A refusal (401, 402, 404, a
+    5xx (or its in-band twin, :class:`ServiceError`), an unreadable answer, a 429, a
+    download cut short. A refusal (401, 402, 404, a
     bad request) would be refused again. Submits are never retried on this rule alone:
     see :mod:`hailuo_nb.http`.
 
@@ -407,7 +422,7 @@ def transient(exc: BaseException) -> bool:
         >>> transient(ProviderError("gateway", provider="minimax", status_code=502))
         True
     """
-    if isinstance(exc, (NetworkError, RateLimited, MalformedResponse)):
+    if isinstance(exc, (NetworkError, RateLimited, MalformedResponse, ServiceError)):
         return True
     if isinstance(exc, DownloadError):
         return exc.transient

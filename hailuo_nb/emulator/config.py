@@ -56,6 +56,10 @@ FAULT_ENDPOINTS += (
 FAULT_KINDS = ("429", "500", "502", "504", "529", "drop", "drop_after", "slow", "malformed", "1002")
 #: On a cancel endpoint only: the job starts just before the cancel lands (it then runs on).
 FAULT_KINDS += ("cancel_race",)
+#: MiniMax V1's in-band "try again later" (HTTP 200, ``base_resp`` 1000 unknown error, 1001
+#: request timeout, 1013 internal service error); a provider with real status codes: its 500.
+RETRY_LATER_KINDS = ("1000", "1001", "1013")
+FAULT_KINDS += RETRY_LATER_KINDS
 #: Kinds that do not answer instead of the handler: the wrapper or the handler acts on them.
 IN_HANDLER_KINDS = ("drop_after", "slow", "cancel_race")
 

@@ -2,7 +2,8 @@
 
 Quirks kept (protocols.md): Bearer auth; errors come back **inside HTTP 200** as
 ``base_resp: {"status_code", "status_msg"}`` (1002 rate limit, 1004 auth, 1008 balance,
-1026 sensitive prompt, 1027 sensitive output, 2013 invalid params); statuses
+1026 sensitive prompt, 1027 sensitive output, 2013 invalid params; faults add 1000, 1001,
+1013, "retry later"); statuses
 ``Preparing``/``Queueing``/``Processing``/``Success``/``Fail``; the duration × resolution
 matrix (10 s only at 768P; 512P only for Hailuo-02 image-to-video); download URLs valid
 9 h. Only gateway-level failures (injected 5xx) use HTTP status codes.
@@ -29,6 +30,9 @@ from .jobs import Shape, blocked, start_job
 from .render import Renderer, resolve_image
 from .state import Job, State
 from .web import Call, guarded, json_response
+
+# MiniMax's own wording for its "please retry your requests later" codes.
+_RETRY_LATER = {1000: "unknown error", 1001: "request timeout", 1013: "internal service error"}
 
 _WORDS = {
     "preparing": "Preparing",
@@ -67,6 +71,9 @@ class MinimaxDialect:
 
     def rate_limited(self, request: Request, reset_at: float) -> Response:
         return _fail(1002, "rate limit exceeded(RPM)")
+
+    def retry_later(self, request: Request, code: int) -> Response:
+        return _fail(code, _RETRY_LATER[code])
 
 
 _D = MinimaxDialect()

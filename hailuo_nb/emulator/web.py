@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 from starlette.requests import Request
@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .config import FAULT_KINDS, IN_HANDLER_KINDS, Fault
+from .config import FAULT_KINDS, IN_HANDLER_KINDS, RETRY_LATER_KINDS, Fault
 from .state import State
 
 Handler = Callable[[Request, "Call"], Awaitable[Response]]
@@ -54,6 +54,14 @@ class Dialect(Protocol):
 
     def rate_limited(self, request: Request, reset_at: float) -> Response:
         """The answer to a request over the per-key rate limit."""
+
+
+@runtime_checkable
+class InBand(Protocol):
+    """A dialect whose service failures come inside an HTTP 200 (MiniMax V1's ``base_resp``)."""
+
+    def retry_later(self, request: Request, code: int) -> Response:
+        """The in-band "try again later" answer with this provider's ``code`` (1000...)."""
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -126,6 +134,8 @@ def fault_response(dialect: Dialect, request: Request, kind: str, state: State) 
         return dialect.rate_limited(request, state.now() + 60.0)
     if kind == "529":  # MiniMax V2's overloaded_error
         return dialect.error(request, 529, "Service overloaded")
+    if kind in RETRY_LATER_KINDS and isinstance(dialect, InBand):
+        return dialect.retry_later(request, int(kind))
     return dialect.error(request, 500, "Internal server error")
 
 

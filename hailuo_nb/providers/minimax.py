@@ -3,7 +3,8 @@
 Flow: ``POST /v1/video_generation`` → ``task_id``; ``GET /v1/query/video_generation``
 until ``Success`` (with ``file_id``) or ``Fail``; then ``GET /v1/files/retrieve`` for the
 ``download_url`` (valid 9 h). Codes: 1002 rate limit, 1004 / 2049 auth, 1008 balance,
-1026 sensitive prompt, 1027 sensitive output, 2013 invalid parameters.
+1026 sensitive prompt, 1027 sensitive output, 2013 invalid parameters; 1000, 1001, 1013
+(and 1024, 1033) are MiniMax's own "try again later", a 5xx in all but name.
 
 Example:
     >>> MiniMax("https://api.minimax.io", "k").poll_request("42").params
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import AuthError, InsufficientCredits, ProviderError, RateLimited
+from ..errors import AuthError, InsufficientCredits, ProviderError, RateLimited, ServiceError
 from ..models import Status
 from ..params import Request
 from .base import (
@@ -46,6 +47,12 @@ _WORDS: dict[str, Status] = {
     "failed": "failed",
 }
 _AUTH = (1004, 2049)
+# MiniMax's error-code table answers "please retry your requests later" for these: 1000
+# unknown error, 1001 request timeout, 1013 internal service error (protocols.md), and on
+# its current page also 1024 internal error and 1033 system / downstream error. They are
+# the service failing, not a refusal: a poll asks again (a submit is never re-sent blindly:
+# http.py turns a transient error on a submit into SubmitUncertain).
+_RETRY_LATER = (1000, 1001, 1013, 1024, 1033)
 # MiniMax documents an RPM limit but no reset time: wait out a small fixed slice of it.
 RATE_LIMIT_PAUSE_S = 12.0
 
@@ -60,6 +67,11 @@ def raise_for_base_resp(body: dict[str, Any], *, request_id: str | None = None) 
         ... except InsufficientCredits as e:
         ...     print(e)
         minimax: error (code 1008): no
+        >>> try:
+        ...     raise_for_base_resp({"base_resp": {"status_code": 1013, "status_msg": "busy"}})
+        ... except ServiceError as e:
+        ...     print(e.code)
+        1013
     """
     base = body.get("base_resp")
     if not isinstance(base, dict):
@@ -83,6 +95,8 @@ def raise_for_base_resp(body: dict[str, Any], *, request_id: str | None = None) 
         raise AuthError(message, **kw)
     if code == 1008:
         raise InsufficientCredits(message, **kw)
+    if code in _RETRY_LATER:
+        raise ServiceError(message, **kw)
     raise ProviderError(message, **kw)
 
 

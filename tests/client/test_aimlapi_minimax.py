@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from hailuo_nb.client import Client
-from hailuo_nb.errors import AuthError, JobFailed, NotFound, ProviderError
+from hailuo_nb.errors import AuthError, JobFailed, NotFound, ProviderError, SubmitUncertain
 
 from .conftest import requests_to, set_faults, stats
 
@@ -65,6 +65,44 @@ async def test_minimax_in_band_1002_is_retried_and_submitted_once(
     assert job.status == "completed"
     assert stats(emulator_url)["submissions"]["total"] == 1
     assert stats(emulator_url)["faults_injected"]["minimax.submit:1002"] == 2
+
+
+async def test_minimax_in_band_retry_later_codes_are_polled_through(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    # HTTP 200 with base_resp 1000 / 1001 / 1013 on query and retrieve: asked again like a
+    # 5xx, so the job still ends completed with its video (before, one such answer ended it).
+    set_faults(
+        emulator_url,
+        {"endpoint": "minimax.query", "kind": "1000", "times": 1},
+        {"endpoint": "minimax.query", "kind": "1001", "times": 1},
+        {"endpoint": "minimax.query", "kind": "1013", "times": 1},
+        {"endpoint": "minimax.retrieve", "kind": "1013", "times": 1},
+        {"endpoint": "minimax.retrieve", "kind": "1000", "times": 1},
+    )
+    async with make_client("minimax") as client:
+        job = await client.generate("a fox")
+    assert job.status == "completed" and job.video_path and os.path.getsize(job.video_path) > 0
+    injected = stats(emulator_url)["faults_injected"]
+    assert injected == {
+        "minimax.query:1000": 1,
+        "minimax.query:1001": 1,
+        "minimax.query:1013": 1,
+        "minimax.retrieve:1013": 1,
+        "minimax.retrieve:1000": 1,
+    }
+    assert stats(emulator_url)["submissions"]["total"] == 1
+
+
+async def test_minimax_retry_later_on_submit_is_not_sent_again(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    # On a submit the same code may hide a job that was taken: say so, never re-send.
+    set_faults(emulator_url, {"endpoint": "minimax.submit", "kind": "1013", "times": 1})
+    async with make_client("minimax") as client:
+        with pytest.raises(SubmitUncertain, match="internal service error"):
+            await client.submit("a fox")
+    assert requests_to(emulator_url, "POST /minimax/v1/video_generation") == {"200": 1}
 
 
 async def test_minimax_1026_refused_prompt_creates_nothing(

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hailuo_nb
+from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
 
 from .conftest import set_faults, stats
 
 FAST = json.dumps({"time_scale": 2000, "preview": True})
+# The copy of hailuo_nb under test (a git worktree, say), not whichever one is installed:
+# the subprocess runs in a temporary folder, where the editable install would win.
+ROOT = str(Path(hailuo_nb.__file__).resolve().parent.parent)
 
 
 def hailuo(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.endswith(("API_KEY", "AIMLAPI_KEY"))}
     environ.pop("HAILUO_PROVIDER", None)
-    environ.update(HAILUO_EMULATOR=FAST, **env)
+    path = [ROOT, *filter(None, environ.get("PYTHONPATH", "").split(os.pathsep))]
+    environ.update(HAILUO_EMULATOR=FAST, PYTHONPATH=os.pathsep.join(path), **env)
     return subprocess.run(
         [sys.executable, "-m", "hailuo_nb.cli", *args],
         cwd=cwd,
@@ -108,3 +120,71 @@ def test_unreachable_server_exits_3(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert done.returncode == 3 and "cannot connect" in done.stderr
+
+
+def rows(store: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(store) as conn:
+        return conn.execute("SELECT * FROM jobs ORDER BY id").fetchall()
+
+
+def test_timeout_names_the_job_and_the_resume_command(tmp_path: Path) -> None:
+    # Real time on the server: a Segmind job takes minutes, every wait below ends first.
+    slow = create_app(EmulatorConfig(time_scale=1.0, preview=True))
+    with serve_in_thread(slow) as base:
+        where = ("--provider", "segmind", "--base-url", f"{base}/segmind", "--rpm", "6000")
+        done = hailuo("generate", "a fox", *where, "--timeout", "1", cwd=tmp_path)
+        assert done.returncode == 3, done.stderr
+        said = re.search(r"^hailuo: job (\w+) still running after 1 s; (.*)$", done.stderr, re.M)
+        assert said, done.stderr
+        job_id = said[1]
+        assert said[2] == f"it goes on at the provider: hailuo resume {job_id}"
+        again = hailuo("resume", job_id, "--timeout", "1.5", cwd=tmp_path)
+    assert again.returncode == 3, again.stderr
+    assert again.stderr.strip().splitlines()[-1] == (
+        f"hailuo: job {job_id} still running after 1.5 s; it goes on at the provider:"
+        f" hailuo resume {job_id}"
+    )
+
+
+def test_resume_finds_the_store_through_the_environment(
+    tmp_path: Path, emulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Neither --store nor --out: $HAILUO_STORE and $HAILUO_OUTPUT_DIR, as for generate.
+    store, out = tmp_path / "state" / "jobs.sqlite3", tmp_path / "videos"
+    monkeypatch.setenv("HAILUO_STORE", str(store))
+    monkeypatch.setenv("HAILUO_OUTPUT_DIR", str(out))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    set_faults(emulator_url, {"endpoint": "segmind.status", "kind": "drop"})
+    base = ("--provider", "segmind", "--base-url", f"{emulator_url}/segmind", "--rpm", "6000")
+    done = hailuo("generate", "a fox", *base, "--timeout", "1", cwd=work)
+    assert done.returncode == 3, done.stderr
+    (job_id,) = [row[0] for row in rows(store)]
+    set_faults(emulator_url)
+    # The provider and server come from that store, found through the environment.
+    resumed = hailuo("resume", job_id, "--rpm", "6000", cwd=work)
+    assert resumed.returncode == 0, resumed.stderr
+    video = Path(resumed.stdout.strip())
+    assert video.is_file() and video.parent == out
+    assert not (work / "hailuo_outputs").exists()
+    assert stats(emulator_url)["submissions"]["total"] == 1
+
+
+def test_resume_of_an_unknown_id_writes_nothing(tmp_path: Path, emulator_url: str) -> None:
+    store = tmp_path / "jobs.sqlite3"
+    made = hailuo("generate", "a fox", "--store", str(store), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    before = rows(store)
+    unknown = "123456789"
+    for where in ((), ("--provider", "minimax", "--base-url", f"{emulator_url}/minimax")):
+        done = hailuo("resume", unknown, "--store", str(store), *where, cwd=tmp_path)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith(f"hailuo: no job {unknown} in {store}; ")
+        assert len(done.stderr.splitlines()) == 1
+    assert rows(store) == before
+    assert stats(emulator_url)["requests"] == {}  # not even a look at the provider
+    # No store at all: none is created just to look.
+    missing = tmp_path / "none" / "jobs.sqlite3"
+    done = hailuo("resume", unknown, "--store", str(missing), cwd=tmp_path)
+    assert done.returncode == 2 and f"no job {unknown} in {missing}" in done.stderr
+    assert not missing.parent.exists()

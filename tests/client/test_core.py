@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hailuo_nb.download import DownloadError, safe_path, stream_to_file, video_filename
 from hailuo_nb.errors import ValidationError
@@ -169,6 +171,27 @@ def test_file_names_stay_inside_the_folder(tmp_path: Path) -> None:
     assert safe_path(tmp_path, name).parent == tmp_path.resolve()
     with pytest.raises(DownloadError):
         safe_path(tmp_path, "../evil.mp4")
+
+
+def test_distinct_ids_never_share_a_file_name() -> None:
+    # AI/ML ids hold ":" and "/": made safe, "x/y" and "x:y" both read "x-y".
+    ids = ["123:minimax/hailuo-2.3", "123/minimax:hailuo-2.3", "123-minimax-hailuo-2.3"]
+    ids += ["a" * 80 + "b", "a" * 80 + "c"]  # the same first 80 characters
+    names = {video_filename(i, "a fox") for i in ids}
+    assert len(names) == len(ids)
+    assert all(len(n) < 255 for n in names)
+
+
+def test_ids_already_safe_keep_their_file_name() -> None:
+    # Files saved before the hash rule are found again under the same name.
+    for job_id in ("d0c5a1e2f3b4a5c6d7e8f90112233445", "347659872645317", "v1-0a1b2c"):
+        assert video_filename(job_id, "A red fox!") == f"{job_id}_a-red-fox.mp4"
+
+
+@given(st.text(max_size=100), st.text(max_size=100))
+def test_file_names_are_distinct_for_any_two_ids(a: str, b: str) -> None:
+    if a != b:
+        assert video_filename(a, "p") != video_filename(b, "p")
 
 
 async def test_truncated_or_oversized_downloads_leave_nothing(tmp_path: Path) -> None:

@@ -7,7 +7,15 @@ import time
 import httpx
 import pytest
 
-from hailuo_nb.errors import AuthError, InsufficientCredits, NotFound, ProviderError, RateLimited
+from hailuo_nb.errors import (
+    AuthError,
+    InsufficientCredits,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    ServiceError,
+    transient,
+)
 from hailuo_nb.providers import AimlApi, MalformedResponse, MiniMax, SegmindV2, parse_retry_at
 from hailuo_nb.providers.segmind import parse_upload
 
@@ -129,6 +137,11 @@ def test_aimlapi_ids_statuses_and_errors() -> None:
         (1008, InsufficientCredits),
         (1026, ProviderError),
         (2013, ProviderError),
+        (1000, ServiceError),
+        (1001, ServiceError),
+        (1013, ServiceError),
+        (1024, ServiceError),
+        (1033, ServiceError),
     ],
 )
 def test_minimax_in_band_codes(code: int, kind: type[Exception]) -> None:
@@ -136,6 +149,23 @@ def test_minimax_in_band_codes(code: int, kind: type[Exception]) -> None:
     with pytest.raises(kind) as info:
         MM.parse_submit(r(200, body))
     assert getattr(info.value, "code", None) == code
+
+
+@pytest.mark.parametrize(("code", "retry"), [(1000, True), (1013, True), (1026, False)])
+def test_minimax_retry_later_codes_are_transient_on_a_poll(code: int, retry: bool) -> None:
+    # MiniMax's "please retry later" comes as HTTP 200: it must read as a 5xx, not a refusal.
+    body = {"task_id": "9", "status": "", "base_resp": {"status_code": code, "status_msg": "m"}}
+    for step in ("status", "retrieve"):
+        with pytest.raises(ProviderError) as info:
+            MM.parse(step, "9", r(200, body))
+        assert transient(info.value) is retry
+
+
+def test_minimax_fail_with_a_retry_later_code_is_still_a_failure() -> None:
+    # A job that ended "Fail" is over whatever the code says: never poll it forever.
+    body = {"status": "Fail", "base_resp": {"status_code": 1000, "status_msg": "unknown error"}}
+    update = MM.parse("status", "9", r(200, body))
+    assert update.status == "failed" and update.reason == "unknown error (code 1000)"
 
 
 def test_minimax_1002_waits_a_while() -> None:

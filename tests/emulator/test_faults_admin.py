@@ -103,6 +103,29 @@ async def test_minimax_1002_fault_and_rate(emulator_client: httpx.AsyncClient) -
     assert r.json()["base_resp"]["status_code"] != 1002
 
 
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [("1000", "unknown error"), ("1001", "request timeout"), ("1013", "internal service error")],
+)
+async def test_minimax_retry_later_faults_are_in_band(
+    emulator_client: httpx.AsyncClient, kind: str, message: str
+) -> None:
+    await set_faults(emulator_client, {"endpoint": "*", "kind": kind, "times": 2})
+    r = await emulator_client.get(
+        "/minimax/v1/query/video_generation?task_id=1", headers={"Authorization": "Bearer k"}
+    )
+    # MiniMax V1 says it inside an HTTP 200, in its own words.
+    assert r.status_code == 200
+    assert r.json()["base_resp"] == {"status_code": int(kind), "status_msg": message}
+    # A provider with real status codes answers its 500 instead.
+    other = await emulator_client.get(f"/segmind/v2/requests/{'0' * 32}", headers=SG)
+    assert other.status_code == 500
+    assert (await stats(emulator_client))["faults_injected"] == {
+        f"minimax.query:{kind}": 1,
+        f"segmind.result:{kind}": 1,
+    }
+
+
 async def test_bad_fault_is_refused(emulator_client: httpx.AsyncClient) -> None:
     r = await emulator_client.post(
         "/__emulator__/faults", json={"faults": [{"endpoint": "segmind.nope", "kind": "500"}]}
