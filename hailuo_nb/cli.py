@@ -33,7 +33,10 @@ from .errors import (
     HailuoError,
     JobFailed,
     NetworkError,
+    PossiblyPaid,
     ProviderError,
+    StoreError,
+    SubmitInterrupted,
     SubmitUncertain,
     ValidationError,
 )
@@ -88,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("resume", help="finish (or show) a job by id")
     r.add_argument("job_id")
     common(r)
+    rc = sub.add_parser(
+        "reconcile",
+        help="look for submits whose outcome is unknown at the provider (Segmind's history)",
+    )
+    rc.add_argument(
+        "--dismiss", metavar="SUBMIT_ID", help="mark one as not accepted (checked on the dashboard)"
+    )
+    common(rc)
     h = sub.add_parser("history", help="list stored jobs, newest first")
     h.add_argument("--limit", type=int, default=20)
     common(h)
@@ -110,15 +121,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulator_main(args_list[1:])
         return EXIT_OK
     args = build_parser().parse_args(args_list)
+    state = _State()
     try:
-        return asyncio.run(_run(args))
+        return asyncio.run(_run(args, state))
     except KeyboardInterrupt:
-        print("interrupted; the job goes on and is saved: hailuo history", file=sys.stderr)
+        print(f"hailuo: {state.interrupted()}", file=sys.stderr)
         return EXIT_NETWORK
 
 
-async def _run(args: argparse.Namespace) -> int:
+class _State:
+    """What the command was doing, so that an interrupt's message is true in every case."""
+
+    def __init__(self) -> None:
+        self.submitting = False
+        self.job: Job | None = None
+
+    def interrupted(self) -> str:
+        job = self.job
+        if job is None:
+            if self.submitting:
+                return (
+                    "interrupted during the submit: if the request had left, the job store"
+                    " has it (hailuo history; hailuo reconcile looks for an unknown outcome)"
+                )
+            return "interrupted; nothing was sent"
+        if job.id.startswith("v1-"):
+            return (
+                f"interrupted during Segmind v1 job {job.id}, which cannot be resumed (its"
+                " answer is the video itself): it may have been billed; hailuo reconcile"
+                " looks for it in Segmind's history"
+            )
+        if job.done:
+            return f"interrupted; job {job.id} is {job.status} and saved: hailuo history"
+        return (
+            f"interrupted; job {job.id} goes on at {job.provider} and is saved:"
+            f" hailuo resume {job.id}"
+        )
+
+
+async def _run(args: argparse.Namespace, state: _State | None = None) -> int:
     err = sys.stderr
+    state = state or _State()
     job: Job | None = None
     try:
         provider, base_url = args.provider, args.base_url
@@ -133,7 +176,10 @@ async def _run(args: argparse.Namespace) -> int:
         async with _client(args, provider, base_url) as client:
             if args.command == "history":
                 return _history(client, args)
+            if args.command == "reconcile":
+                return await _reconcile(client, args, err)
             if args.command == "resume":
+                state.job = client.get(args.job_id)
                 job = await asyncio.wait_for(client.resume(args.job_id), args.timeout)
                 return _finish(job, args)
             params = {
@@ -143,7 +189,10 @@ async def _run(args: argparse.Namespace) -> int:
                 "first_frame": args.first_frame,
                 "last_frame": args.last_frame,
             }
-            job = await client.submit(args.prompt, **{k: v for k, v in params.items() if v})
+            state.submitting = True
+            job = state.job = await client.submit(
+                args.prompt, **{k: v for k, v in params.items() if v}
+            )
             if job.reused:
                 print(f"{reused_line(job)}; nothing was sent", file=err)
             else:
@@ -166,9 +215,15 @@ async def _run(args: argparse.Namespace) -> int:
         job_id = job.id if job else getattr(args, "job_id", None)
         print(f"hailuo: {_still_running(job_id, args.timeout)}", file=err)
         return EXIT_NETWORK
-    except (NetworkError, SubmitUncertain) as exc:
+    except SubmitInterrupted as exc:
+        print(f"hailuo: {_cli_words(str(exc))}", file=err)
+        return EXIT_NETWORK
+    except PossiblyPaid as exc:
+        print(f"hailuo: {_cli_words(str(exc))}", file=err)
+        return EXIT_FAILED
+    except (NetworkError, SubmitUncertain, StoreError) as exc:
         job_id = getattr(exc, "job_id", None) or (job.id if job else None)
-        print(f"hailuo: {exc}", file=err)
+        print(f"hailuo: {_cli_words(str(exc))}", file=err)
         if job_id:
             print(f"job id: {job_id} (finish it with: hailuo resume {job_id})", file=err)
         return EXIT_NETWORK
@@ -195,6 +250,36 @@ def _client(args: argparse.Namespace, provider: str | None, base_url: str | None
         # Scripts pay unless asked: --reuse (or HAILUO_REUSE=always) turns the ledger on.
         reuse="always" if getattr(args, "reuse", False) else None,
     )
+
+
+def _cli_words(text: str) -> str:
+    """The core's generic way out, in this command's words.
+
+    Example:
+        >>> _cli_words("recorded as submit-1: reconcile looks for it; new=True (--new) pays")
+        'recorded as submit-1: hailuo reconcile looks for it; without --reuse it pays'
+    """
+    text = text.replace(": reconcile looks for it", ": hailuo reconcile looks for it")
+    text = text.replace(". Reconcile looks for it", ". hailuo reconcile looks for it")
+    text = text.replace(": resume ", ": hailuo resume ")
+    return text.replace("new=True (--new) pays", "without --reuse it pays")
+
+
+async def _reconcile(client: Client, args: argparse.Namespace, err: TextIO) -> int:
+    """Look for every uncertain submit at the provider; wait for what is found."""
+    found = await client.reconcile(args.dismiss)
+    if not found:
+        print("no uncertain submits: nothing to look for", file=err)
+    for item in found:
+        print(item.line.replace("(reconcile --dismiss", "(hailuo reconcile --dismiss"), file=err)
+        if item.job is not None:
+            try:
+                done = await asyncio.wait_for(client.wait(item.job.id), args.timeout)
+            except JobFailed:
+                continue
+            if done.video_path:
+                print(done.video_path)
+    return EXIT_OK
 
 
 def _stored(args: argparse.Namespace) -> tuple[str, str | None] | str:
@@ -269,6 +354,12 @@ def reused_line(job: Job) -> str:
 
 
 def _finish(job: Job, args: argparse.Namespace) -> int:
+    if job.status == "completed" and not job.video_path:
+        # Made (and billed) but not saved (a full disk): the provider still has it.
+        print(f"hailuo: job {job.id} completed but {job.error or 'was not saved'}", file=sys.stderr)
+        if args.json:
+            _print_json(job)
+        return EXIT_NETWORK
     if job.status != "completed":
         print(f"hailuo: job {job.id} {job.status}: {job.error or ''}".rstrip(), file=sys.stderr)
         if args.json:

@@ -472,7 +472,9 @@ resume it with Client(provider='segmind')
             for found in await client.reconcile():
                 print(found.line)
         """
-        lookup = Lookup(self.journal, self.http, self.adapter_for, self.settings.provider)
+        lookup = Lookup(
+            self.journal, self.http, self.adapter_for, self.settings.provider, self._scale
+        )
         found = await reconcile(lookup, dismiss)
         for item in found:
             # Found: follow it like any job (poll it, or fetch its video).

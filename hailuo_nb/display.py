@@ -282,7 +282,10 @@ def final_html(
         )
     colour = _STATUS_COLOURS.get(job.status, "#6b7280")
     if job.status == "completed":
-        reason = job.error or "completed, but the video was not downloaded"
+        # Only our own "not saved: <reason>; free space..." is shown: a download error can
+        # quote the provider's (possibly hostile) URL, which never reaches the page.
+        saved_note = job.error if (job.error or "").startswith("not saved:") else None
+        reason = saved_note or "completed, but the video was not downloaded"
     elif job.done:
         reason = job.error or "no reason given"
     else:

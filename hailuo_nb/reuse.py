@@ -203,7 +203,9 @@ class Ledger:
             if job.status in _RUNNING:
                 return job
             if job.status == "completed" and (
-                _saved(job) or (self.following(job.id) and not job.error)
+                _saved(job)
+                or (self.following(job.id) and not job.error)
+                or (not job.video_path and job.video_url)  # not saved yet: fetch, not pay
             ):
                 return job
         return self.store.find_reusable(fingerprint, attachable=self._attachable)

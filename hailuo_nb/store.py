@@ -327,9 +327,11 @@ class JobStore:
     ) -> Job | None:
         """The newest job made by this request that can stand in for a new one, or None.
 
-        That is a job that completed **and whose video file still exists**, or one still
-        running (submitted less than :data:`RUNNING_MAX_AGE` ago, and accepted by
-        ``attachable`` when given: a job only its dead kernel could follow is not). Failed,
+        That is a job that completed **and whose video file still exists**, or completed
+        with its video not saved yet (a full disk, a follower that died: it is fetched, not
+        paid for again), or one still running (submitted less than :data:`RUNNING_MAX_AGE`
+        ago). Only jobs accepted by ``attachable`` when given stand in for a running or
+        unsaved one (a job only its dead kernel could follow cannot). Failed,
         expired and uncertain jobs are never reused (the journal,
         :mod:`hailuo_nb.journal`, stops a request whose earlier submit is uncertain).
 
@@ -354,6 +356,10 @@ class JobStore:
         for job in rows:
             if job.status == "completed":
                 if job.video_path and Path(job.video_path).is_file():
+                    return job
+                if job.video_path or not job.video_url:
+                    continue  # saved once, then deleted: the user let it go
+                if attachable is None or attachable(job):
                     return job
                 continue
             started = job.submitted_at if job.submitted_at is not None else now

@@ -39,23 +39,34 @@ def pytest_runtest_makereport(
     return report
 
 
-def matrix_table(rows: dict[str, tuple[str, str, str, bool]]) -> str:
-    """Markdown: one row per provider, one column per fault, ``passed/cases`` per cell."""
+def matrix_table(
+    rows: dict[str, tuple[str, str, str, bool]],
+    promise: dict[str, tuple[int, int]] | None = None,
+) -> str:
+    """Markdown: one row per provider, one column per fault, ``passed/cases`` per cell, and
+    the jobs lost / paid twice over the provider's cases (``promise``: case id -> counts)."""
+    promise = promise or {}
     faults: list[str] = []
     for _, _, fault, _ in rows.values():
         if fault not in faults:
             faults.append(fault)
     providers = [p for p in PROVIDER_NAMES if any(r[0] == p for r in rows.values())]
-    head = "| provider | " + " | ".join(faults) + " | all |"
-    lines = [head, "|---" * (len(faults) + 2) + "|"]
+    head = "| provider | " + " | ".join(faults) + " | all | lost / paid twice |"
+    lines = [head, "|---" * (len(faults) + 3) + "|"]
     for p in providers:
         cells = []
         for f in faults:
             got = [ok for prov, _, fault, ok in rows.values() if prov == p and fault == f]
             cells.append(f"{sum(got)}/{len(got)}" if got else "–")
         mine = [ok for prov, _, _, ok in rows.values() if prov == p]
+        counted = [promise[cid] for cid, row in rows.items() if row[0] == p and cid in promise]
+        kept = (
+            f"{sum(c[0] for c in counted)} / {sum(c[1] for c in counted)}" if counted else "–"
+        )
         lines.append(
-            f"| {PROVIDER_NAMES[p]} | " + " | ".join(cells) + f" | {sum(mine)}/{len(mine)} |"
+            f"| {PROVIDER_NAMES[p]} | "
+            + " | ".join(cells)
+            + f" | {sum(mine)}/{len(mine)} | {kept} |"
         )
     total = [ok for *_, ok in rows.values()]
     lines.append(f"\n{sum(total)}/{len(total)} cases passed.")
@@ -79,9 +90,9 @@ def bad_input_table(rows: list[tuple[str, str, str, bool]]) -> str:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if MATRIX:
-        from .test_matrix import CASES
+        from .test_matrix import CASES, PROMISE
 
-        table = matrix_table(MATRIX)
+        table = matrix_table(MATRIX, PROMISE)
         terminalreporter.write_sep("=", "fault matrix (provider × fault: passed/cases)")
         terminalreporter.write_line(table)
         if len(MATRIX) == len(CASES):
