@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
@@ -31,7 +32,14 @@ import httpx
 
 from . import catalog
 from . import params as params_mod
-from .errors import HailuoError, JobFailed, NetworkError, NotFound, ValidationError
+from .errors import (
+    HailuoError,
+    JobFailed,
+    NetworkError,
+    NotFound,
+    StoreError,
+    ValidationError,
+)
 from .fingerprint import fingerprint
 from .follow import Follower, needs_download
 from .hosts import host
@@ -570,9 +578,10 @@ resume it with Client(provider='segmind')
             typical *= 1.3
         recent: list[float] = []
         if not host(self.settings.provider).in_process:  # its speed is known: time_scale
-            recent = self.store.recent_runs(
-                self.settings.provider, spec.name, self.settings.base_url
-            )
+            with contextlib.suppress(StoreError):  # a guess: never a reason to stop a submit
+                recent = self.store.recent_runs(
+                    self.settings.provider, spec.name, self.settings.base_url
+                )
         return expected_seconds(typical, recent, scale=self._scale)
 
     async def _upload_images(self, request: params_mod.Request) -> dict[str, str]:
@@ -616,7 +625,7 @@ resume it with Client(provider='segmind')
             return  # its journal row stays "submitting" while the blocking call runs
         try:
             self.submitter.save(job)
-        except (OSError, sqlite3.Error) as exc:
+        except (StoreError, OSError, sqlite3.Error) as exc:
             # Never end a follow for the store's sake: the job goes on in memory and the
             # next change tries again; the session says the store is failing.
             self.store_problem = f"the job store cannot be written ({store_reason(exc)})"

@@ -347,28 +347,38 @@ class PossiblyPaid(HailuoError):
 
 
 class StoreError(HailuoError):
-    """The job store could not be written (disk full, locked by another program).
+    """The job store could not be read or written (disk full, locked by another program).
 
-    Before a submit this means nothing was sent. After one, ``job_id`` names the job the
-    provider accepted: it is kept (and followed) in memory, so nothing paid for is unnamed.
+    Before a submit (``nothing_sent``) this means nothing was sent. After one, ``job_id``
+    names the job the provider accepted: it is kept (and followed) in memory, so nothing
+    paid for is unnamed.
 
     Example:
-        >>> str(StoreError("database is locked"))
+        >>> str(StoreError("database is locked", nothing_sent=True))
         'the job store cannot be written (database is locked): nothing was sent'
         >>> str(StoreError("disk full", job_id="ab12", provider="segmind"))[:52]
         'segmind accepted job ab12, but the job store cannot '
     """
 
-    def __init__(self, reason: str, *, job_id: str | None = None, provider: str = "") -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        job_id: str | None = None,
+        provider: str = "",
+        nothing_sent: bool = False,
+    ) -> None:
         self.reason, self.job_id = reason, job_id
-        if job_id is None:
-            text = f"the job store cannot be written ({reason}): nothing was sent"
-        else:
+        if job_id is not None:
             text = (
                 f"{provider} accepted job {job_id}, but the job store cannot be written"
                 f" ({reason}): the job is followed in this process; keep its id to resume"
                 f" it later: resume {job_id}"
             )
+        elif nothing_sent:
+            text = f"the job store cannot be written ({reason}): nothing was sent"
+        else:
+            text = f"the job store cannot be used ({reason})"
         super().__init__(text)
 
 

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import StoreError
 from .models import STATUSES, UNPAID_STATUSES, Cost, Job
 
 __all__ = [
@@ -168,10 +169,13 @@ class JobStore:
             ...     c.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
             0
         """
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        wait = self.busy_timeout if timeout is None else timeout
-        conn = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
+        try:
+            if not self._ready:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            wait = self.busy_timeout if timeout is None else timeout
+            conn = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(_reason(exc)) from exc
         try:
             if not self._ready:
                 # WAL: readers in other processes never block the writer (and vice versa).
@@ -183,9 +187,14 @@ class JobStore:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            # One kind of error for every store failure (locked, full, unreadable): the
+            # callers decide what it means (before a submit: nothing was sent).
+            raise StoreError(_reason(exc)) from exc
         finally:
             conn.close()
 
@@ -495,6 +504,12 @@ def write(
             seq,
         ),
     )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def alive(owner: str | None, updated_at: float, now: float) -> bool:

@@ -52,7 +52,7 @@ Example:
     >>> SHIELD_SECONDS
     15.0
 """
-_STORE_ERRORS = (sqlite3.Error, OSError)
+_STORE_ERRORS = (StoreError, sqlite3.Error, OSError)
 
 
 def store_reason(exc: BaseException) -> str:
@@ -62,6 +62,8 @@ def store_reason(exc: BaseException) -> str:
         >>> store_reason(OSError(28, "No space left on device"))
         'No space left on device'
     """
+    if isinstance(exc, StoreError):
+        return exc.reason
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
@@ -123,7 +125,8 @@ class Submitter:
         if ref is None:
             self.journal.store.save(job, base_url=self.base_url)
             return
-        self.journal.accepted(ref, job, timeout=5.0)
+        # Short waits for a lock here: the caller retries, and an answer must not wait long.
+        self.journal.accepted(ref, job, timeout=min(5.0, self.journal.store.busy_timeout))
         self.unwritten.pop(job.id, None)
 
     async def send(
@@ -150,7 +153,7 @@ class Submitter:
                 estimate=prepared.estimate,
             )
         except _STORE_ERRORS as exc:
-            raise StoreError(store_reason(exc)) from None
+            raise StoreError(store_reason(exc), nothing_sent=True) from None
         if sync:
             # The answer is the video itself: the row stays "submitting" (in flight) for the
             # whole call, so a process that dies with it leaves an uncertain submit.
@@ -228,13 +231,20 @@ class Submitter:
         at: float,
     ) -> Job:
         provider = job.provider
-        if not flight.sent and not task.done():
+        # Wait for the answer, bounded. A request that has not left (or that a 429 proved
+        # was not taken) is simply dropped: nothing was paid.
+        deadline = asyncio.get_running_loop().time() + self.shield_seconds
+        while not task.done() and flight.sent:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            await asyncio.wait({task}, timeout=min(left, 0.05))
+        if not task.done() and not flight.sent:
             task.cancel()
             with contextlib.suppress(*_STORE_ERRORS):
                 self.journal.discard(flight.ref)
             raise SubmitInterrupted(provider, sent=False) from None
-        done, _ = await asyncio.wait({task}, timeout=self.shield_seconds)
-        if not done:
+        if not task.done():
             reason = (
                 f"interrupted with the request in flight; no answer within"
                 f" {self.shield_seconds:.0f} s"

@@ -124,7 +124,7 @@ def test_unreachable_server_exits_3(tmp_path: Path) -> None:
 
 def rows(store: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(store) as conn:
-        return conn.execute("SELECT * FROM jobs ORDER BY id").fetchall()
+        return conn.execute("SELECT id, status, updated_at FROM jobs ORDER BY seq").fetchall()
 
 
 def test_timeout_names_the_job_and_the_resume_command(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from PIL import Image
 from hailuo_nb.client import Client
 from hailuo_nb.errors import JobFailed, NetworkError, SubmitUncertain
 
-from .conftest import advance_clock, requests_to, set_faults, stats
+from .conftest import requests_to, set_faults, stats
 
 
 def probe(path: str) -> tuple[int, float]:
@@ -135,18 +135,6 @@ async def test_failed_job_raises_with_the_servers_reason(
     stored = segmind.get(job.id)
     assert stored is not None and stored.status == "failed" and "sensitive" in (stored.error or "")
     assert requests_to(emulator_url, "GET /segmind/v2/requests/{request_id}/status").get("422")
-
-
-async def test_expired_request_becomes_expired(
-    make_client: Callable[..., Client], emulator_url: str
-) -> None:
-    async with make_client("segmind") as first:
-        job = await first.submit("a fox")
-        await first.aclose()  # stops following: the job is only in the store now
-    advance_clock(emulator_url, 3700)  # past Segmind's one-hour retention
-    async with make_client("segmind") as second:
-        resumed = await second.resume(job.id)
-    assert resumed.status == "expired" and "not found" in (resumed.error or "")
 
 
 async def test_resume_after_restart_finishes_and_downloads(

@@ -60,9 +60,7 @@ def matrix_table(
             cells.append(f"{sum(got)}/{len(got)}" if got else "–")
         mine = [ok for prov, _, _, ok in rows.values() if prov == p]
         counted = [promise[cid] for cid, row in rows.items() if row[0] == p and cid in promise]
-        kept = (
-            f"{sum(c[0] for c in counted)} / {sum(c[1] for c in counted)}" if counted else "–"
-        )
+        kept = f"{sum(c[0] for c in counted)} / {sum(c[1] for c in counted)}" if counted else "–"
         lines.append(
             f"| {PROVIDER_NAMES[p]} | "
             + " | ".join(cells)

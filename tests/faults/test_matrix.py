@@ -33,6 +33,7 @@ end of the run and written to ``artifacts/fault-matrix.md`` by ``conftest.py``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,10 +270,9 @@ async def keep_promise(server: str, case: Case, out: Path) -> tuple[int, int]:
     lost = max(0, len(accepted - named) - standing)
     if case.expect != "url-expired":  # the video is gone at the provider too: pay again
         async with make_client(server, case, out, reuse="always") as again:
-            try:
+            # A refusal or an uncertain earlier submit may raise: what counts is below.
+            with contextlib.suppress(Exception):
                 await again.wait(await again.submit(prompt_for(case)), timeout=30)
-            except Exception:
-                pass  # a refusal or an uncertain earlier submit: what counts is below
     billable = [j for j in stats(server)["jobs"].values() if j["status"] not in ("failed",)]
     return lost, max(0, len(billable) - 1)
 
