@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import display as d
-from ..errors import HailuoError
+from ..errors import HailuoError, PossiblyPaid, SubmitUncertain
 from ..models import Job
+from ..notebook import outcomes
 from ..notebook.registry import current_session
 from ..notebook.session import ask_reuse
 from ..progress import LiveView
@@ -273,7 +274,13 @@ class Comparison:
             try:
                 job = await self.session.asubmit(client, self.plan.prepared[i])
             except HailuoError as exc:
-                failed = dataclasses.replace(self._jobs[i], status="failed", error=str(exc))
+                # A submit whose outcome is unknown may have been paid: not "failed".
+                maybe = isinstance(exc, (SubmitUncertain, PossiblyPaid))
+                failed = dataclasses.replace(
+                    self._jobs[i],
+                    status="uncertain" if maybe else "failed",
+                    error=outcomes.error_line(exc),
+                )
                 self._jobs[i] = failed
                 view.update(failed)
                 view.finish(d.final_bundle(failed))

@@ -26,12 +26,13 @@ from ..errors import (
     ValidationError,
 )
 from ..hosts import KEY_ENV
+from ..notebook import outcomes
 from ..notebook.registry import session_for
 from ..notebook.session import Session, ask_reuse
 from ..prepared import Prepared
 from ..progress import show
 from ..widgets.panel import panel_command
-from . import outcomes, reports
+from . import reports
 from .compare_cell import run_compare_cell
 from .parsing import cell_params, fill_prompt, parse_cell_args
 

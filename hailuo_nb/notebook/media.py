@@ -106,6 +106,10 @@ def save_poster(video_path: str | os.PathLike[str], label: str = "") -> tuple[Pa
     data, _ = poster_for(video_path, label)
     target = Path(video_path).with_suffix(".jpg")
     tmp = target.with_suffix(".jpg.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)  # atomic: a reader never sees half a poster
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)  # atomic: a reader never sees half a poster
+    except OSError:
+        tmp.unlink(missing_ok=True)  # no half-written .part left behind (a full disk)
+        raise
     return target, data

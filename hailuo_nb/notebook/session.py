@@ -405,7 +405,11 @@ class Session:
         path = job.video_path
         if job.status != "completed" or not path or not os.path.exists(path):
             return d.final_bundle(job, path=path)
-        _, poster = media.save_poster(path, job.prompt)
+        try:
+            _, poster = media.save_poster(path, job.prompt)
+        except OSError:
+            # A full disk must not cost the video its output: the poster stays in memory.
+            poster, _ = media.poster_for(path, job.prompt)
         rel = os.path.relpath(path)
         video_src = media.data_url(path) if embed else media.relative_src(path)
         # Always inline: JupyterLab rewrites relative src/href in outputs but not poster=,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BudgetExceeded, HailuoError, ValidationError
 from ..hosts import KEY_ENV
 from ..models import Job
+from ..notebook import outcomes
 from ..notebook.registry import current_session
 from .form import PanelForm
 from .jobs import HistoryList, SessionJobs
@@ -249,7 +250,7 @@ class Panel:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, HailuoError):
-        return one_line(exc)
+        return one_line(outcomes.error_line(exc))
     return one_line(f"{type(exc).__name__}: {exc}")
 
 
