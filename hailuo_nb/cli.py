@@ -240,7 +240,7 @@ def _client(args: argparse.Namespace, provider: str | None, base_url: str | None
         from .emulator import EmulatorConfig
 
         emulator = EmulatorConfig(**json.loads(raw))
-    return Client(
+    client = Client(
         provider,
         base_url=base_url,
         output_dir=args.out,
@@ -250,6 +250,14 @@ def _client(args: argparse.Namespace, provider: str | None, base_url: str | None
         # Scripts pay unless asked: --reuse (or HAILUO_REUSE=always) turns the ledger on.
         reuse="always" if getattr(args, "reuse", False) else None,
     )
+    client.submitter.notify = _say_wait
+    return client
+
+
+def _say_wait(note: str | None) -> None:
+    # A submit waiting minutes for a rate-limit reset: said at once, not a silent hang.
+    if note:
+        print(f"hailuo: {note} (Ctrl-C stops waiting; nothing is sent)", file=sys.stderr)
 
 
 def _cli_words(text: str) -> str:

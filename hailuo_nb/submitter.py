@@ -110,6 +110,9 @@ class Submitter:
         self.shield_seconds = shield_seconds
         # Accepted jobs whose journal row still carries the local name (write pending).
         self.unwritten: dict[str, str] = {}
+        # Told of a long wait before a submit can leave (a 429 whose reset is minutes away):
+        # there is no job to show it on yet, so the front end says it (a cell, the CLI).
+        self.notify: Callable[[str | None], None] | None = None
         self._late_tasks: set[asyncio.Future[None]] = set()  # strong refs until done
 
     def save(self, job: Job) -> None:
@@ -171,6 +174,7 @@ class Submitter:
                 self.adapter.parse_submit,
                 idempotent=False,
                 sending=lambda sent: self._sending(flight, sent),
+                notify=self.notify,
             )
         )
         try:

@@ -20,6 +20,7 @@ import concurrent.futures
 import dataclasses
 import getpass
 import os
+import sys
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -123,6 +124,7 @@ class Session:
 
                 extra["emulator_config"] = EmulatorConfig(**emulator)
             client = Client(provider, notebook_settings=layer, api_key=api_key, **extra)
+            client.submitter.notify = _say  # a long rate-limit wait before a submit leaves
             await client.__aenter__()
             return client
 
@@ -460,6 +462,12 @@ class Session:
             >>> Session(Hailuo()).close()
         """
         self.runner.close()
+
+
+def _say(note: str | None) -> None:
+    # From the runner's thread; the kernel shows it in the cell that is submitting.
+    if note:
+        print(f"hailuo: {note} (Interrupt Kernel stops waiting; nothing is sent)", file=sys.stderr)
 
 
 def ask_reuse(question: str) -> bool:

@@ -298,3 +298,26 @@ async def test_an_interrupted_segmind_v1_call_is_uncertain_and_found_in_history(
         done = await later.wait(found.job.id)
     assert done.status == "completed" and mp4(done.video_path)
     assert accepted(emulator_url) == 1
+
+
+async def test_a_submit_facing_a_far_rate_limit_says_so_and_stops_cleanly(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    # The server's clock runs ahead: its 429 names a reset ~10 minutes from our now.
+    advance_clock(emulator_url, 600)
+    set_faults(emulator_url, {"endpoint": "segmind.submit", "kind": "429", "times": 1})
+    notes: list[str | None] = []
+    async with make_client(retry=Retry(backoff=Backoff(base=0.01, cap=0.05))) as client:
+        client.submitter.notify = notes.append
+        task = asyncio.create_task(client.submit("a fox"))
+        for _ in range(300):
+            if notes:
+                break
+            await asyncio.sleep(0.01)
+        assert notes and str(notes[0]).startswith("rate limited until"), notes
+        assert "UTC; waiting (segmind:" in str(notes[0])
+        task.cancel()  # Interrupt: the wait stops at once, nothing was sent
+        with pytest.raises(SubmitInterrupted, match="nothing was paid"):
+            await task
+        assert client.history() == []
+    assert accepted(emulator_url) == 0
