@@ -7,7 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh emulator,notebook
 if [ "${1:-}" = "--lab" ]; then
-  exec .venv/bin/jupyter lab notebooks/quickstart.ipynb
+  shift
+  # Containers usually run as root, which Jupyter refuses without --allow-root: pass it,
+  # and say so (running a notebook server as root is a choice, not a default).
+  if [ "$(id -u)" = "0" ]; then
+    echo "running as root: starting JupyterLab with --allow-root" >&2
+    set -- --allow-root "$@"
+  fi
+  exec .venv/bin/jupyter lab notebooks/quickstart.ipynb "$@"
 fi
 # Jobs take ~10 s each on the emulator's default clock, with full-size videos.
 .venv/bin/python -m hailuo_nb.notebook.headless notebooks/quickstart.ipynb
