@@ -98,6 +98,25 @@ class Job:
     # request's job). Not stored: it is a fact about one call, not about the job.
     reused: bool = field(default=False, compare=False)
 
+    def __repr__(self) -> str:
+        """A short line: id, status, model and provider, prompt start, cost, file.
+
+        Example:
+            >>> Job(id="4f0c1e2d3c4b5a69", provider="emulator", model="hailuo-2.3",
+            ...     params={"prompt": "a red fox running through deep snow at dawn"},
+            ...     status="completed", cost=Cost(0.35), video_path="out/4f.mp4")
+            Job(4f0c1e2d3c4b…, completed, hailuo-2.3 on emulator, 'a red fox running through…', ~$0.35 (estimate), out/4f.mp4)
+        """  # noqa: E501
+        short = self.id if len(self.id) <= 13 else self.id[:12] + "…"
+        prompt = self.prompt if len(self.prompt) <= 26 else self.prompt[:25] + "…"
+        parts = [short or "(no id yet)", self.status, f"{self.model} on {self.provider}"]
+        parts.append(repr(prompt))
+        if self.cost is not None:
+            parts.append(str(self.cost))
+        if self.video_path or self.error:
+            parts.append(str(self.video_path or self.error))
+        return f"Job({', '.join(parts)})"
+
     @property
     def prompt(self) -> str:
         """The prompt text.

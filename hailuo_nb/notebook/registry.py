@@ -15,6 +15,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from . import jobview
 from .config import Hailuo
 from .session import Session
 
@@ -37,6 +38,7 @@ def session_for(shell: Any) -> Session:
         shell.configurables.append(config)
         session = Session(config, user_ns=shell.user_ns)
         _SESSIONS[shell] = session
+        jobview.register(shell, session)
     return session
 
 
