@@ -112,13 +112,31 @@ class Hailuo:
 @pytest.fixture
 def cli(tmp_path: Path) -> Iterator[Hailuo]:
     app = create_app(EmulatorConfig(time_scale=2000.0, preview=True, slow_seconds=SLOW))
-    with serve_in_thread(app) as base:
+    with ctrl_c_reaches_children(), serve_in_thread(app) as base:
         hailuo = Hailuo(base, tmp_path / "out", tmp_path / "state" / "jobs.sqlite3")
         yield hailuo
         for proc in hailuo.started:
             if proc.poll() is None:
                 proc.kill()
             proc.communicate()
+
+
+@contextlib.contextmanager
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """Start the CLI with Ctrl-C working, as from a terminal.
+
+    Under a shell's background job (``pytest ... &``) SIGINT is ignored, and a child
+    inherits that through exec: it would never see our Ctrl-C. A handler does not pass
+    on, so while one is installed here the children start with the default.
+    """
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def wait_for(proc: subprocess.Popen[str], check: Callable[[], T], what: str) -> T:
