@@ -225,8 +225,9 @@ class Journal:
         """
         with self.store.connect() as conn:
             row = conn.execute(
-                "SELECT seq, fingerprint FROM jobs WHERE id = ? AND status = 'uncertain'"
-                " ORDER BY seq DESC LIMIT 1",
+                # A dead process's row still says "submitting" (it reads as uncertain).
+                "SELECT seq, fingerprint FROM jobs WHERE id = ? AND status IN"
+                " ('uncertain', 'submitting') AND sent = 1 ORDER BY seq DESC LIMIT 1",
                 (ref,),
             ).fetchone()
             if row is None:

@@ -179,7 +179,7 @@ class JobStore:
         try:
             if not self._ready:
                 # WAL: readers in other processes never block the writer (and vice versa).
-                conn.execute("PRAGMA journal_mode=WAL")
+                _wal(conn, wait)
                 _upgrade(conn)
                 self._ready = True
             # IMMEDIATE: a check-then-write (the journal's claim) is atomic across processes.
@@ -531,6 +531,24 @@ def alive(owner: str | None, updated_at: float, now: float) -> bool:
             return True  # it exists, and belongs to someone else
         return True
     return bool(owner) and now - updated_at < STALE_AFTER
+
+
+def _wal(conn: sqlite3.Connection, wait: float) -> None:
+    """Switch a store to WAL, waiting up to ``wait`` seconds for another process.
+
+    Two processes opening a new store at once both ask for WAL, which needs the file to
+    themselves; SQLite answers "database is locked" at once there, without its busy
+    timeout (waiting could deadlock it), so the wait is ours.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:

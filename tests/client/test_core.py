@@ -6,8 +6,10 @@ import asyncio
 import itertools
 import json
 import logging
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -132,6 +134,22 @@ def test_store_is_readable_from_another_process(tmp_path: Path) -> None:
     assert json.loads(out.stdout) == ["abc", "processing", "fox"]
     assert "journal_mode" not in out.stderr
     assert path.read_bytes().find(b"SG_") == -1
+
+
+def test_opening_a_new_store_waits_for_another_writer(tmp_path: Path) -> None:
+    # Two processes opening a new store at once: switching it to WAL finds the other one
+    # mid-write, and SQLite says "database is locked" at once, whatever the busy timeout.
+    path = tmp_path / "jobs.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE other (x)")
+    other.execute("BEGIN IMMEDIATE")
+    done = threading.Timer(0.3, other.execute, ["COMMIT"])
+    done.start()
+    try:
+        assert JobStore(path).history() == []
+    finally:
+        done.join()
+        other.close()
 
 
 def test_spending_counts_billed_and_estimated(tmp_path: Path) -> None:
