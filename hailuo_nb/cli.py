@@ -269,7 +269,7 @@ def _cli_words(text: str) -> str:
     """
     text = text.replace(": reconcile looks for it", ": hailuo reconcile looks for it")
     text = text.replace(". Reconcile looks for it", ". hailuo reconcile looks for it")
-    text = text.replace(": resume ", ": hailuo resume ")
+    text = text.replace(": resume ", ": hailuo resume ").replace("%hailuo ", "hailuo ")
     return text.replace("new=True (--new) pays", "without --reuse it pays")
 
 
@@ -364,7 +364,8 @@ def reused_line(job: Job) -> str:
 def _finish(job: Job, args: argparse.Namespace) -> int:
     if job.status == "completed" and not job.video_path:
         # Made (and billed) but not saved (a full disk): the provider still has it.
-        print(f"hailuo: job {job.id} completed but {job.error or 'was not saved'}", file=sys.stderr)
+        said = _cli_words(job.error or "was not saved")
+        print(f"hailuo: job {job.id} completed but {said}", file=sys.stderr)
         if args.json:
             _print_json(job)
         return EXIT_NETWORK

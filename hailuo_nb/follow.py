@@ -209,8 +209,7 @@ class Follower:
             self.publish(
                 dataclasses.replace(
                     job,
-                    error=f"not saved: {reason}; free space and run %hailuo resume {job.id}"
-                    f" (or: hailuo resume {job.id})",
+                    error=f"not saved: {reason}; free space and run %hailuo resume {job.id}",
                 )
             )
             return
