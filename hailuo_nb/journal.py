@@ -40,7 +40,7 @@ import uuid
 from typing import Any
 
 from .models import Cost, Job
-from .store import COLUMNS, OWNER, JobStore, find_seq, read_row, write
+from .store import COLUMNS, IN_FLIGHT, OWNER, JobStore, find_seq, read_row, write
 
 __all__ = ["Claimed", "Journal", "match_form"]
 
@@ -143,7 +143,16 @@ class Journal:
                 fingerprint=fingerprint,
             )
             conn.execute("UPDATE jobs SET sent = 0 WHERE seq = ?", (seq,))
+        IN_FLIGHT.add(ref)
         return ref
+
+    def settled(self, ref: str) -> None:
+        """This process is done with the submit ``ref`` (whatever its row now says).
+
+        Example:
+            >>> Journal(None).settled("submit-x")  # type: ignore[arg-type]
+        """
+        IN_FLIGHT.discard(ref)
 
     def sending(self, ref: str, sent: bool) -> None:
         """Mark that the request left (``True``), or was provably not taken (``False``).
@@ -166,16 +175,18 @@ class Journal:
         """
         with self.store.connect(timeout=timeout) as conn:
             seq = find_seq(conn, job.provider, job.base_url or "", ref)
-            if seq is None:  # someone dismissed it meanwhile: the answer wins
-                self.store.save(job)
-                return
-            write(conn, seq, job, base_url=job.base_url or "")
+            if seq is not None:
+                write(conn, seq, job, base_url=job.base_url or "")
+        if seq is None:  # someone dismissed it meanwhile: the answer wins
+            self.store.save(job)
+        self.settled(ref)
 
     def uncertain(self, ref: str, reason: str) -> None:
         """The outcome is unknown: the row stays, as ``uncertain``, with the reason.
 
         Example: see the module.
         """
+        self.settled(ref)  # first: a row left "submitting" then reads as uncertain anyway
         with self.store.connect() as conn:
             conn.execute(
                 "UPDATE jobs SET status = 'uncertain', error = ?, sent = 1, updated_at = ?"
@@ -194,6 +205,7 @@ class Journal:
             >>> j.discard(ref); j.store.get(ref) is None
             True
         """
+        self.settled(ref)  # first: even if the row cannot be deleted, it is not in flight
         with self.store.connect() as conn:
             conn.execute("DELETE FROM jobs WHERE id = ? AND status = 'submitting'", (ref,))
 

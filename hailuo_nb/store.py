@@ -42,6 +42,7 @@ from .models import STATUSES, UNPAID_STATUSES, Cost, Job
 
 __all__ = [
     "COLUMNS",
+    "IN_FLIGHT",
     "OWNER",
     "RUNNING_MAX_AGE",
     "STALE_AFTER",
@@ -512,15 +513,27 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def alive(owner: str | None, updated_at: float, now: float) -> bool:
+IN_FLIGHT: set[str] = set()
+"""This process's submits being sent right now (their journal names): the journal keeps it.
+
+A ``submitting`` row of this process that is not in it was abandoned (a failure while
+clearing it): it must not pass for a live submit for the rest of the kernel's life.
+
+Example:
+    >>> "submit-none" in IN_FLIGHT
+    False
+"""
+
+
+def alive(owner: str | None, updated_at: float, now: float, ref: str | None = None) -> bool:
     """Whether the process that wrote a ``submitting`` row may still be working on it.
 
     Example:
-        >>> alive(OWNER, 0.0, 1e12), alive(None, 0.0, 1e12)
-        (True, False)
+        >>> alive(OWNER, 0.0, 1e12), alive(None, 0.0, 1e12), alive(OWNER, 0.0, 1e12, "x")
+        (True, False, False)
     """
     if owner == OWNER:
-        return True
+        return ref is None or ref in IN_FLIGHT
     host, _, pid = (owner or "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         try:
@@ -617,7 +630,7 @@ def read_row(row: tuple[Any, ...], now: float) -> Job:
         sent,
         owner,
     ) = row
-    if status == "submitting" and not alive(owner, updated or 0.0, now):
+    if status == "submitting" and not alive(owner, updated or 0.0, now, jid):
         # Its process died: sent means the provider may have it; unsent means nothing left.
         status = "uncertain" if sent else "failed"
         error = error or (

@@ -127,6 +127,8 @@ class Submitter:
         ref = self.unwritten.get(job.id)
         if ref is None:
             self.journal.store.save(job, base_url=self.base_url)
+            if job.id.startswith("v1-") and job.done:
+                self.journal.settled(job.id)  # the blocking call is over, however it ended
             return
         # Short waits for a lock here: the caller retries, and an answer must not wait long.
         self.journal.accepted(ref, job, timeout=min(5.0, self.journal.store.busy_timeout))
