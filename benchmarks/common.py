@@ -17,8 +17,14 @@ from pathlib import Path
 
 import httpx
 
+from hailuo_nb.emulator.catalog import model
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "SG_0123456789abcdef"
+_HAILUO_23 = model("segmind", "hailuo-2.3")
+assert _HAILUO_23 is not None
+#: The emulator's typical hailuo-2.3 duration on Segmind (before its time_scale).
+HAILUO_23_S = _HAILUO_23.typical_s
 
 
 def free_port() -> int:

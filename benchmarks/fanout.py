@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import KEY, emulator_process, python_env, table
+from common import HAILUO_23_S, KEY, emulator_process, python_env, table
 
 
 def _rss_mb() -> float:
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     base_row = rows[0]
     base_ratio = base_row["wall"] / base_row["slowest"]
     print(
-        f"hailuo-2.3 jobs of ~{157 / scale:.0f} s (emulator time_scale {scale:g}, its own"
+        f"hailuo-2.3 jobs of ~{HAILUO_23_S / scale:.0f} s (emulator time_scale {scale:g}, its own"
         f" process); baseline = N {base_row['n']} in the same run"
     )
     print()

@@ -12,7 +12,7 @@ Run::
 
     python benchmarks/polling.py            # 8 jobs of ~20 s each (time_scale 8)
     python benchmarks/polling.py --quick    # 4 jobs of ~4 s each (time_scale 40)
-    python benchmarks/polling.py --scale 1 --jobs 4   # real durations (~157 s), ~10 min
+    python benchmarks/polling.py --scale 1 --jobs 4   # real durations (~141 s), ~10 min
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from segmind import SegmindClient
 
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
+from hailuo_nb.emulator.catalog import model
 
 KEY = "SG_0123456789abcdef"
 MODEL = "hailuo-2.3"
@@ -132,7 +133,9 @@ def table(rows: list[Row], scale: float) -> str:
     The target: completion known within 1 s (median) with at most 40 % of the
     baseline's status requests.
     """
-    expected = 157.0 / scale
+    spec = model("segmind", "hailuo-2.3")
+    assert spec is not None
+    expected = spec.typical_s / scale
     base = next((r for r in rows if r.name.endswith("every 1 s")), rows[-1])
     lines = [
         f"hailuo-2.3 jobs of ~{expected:.0f} s (emulator time_scale {scale:g}), 4 running at once",

@@ -26,7 +26,7 @@ import httpx
 from jupyter_client.manager import KernelManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import KEY, emulator_process, percentile, python_env, table
+from common import HAILUO_23_S, KEY, emulator_process, percentile, python_env, table
 
 
 def execute(kc: Any, code: str, timeout: float = 120) -> float:
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     rows[1].append(f"{b99 / i99:.2f}")
     print(
         f"trivial cell (1 + 1) round trip on a real kernel; {submitted} jobs submitted,"
-        f" ~{157 / scale:.0f} s each (emulator time_scale {scale:g}, its own process);"
+        f" ~{HAILUO_23_S / scale:.0f} s each (emulator time_scale {scale:g}, its own process);"
         f" mean busy {statistics.mean(busy) * 1000:.1f} ms"
     )
     print()

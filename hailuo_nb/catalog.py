@@ -89,7 +89,12 @@ class ModelSpec:
         return f"{self.name} ({self.provider})"
 
     def combination_issue(
-        self, duration: int | None, resolution: str | None, has_first_frame: bool
+        self,
+        duration: int | None,
+        resolution: str | None,
+        has_first_frame: bool,
+        *,
+        has_last_frame: bool = False,
     ) -> tuple[str, str] | None:
         """``(field, reason)`` when this mix of values is not allowed, else None.
 
@@ -99,6 +104,10 @@ class ModelSpec:
         Example:
             >>> get_model("minimax", "hailuo-02").combination_issue(6, "512p", False)[0]
             'resolution'
+            >>> get_model("minimax", "hailuo-02").combination_issue(
+            ...     6, "512p", True, has_last_frame=True)[1]
+            '512p cannot go with a last frame on hailuo-02 (minimax): first + last frame \
+videos are 768p or 1080p only'
         """
         if self.first_frame == "required" and not has_first_frame:
             return (
@@ -123,10 +132,24 @@ class ModelSpec:
                 f"512p needs a first frame image on {self.label} (image-to-video only);"
                 f" choose {others} for text-to-video",
             )
+        # MiniMax's first + last frame generation lists 768P and 1080P only: its API refuses
+        # 512P there (2013), so it is refused here, before anything is sent or paid.
+        if resolution == "512p" and has_last_frame:
+            others = " or ".join(r for r in self.resolutions if r != "512p")
+            return (
+                "resolution",
+                f"512p cannot go with a last frame on {self.label}: first + last frame"
+                f" videos are {others} only",
+            )
         return None
 
     def combination_error(
-        self, duration: int | None, resolution: str | None, has_first_frame: bool
+        self,
+        duration: int | None,
+        resolution: str | None,
+        has_first_frame: bool,
+        *,
+        has_last_frame: bool = False,
     ) -> str | None:
         """The reason this mix of duration, resolution and first frame is refused, or None.
 
@@ -137,7 +160,9 @@ class ModelSpec:
             >>> spec.combination_error(10, "1080p", False)
             '1080p allows only 6 s on hailuo-2.3 (segmind); choose 768p for 10 s'
         """
-        issue = self.combination_issue(duration, resolution, has_first_frame)
+        issue = self.combination_issue(
+            duration, resolution, has_first_frame, has_last_frame=has_last_frame
+        )
         return None if issue is None else issue[1]
 
 
@@ -173,24 +198,26 @@ def _spec(
     )
 
 
-# Segmind: typical times and prices are the figures printed on the seed model pages.
+# Segmind: prices are the figures printed on the seed model pages; typical times are those
+# of Segmind's current pages (hailuo-2.3 ~140.7 s, 2.3-fast ~114.2 s, minimax-hailuo-2
+# ~174.2 s; the seeds had 156.71, "~115–126" and 173.29 s). 02-fast: the seed's ~80 s.
 _SEGMIND = (
     _spec(
         "hailuo-2.3",
         "segmind",
         "hailuo-2.3",
         first_frame="optional",
-        typical_seconds=157.0,
+        typical_seconds=140.7,
         price_usd=(0.35, 0.70),
     ),
-    # The page's default resolution is 1080p (unlike hailuo-2.3); "~115–126 s" → 120 s.
+    # The page's default resolution is 1080p (unlike hailuo-2.3).
     _spec(
         "hailuo-2.3-fast",
         "segmind",
         "hailuo-2.3-fast",
         first_frame="required",
         default_resolution="1080p",
-        typical_seconds=120.0,
+        typical_seconds=114.2,
         price_usd=(0.24, 0.41),
     ),
     # No resolution parameter on this page; go_fast trades quality for speed (default off).
@@ -216,7 +243,7 @@ _SEGMIND = (
         last_frame=True,
         options=("prompt_optimizer", "mode"),
         modes=("standard", "pro"),
-        typical_seconds=173.0,
+        typical_seconds=174.2,
         price_usd=(0.39, 0.39),
     ),
 )

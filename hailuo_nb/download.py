@@ -1,7 +1,7 @@
 """Fetch a finished video into the output folder: streamed, atomic, size-checked, contained.
 
-Provider URLs expire (AI/ML signs them for about an hour, MiniMax for 9 h), so the client
-downloads as soon as a job completes. The file is written under a temporary name and
+Provider URLs expire (AI/ML signs them for about an hour, MiniMax for 1 hour), so the
+client downloads as soon as a job completes. The file is written under a temporary name and
 renamed only when complete and of the announced size, so a half-written MP4 never sits
 under the final name. The name comes from the job id and a short slug of the prompt, and
 is checked to stay inside the output folder whatever the id or prompt contain.

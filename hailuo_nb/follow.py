@@ -228,6 +228,11 @@ class Follower:
         """A synchronous protocol (Segmind v1): one blocking request whose answer is the
         video, streamed to a file.
 
+        Only an answer whose Content-Type says video is written to the file. JSON is read:
+        an output URL is downloaded as any other job's video, an error fails the job. Any
+        other answer (an HTML page) is an error and the job ``uncertain``: it may have run
+        and been billed.
+
         Example (inside a coroutine)::
 
             await follower.run_v1(job.id, wire)
@@ -238,10 +243,11 @@ class Follower:
         assert isinstance(adapter, Synchronous)
 
         async def handle(response: httpx.Response) -> Update:
-            if not response.is_success:
-                await response.aread()
+            streamed = adapter.answers_video(response)
+            if not streamed:
+                await response.aread()  # an error, JSON or a page: read, never saved
             update = adapter.check_video(response)
-            if update.status == "completed":
+            if streamed and update.status == "completed":
                 limit = self.settings.max_download_bytes
                 await stream_to_file(response, target, max_bytes=limit)
             return update
@@ -286,9 +292,11 @@ class Follower:
             )
             return
         job = apply_update(job, update, now=time.time())
-        if job.status == "completed":
+        if job.status == "completed" and update.video_url is None:
             job = dataclasses.replace(job, video_path=str(target))
         self.publish(job)
+        if needs_download(job):
+            await self.download(job)  # the answer was JSON with an output URL
 
 
 def needs_download(job: Job) -> bool:

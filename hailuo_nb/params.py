@@ -200,15 +200,16 @@ first frame image (image-to-video only)
         # hailuo-2.3-fast defaults to 1080p, which allows only 6 s): then the first one
         # that can. An explicit resolution is never swapped; it is refused below.
         candidates = [r for r in spec.resolutions if r != spec.default_resolution]
+        frames = {"has_first_frame": first is not None, "has_last_frame": last is not None}
         res = next(
             (
                 r
                 for r in [spec.default_resolution, *candidates]
-                if r and spec.combination_issue(seconds, r, first is not None) is None
+                if r and spec.combination_issue(seconds, r, **frames) is None
             ),
             spec.default_resolution,
         )
-    issue = spec.combination_issue(seconds, res, first is not None)
+    issue = spec.combination_issue(seconds, res, first is not None, has_last_frame=last is not None)
     if issue is not None:
         raise ValidationError(*issue)
     if last is not None and first is None:

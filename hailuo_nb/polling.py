@@ -5,9 +5,9 @@ expected run time (the catalog's typical duration, or the median of this provide
 model's recent jobs in the store) tells where that bit is worth buying. Run times vary
 around it (``spread``, ±15 % by default), so the polls close in geometrically on the
 *earliest* likely end, then ask every ~0.65 % of the expected time (at least
-``min_interval``) until the latest likely end: a 157 s job is polled about 40 times,
-most of them in its last minute, and its end is known about as soon as with polls every
-second, instead of 157 polls at a fixed second.
+``min_interval``) until the latest likely end: a 141 s job (hailuo-2.3 on Segmind) is
+polled about 37 times, most of them in its last minute, and its end is known about as soon
+as with polls every second, instead of 141 polls at a fixed second.
 
 The first few polls probe at doubling intervals, so a job refused at once or a server
 faster than expected is noticed within seconds. Past the latest likely end the interval
@@ -17,10 +17,10 @@ budget, which has the last word on a small plan.
 
 Example:
     >>> p = PollPolicy(min_interval=1.0, max_interval=30.0, jitter=0.0)
-    >>> p.delay(elapsed=0.0, expected=157.0)     # far from the end: sparse
+    >>> p.delay(elapsed=0.0, expected=141.0)     # far from the end: sparse
     30.0
-    >>> p.delay(elapsed=150.0, expected=157.0)   # near it: dense
-    1.0205
+    >>> p.delay(elapsed=135.0, expected=141.0)   # near it: dense
+    1.0
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class PollPolicy:
         Example:
             >>> PollPolicy(jitter=0.0).delay(elapsed=0.0, expected=None)
             1.0
-            >>> [PollPolicy(jitter=0.0).delay(0.0, 157.0, polls=n) for n in range(3)]
+            >>> [PollPolicy(jitter=0.0).delay(0.0, 141.0, polls=n) for n in range(3)]
             [1.0, 2.0, 4.0]
         """
         if expected is None or expected <= 0:
@@ -104,9 +104,9 @@ def expected_seconds(
     emulator runs ``time_scale`` times faster than the real service).
 
     Example:
-        >>> expected_seconds(157.0, []), expected_seconds(157.0, [], scale=16.0)
-        (157.0, 9.8125)
-        >>> expected_seconds(157.0, [9.0, 10.0, 11.0])
+        >>> expected_seconds(141.0, []), expected_seconds(141.0, [], scale=16.0)
+        (141.0, 8.8125)
+        >>> expected_seconds(141.0, [9.0, 10.0, 11.0])
         10.0
     """
     runs = [r for r in recent if r > 0]

@@ -12,7 +12,14 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import FAULT_ENDPOINTS, FAULT_KINDS, EmulatorConfig, Fault
+from .config import (
+    FAULT_ENDPOINTS,
+    FAULT_KINDS,
+    MINIMAX_FAIL_STYLES,
+    SEGMIND_V1_ANSWERS,
+    EmulatorConfig,
+    Fault,
+)
 
 _EPILOG = f"""\
 paths: Segmind under /segmind (e.g. POST /segmind/v2/hailuo-2.3, SDK base_url
@@ -49,7 +56,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=float,
         default=d.time_scale,
         help="divide the vendors' typical job durations by this (default: %(default)s, so a "
-        "hailuo-2.3 job of ~157 s takes ~10 s; 1 = real time)",
+        "hailuo-2.3 job of ~141 s takes ~9 s; 1 = real time)",
     )
     a(
         "--spread",
@@ -135,7 +142,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=float,
         default=d.minimax_url_ttl_s,
         dest="minimax_url_ttl_s",
-        help="seconds MiniMax download URLs stay valid (default: %(default)s = 9 h)",
+        help="seconds MiniMax download URLs stay valid (default: %(default)s = 1 h, as "
+        "MiniMax's download page says)",
+    )
+    a(
+        "--minimax-fail-style",
+        choices=MINIMAX_FAIL_STYLES,
+        default=d.minimax_fail_style,
+        help="how a failed MiniMax task answers its query: 'code' = base_resp carries the "
+        "reason's code and message; 'zero' = code 0 \"success\" and no reason (the official "
+        "schema has no error field); 'zero_msg' = code 0, the reason as status_msg; "
+        "'zero_field' = code 0 \"success\", the reason in an error_message field "
+        "(default: %(default)s)",
+    )
+    a(
+        "--segmind-v1-answer",
+        choices=SEGMIND_V1_ANSWERS,
+        default=d.segmind_v1_answer,
+        help="what a Segmind v1 call answers: 'video' = the MP4 bytes (a failure: 400); "
+        "'octet' = the same bytes as application/octet-stream; "
+        "'json' = 200 JSON with an output URL, or with an error for a failed job; 'html' = "
+        "a 200 HTML page once the job is done (default: %(default)s)",
     )
     a(
         "--minimax-v2-url-ttl",
@@ -218,6 +245,8 @@ def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
         segmind_retention_s=ns.segmind_retention_s,
         aimlapi_url_ttl_s=ns.aimlapi_url_ttl_s,
         minimax_url_ttl_s=ns.minimax_url_ttl_s,
+        minimax_fail_style=ns.minimax_fail_style,
+        segmind_v1_answer=ns.segmind_v1_answer,
         minimax_v2_url_ttl_s=ns.minimax_v2_url_ttl_s,
         minimax_v2_max_in_flight=ns.minimax_v2_max_in_flight,
         fal_file_ttl_s=ns.fal_file_ttl_s,

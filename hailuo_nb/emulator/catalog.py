@@ -77,7 +77,8 @@ _PROMPT = Param("prompt", "str", required=True)
 _OPT = Param("prompt_optimizer", "bool", default=True)
 _DUR = Param("duration", "int", default=6, allowed=(6, 10))
 
-# Segmind: resolution strings are lower case (protocols.md, seeds).
+# Segmind: resolution strings are lower case (protocols.md, seeds). Typical times are those
+# on Segmind's current pages (protocols.md: ~141 s, ~114 s, ~174 s; the seeds' 02-fast ~80 s).
 _SEGMIND = [
     Model(
         "segmind",
@@ -89,7 +90,7 @@ _SEGMIND = [
             Param("first_frame_image", "uri"),
             _OPT,
         ),
-        typical_s=156.71,
+        typical_s=140.7,
         base_price=0.35,
         prices={(6, "768p"): 0.35, (10, "768p"): 0.70, (6, "1080p"): 0.70, (10, "1080p"): 0.70},
     ),
@@ -103,7 +104,7 @@ _SEGMIND = [
             Param("resolution", "str", default="1080p", allowed=("768p", "1080p")),
             _OPT,
         ),
-        typical_s=120.0,
+        typical_s=114.2,
         base_price=0.24,
         prices={(6, "768p"): 0.24, (10, "768p"): 0.41, (6, "1080p"): 0.41, (10, "1080p"): 0.41},
     ),
@@ -134,7 +135,7 @@ _SEGMIND = [
             Param("mode", "str", default="standard", allowed=("standard", "pro")),
             _OPT,
         ),
-        typical_s=173.29,
+        typical_s=174.2,
         base_price=0.39,
     ),
 ]

@@ -60,6 +60,15 @@ FAULT_KINDS += ("cancel_race",)
 #: request timeout, 1013 internal service error); a provider with real status codes: its 500.
 RETRY_LATER_KINDS = ("1000", "1001", "1013")
 FAULT_KINDS += RETRY_LATER_KINDS
+#: Segmind's several 406s (protocols.md): each answers 406 with Segmind's ``{"error": ...}``
+#: before anything is created. Only insufficient credit is documented; the others were seen.
+SEGMIND_406 = {
+    "406_credits": "Insufficient credits",
+    "406_content_type": "Invalid content type",
+    "406_param": "Invalid value for 'first_frame_image': the image could not be fetched",
+    "406_spend_limit": "Team spend limit reached: ask your team admin to raise it",
+}
+FAULT_KINDS += tuple(SEGMIND_406)
 #: Kinds that do not answer instead of the handler: the wrapper or the handler acts on them.
 IN_HANDLER_KINDS = ("drop_after", "slow", "cancel_race")
 
@@ -90,6 +99,8 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {FAULT_KINDS}")
         if self.kind == "cancel_race" and not self.endpoint.endswith((".cancel", "*")):
             raise ValueError("a cancel_race fault targets a cancel endpoint (or *)")
+        if self.kind in SEGMIND_406 and not self.endpoint.startswith(("segmind.", "*")):
+            raise ValueError(f"a {self.kind} fault targets a Segmind endpoint (or *)")
         if self.rate is not None and not 0.0 <= float(self.rate) <= 1.0:
             raise ValueError(f"fault rate must be within 0..1, got {self.rate!r}")
         if self.times is not None and int(self.times) < 0:
@@ -141,6 +152,19 @@ class Fault:
         }
 
 
+#: How a failed MiniMax V1 task answers its query: ``code`` = base_resp carries the reason's
+#: code and message; the others answer code 0, as the official schema allows (it has no error
+#: field): ``zero`` "success" and no reason anywhere, ``zero_msg`` the reason as status_msg,
+#: ``zero_field`` "success" plus the reason in an ``error_message`` field.
+MINIMAX_FAIL_STYLES = ("code", "zero", "zero_msg", "zero_field")
+#: What a Segmind v1 call answers (Segmind does not pin it for Hailuo): ``video`` = the MP4
+#: bytes as ``video/mp4`` (a failure: 400 and its reason); ``octet`` = the same bytes as
+#: ``application/octet-stream``; ``json`` = 200 JSON, ``{"status": "COMPLETED", "output":
+#: <video URL>}`` or ``{"status": "FAILED", "error": <why>}``; ``html`` = a 200 HTML page
+#: once the job is done (as a proxy or portal might answer), never the video.
+SEGMIND_V1_ANSWERS = ("video", "octet", "json", "html")
+
+
 @dataclass
 class EmulatorConfig:
     """Everything that shapes the emulator's behaviour (see "The emulator" in README.md).
@@ -162,7 +186,12 @@ class EmulatorConfig:
     output_block_marker: str = "[[block-output]]"
     segmind_retention_s: float = 3600.0
     aimlapi_url_ttl_s: float = 3600.0
-    minimax_url_ttl_s: float = 32400.0
+    #: MiniMax's download page: a download_url is valid 1 hour (an older note said 9 h).
+    minimax_url_ttl_s: float = 3600.0
+    #: How a failed MiniMax V1 task says why: one of MINIMAX_FAIL_STYLES (see minimax.py).
+    minimax_fail_style: str = "code"
+    #: What a Segmind v1 call answers: one of SEGMIND_V1_ANSWERS (see segmind.py).
+    segmind_v1_answer: str = "video"
     #: MiniMax V2 (H3): content.url lifetime (undocumented: 24 h) and tasks in flight per key.
     minimax_v2_url_ttl_s: float = 86400.0
     minimax_v2_max_in_flight: int = 30
@@ -187,3 +216,7 @@ class EmulatorConfig:
             raise ValueError("queue_fraction must be within [0, 1)")
         if self.minimax_v2_max_in_flight < 1:
             raise ValueError("minimax_v2_max_in_flight must be >= 1")
+        if self.minimax_fail_style not in MINIMAX_FAIL_STYLES:
+            raise ValueError(f"minimax_fail_style must be one of {MINIMAX_FAIL_STYLES}")
+        if self.segmind_v1_answer not in SEGMIND_V1_ANSWERS:
+            raise ValueError(f"segmind_v1_answer must be one of {SEGMIND_V1_ANSWERS}")

@@ -5,8 +5,14 @@ Quirks kept (protocols.md): Bearer auth; errors come back **inside HTTP 200** as
 1026 sensitive prompt, 1027 sensitive output, 2013 invalid params; faults add 1000, 1001,
 1013, "retry later"); statuses
 ``Preparing``/``Queueing``/``Processing``/``Success``/``Fail``; the duration × resolution
-matrix (10 s only at 768P; 512P only for Hailuo-02 image-to-video); download URLs valid
-9 h. Only gateway-level failures (injected 5xx) use HTTP status codes.
+matrix (10 s only at 768P; 512P only for Hailuo-02 image-to-video, and not with a last
+frame: first + last frame generation lists 768P and 1080P only); download URLs valid 1 h
+(MiniMax's download page). Only gateway-level failures (injected 5xx) use HTTP status codes.
+
+How a ``Fail`` says why is ``EmulatorConfig.minimax_fail_style``: ``code`` (the reason's own
+code and message), or code 0 "success", as the official query schema allows (it has no error
+field): ``zero`` with no reason anywhere, ``zero_msg`` with the reason as ``status_msg``,
+``zero_field`` with the reason in an ``error_message`` field.
 
 Example:
     >>> base_resp(1004, "login fail")
@@ -125,6 +131,8 @@ def _validate(
         return "invalid params, 10 s videos are only available at 768P"
     if params["resolution"] == "512P" and not params.get("first_frame_image"):
         return "invalid params, 512P is only available for image-to-video"
+    if params["resolution"] == "512P" and params.get("last_frame_image"):
+        return "invalid params, first and last frame generation supports 768P and 1080P only"
     for name in ("first_frame_image", "last_frame_image"):
         # Only images we can see (data URLs, our uploads) are checked; others pass.
         data = resolve_image(params.get(name), assets)
@@ -196,9 +204,15 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
             body.update(file_id=_file_id(job), video_width=job.width, video_height=job.height)
         if phase == "failed":
             code = job.fail_code or 1000
-            return _fail(
-                code, "output new_sensitive" if code == 1027 else str(job.fail_reason), **body
-            )
+            reason = "output new_sensitive" if code == 1027 else str(job.fail_reason)
+            style = state.config.minimax_fail_style
+            if style == "zero":
+                return _fail(0, "success", **body)
+            if style == "zero_msg":
+                return _fail(0, reason, **body)
+            if style == "zero_field":
+                return _fail(0, "success", error_message=reason, **body)
+            return _fail(code, reason, **body)
         return _fail(0, "success", **body)
 
     async def retrieve(request: Request, call: Call) -> Response:

@@ -5,7 +5,15 @@ request history (``/segmind/inference-request/request-history[/{id}]``, in
 Quirks kept on purpose (protocols.md): auth only by ``x-api-key`` (Bearer gets 401);
 errors as ``{"error": ...}``; a v2 submit answers 200, not 202; FAILED is served as 422
 on both GETs; unknown or expired ids are 404; insufficient credit is 402 on v2 and 406 on
-v1; a 429 carries ``x-rate-limit-reset-at-utc`` and no Retry-After.
+v1; a 429 carries ``x-rate-limit-reset-at-utc`` and no Retry-After. 406 has other meanings
+too, each with its own words: a body sent as another Content-Type than JSON is refused
+"Invalid content type" here; the ``406_*`` faults give the others (a parameter refused before
+the model runs, a team spend limit).
+
+What v1 answers is ``EmulatorConfig.segmind_v1_answer`` (Segmind does not pin it for
+Hailuo): the MP4 bytes (``video``, the default; ``octet`` sends them as
+``application/octet-stream``), JSON with an output URL or an error (``json``), or an HTML
+page (``html``).
 
 Rough edge chosen where Segmind says nothing: 1080p + 10 s is accepted (200) and the job
 then FAILS with a reason, as Segmind does for other bad parameters (seen).
@@ -93,6 +101,10 @@ def _base(request: Request) -> str:
 
 
 async def _body(request: Request) -> dict[str, Any] | Response:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind and kind != "application/json":
+        # One of Segmind's several 406s: the body must be sent as JSON.
+        return _D.error(request, 406, "Invalid content type")
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError:
@@ -238,20 +250,34 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
         if isinstance(job, Response):
             return job
         phase = await wait_done(call.state, job)
-        if phase == "failed" or job.path is None:
+        answer = call.state.config.segmind_v1_answer
+        path = job.path
+        reason = job.fail_reason or "Inference failed"
+        if answer == "json" and (phase == "failed" or path is None):
+            return json_response({"status": "FAILED", "error": reason, "request_id": job.id})
+        if phase == "failed" or path is None:
             # v1 has no FAILED state to report; an error answer is all it can give.
-            return _D.error(request, 400, job.fail_reason or "Inference failed")
-        data = await asyncio.to_thread(job.path.read_bytes)
-        return Response(
-            data,
-            media_type="video/mp4",
-            headers={
-                "x-remaining-credits": f"{call.state.settle(call.key):.4f}",
-                "x-cost": f"{job.price:.4f}",
-                "x-request-id": job.id,
-                "x-generation-time": f"{job.finished - job.created:.2f}",
-            },
-        )
+            return _D.error(request, 400, reason)
+        headers = {
+            "x-remaining-credits": f"{call.state.settle(call.key):.4f}",
+            "x-cost": f"{job.price:.4f}",
+            "x-request-id": job.id,
+            "x-generation-time": f"{job.finished - job.created:.2f}",
+        }
+        if answer == "json":
+            body = {
+                "status": "COMPLETED",
+                "output": segmind_history.video_url(_base(request), job.id),
+                "request_id": job.id,
+            }
+            return json_response(body, headers=headers)
+        if answer == "html":
+            # Done and billed, yet what comes back is a page: a client must not save it.
+            page = "<!doctype html><html><body><h1>Segmind</h1><p>Welcome</p></body></html>"
+            return Response(page, media_type="text/html", headers=headers)
+        data = await asyncio.to_thread(path.read_bytes)
+        kind = "application/octet-stream" if answer == "octet" else "video/mp4"
+        return Response(data, media_type=kind, headers=headers)
 
     async def upload(request: Request, call: Call) -> Response:
         body = await _body(request)

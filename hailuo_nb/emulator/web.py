@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .config import FAULT_KINDS, IN_HANDLER_KINDS, RETRY_LATER_KINDS, Fault
+from .config import FAULT_KINDS, IN_HANDLER_KINDS, RETRY_LATER_KINDS, SEGMIND_406, Fault
 from .state import State
 
 Handler = Callable[[Request, "Call"], Awaitable[Response]]
@@ -134,6 +134,8 @@ def fault_response(dialect: Dialect, request: Request, kind: str, state: State) 
         return dialect.rate_limited(request, state.now() + 60.0)
     if kind == "529":  # MiniMax V2's overloaded_error
         return dialect.error(request, 529, "Service overloaded")
+    if kind in SEGMIND_406:  # Segmind's 406, each with its own words
+        return dialect.error(request, 406, SEGMIND_406[kind])
     if kind in RETRY_LATER_KINDS and isinstance(dialect, InBand):
         return dialect.retry_later(request, int(kind))
     return dialect.error(request, 500, "Internal server error")

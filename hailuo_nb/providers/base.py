@@ -141,7 +141,8 @@ class Adapter(Protocol):
 
 @runtime_checkable
 class Synchronous(Protocol):
-    """An adapter whose submit answer is the video itself (``synchronous = True``).
+    """An adapter whose submit answer is the video itself (``synchronous = True``), or
+    says where it is, or why there is none.
 
     Example:
         >>> from hailuo_nb.providers import SegmindV1, SegmindV2
@@ -149,6 +150,7 @@ class Synchronous(Protocol):
         True
     """
 
+    def answers_video(self, response: httpx.Response) -> bool: ...
     def check_video(self, response: httpx.Response) -> Update: ...
 
 

@@ -2,9 +2,12 @@
 
 Flow: ``POST /v1/video_generation`` → ``task_id``; ``GET /v1/query/video_generation``
 until ``Success`` (with ``file_id``) or ``Fail``; then ``GET /v1/files/retrieve`` for the
-``download_url`` (valid 9 h). Codes: 1002 rate limit, 1004 / 2049 auth, 1008 balance,
+``download_url`` (valid 1 hour, MiniMax's download page says: fetch it at once, and ask
+``files/retrieve`` again later). Codes: 1002 rate limit, 1004 / 2049 auth, 1008 balance,
 1026 sensitive prompt, 1027 sensitive output, 2013 invalid parameters; 1000, 1001, 1013
-(and 1024, 1033) are MiniMax's own "try again later", a 5xx in all but name.
+(and 1024, 1033) are MiniMax's own "try again later", a 5xx in all but name. A ``Fail``
+may come with code 0 ("success") and no reason at all: the official query schema has no
+error field.
 
 Example:
     >>> MiniMax("https://api.minimax.io", "k").poll_request("42").params
@@ -35,7 +38,7 @@ from .base import (
     try_json,
 )
 
-__all__ = ["MiniMax", "payload", "raise_for_base_resp"]
+__all__ = ["MiniMax", "fail_reason", "payload", "raise_for_base_resp"]
 
 _WORDS: dict[str, Status] = {
     "preparing": "queued",
@@ -55,6 +58,57 @@ _AUTH = (1004, 2049)
 _RETRY_LATER = (1000, 1001, 1013, 1024, 1033)
 # MiniMax documents an RPM limit but no reset time: wait out a small fixed slice of it.
 RATE_LIMIT_PAUSE_S = 12.0
+# The official query schema has no error field; should a failed task carry one anyway, it
+# is read under any of these names (a string, or an object with a message).
+_REASON_KEYS = (
+    "error",
+    "error_message",
+    "error_msg",
+    "err_msg",
+    "fail_reason",
+    "reason",
+    "message",
+)
+NO_REASON = "MiniMax reports the task failed (no reason given)"
+
+
+def fail_reason(body: dict[str, Any]) -> str:
+    """Why a ``Fail`` task failed, in the server's own words where it gives any.
+
+    A non-zero ``base_resp`` code is the reason (``msg (code N)``). With code 0 (the official
+    query schema has no error field, and a failed task can carry "success") the words are
+    whatever else the body holds: a ``status_msg`` other than "success", or an error-ish
+    field. "success" itself is never shown as a failure's reason.
+
+    Example:
+        >>> fail_reason({"status": "Fail", "base_resp": {"status_code": 1027,
+        ...              "status_msg": "output new_sensitive"}})
+        'output new_sensitive (code 1027)'
+        >>> fail_reason({"status": "Fail", "file_id": "",
+        ...              "base_resp": {"status_code": 0, "status_msg": "success"}})
+        'MiniMax reports the task failed (no reason given)'
+        >>> fail_reason({"status": "Fail", "error_message": "GPU fault",
+        ...              "base_resp": {"status_code": 0, "status_msg": "success"}})
+        'MiniMax reports the task failed: GPU fault'
+    """
+    base = body.get("base_resp") if isinstance(body.get("base_resp"), dict) else {}
+    assert isinstance(base, dict)
+    msg = str(base.get("status_msg") or "").strip()
+    try:
+        code = int(base.get("status_code") or 0)
+    except (TypeError, ValueError):
+        code = 0
+    if code:
+        return f"{msg or 'generation failed'} (code {code})"
+    words = [msg] if msg and msg.lower() != "success" else []
+    for key in _REASON_KEYS:
+        value = body.get(key)
+        if isinstance(value, dict):
+            value = value.get("message") or value.get("msg") or value.get("name")
+        text = str(value).strip() if isinstance(value, (str, int, float)) else ""
+        if text and text.lower() != "success" and text not in words:
+            words.append(text)
+    return f"MiniMax reports the task failed: {'; '.join(words)}" if words else NO_REASON
 
 
 def raise_for_base_resp(body: dict[str, Any], *, request_id: str | None = None) -> None:
@@ -226,7 +280,8 @@ class MiniMax(NoUploads):
     def parse(self, step: str, job_id: str, response: httpx.Response) -> Update:
         """A query or retrieve answer as an :class:`Update`.
 
-        A ``Fail`` status carries its reason in ``base_resp`` (e.g. 1027 sensitive output).
+        A ``Fail`` status carries its reason in ``base_resp`` (e.g. 1027 sensitive output),
+        or none at all (code 0): see :func:`fail_reason`.
 
         Example:
             >>> MiniMax("http://h", "k").parse("status", "9", httpx.Response(200, json={
@@ -248,11 +303,7 @@ class MiniMax(NoUploads):
         word = str(body.get("status") or "").lower()
         status = _WORDS.get(word)
         if status == "failed":
-            base = body.get("base_resp") if isinstance(body.get("base_resp"), dict) else {}
-            assert isinstance(base, dict)
-            msg = str(base.get("status_msg") or "generation failed")
-            code = base.get("status_code")
-            return Update("failed", reason=f"{msg} (code {code})" if code else msg, raw=body)
+            return Update("failed", reason=fail_reason(body), raw=body)
         try:
             raise_for_base_resp(body, request_id=job_id)
         except ProviderError as exc:

@@ -2,9 +2,13 @@
 
 Quirks handled here (protocols.md): a v2 submit answers 200 (not 202); FAILED comes as
 HTTP **422** on both GETs with the reason in ``error``; an unknown or expired id is 404
-(status and results are kept one hour); insufficient credit is 402 on v2 and 406 on v1; a
-429 carries ``x-rate-limit-reset-at-utc`` and no Retry-After. The status endpoint has no
-output, so a COMPLETED status is followed by one GET of the result.
+(status and results are kept one hour); insufficient credit is 402 on v2; 406 has several
+meanings (insufficient credits, "Invalid content type", a parameter refused before the model
+runs, a team spend limit), so its error is the server's own words and it is
+``InsufficientCredits`` only when those words speak of credits; a 429 carries
+``x-rate-limit-reset-at-utc`` and no Retry-After. The status endpoint has no output, so a
+COMPLETED status is followed by one GET of the result. What v1 answers is read by its
+Content-Type (see :meth:`SegmindV1.check_video`).
 
 Example:
     >>> a = SegmindV2("https://api.segmind.com", "SG_x")
@@ -52,7 +56,23 @@ _WORDS: dict[str, Status] = {
     "CANCELLED": "failed",
     "CANCELED": "failed",
 }
-_CREDIT_CODES = (402, 406)
+# Bytes that are the video besides video/*: the generic binary types and MP4's own MIME type.
+_VIDEO_TYPES = ("application/octet-stream", "binary/octet-stream", "application/mp4")
+
+
+def _credit_codes(message: str) -> tuple[int, ...]:
+    """HTTP codes that mean "no credits" for this message.
+
+    402 always does (a v2 submit). 406 does only when the server's words say credits: it
+    also means "Invalid content type", a parameter refused before the model runs, or a team
+    spend limit (protocols.md), and calling those "insufficient credits" would send the user
+    to top up an account that is fine.
+
+    Example:
+        >>> _credit_codes("Insufficient credits"), _credit_codes("Invalid content type")
+        ((402, 406), (402,))
+    """
+    return (402, 406) if "credit" in message.lower() else (402,)
 
 
 def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
@@ -62,14 +82,19 @@ def _check(response: httpx.Response, request_id: str | None = None) -> dict[str,
     body = try_json(response)
     if response.status_code == 422 and body is not None and "status" in body:
         return body  # a FAILED job, not an error of the request
+    message = message_of(response, body, "error", "message", "detail")
     raise error_for_status(
         response,
         "segmind",
-        message_of(response, body, "error", "message", "detail"),
-        credit_codes=_CREDIT_CODES,
+        message,
+        credit_codes=_credit_codes(message),
         request_id=request_id,
         body=body,
     )
+
+
+def _content_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
 def _status(body: dict[str, Any], response: httpx.Response) -> Status:
@@ -321,10 +346,11 @@ class SegmindV2:
 
 
 class SegmindV1(SegmindV2):
-    """Segmind's v1 protocol: ``POST /v1/{slug}`` blocks and answers the video bytes.
+    """Segmind's v1 protocol: ``POST /v1/{slug}`` blocks and answers the video.
 
-    There is no id before the answer and nothing to poll: the client streams the answer
-    into the output file, and the cost comes in the ``x-cost`` header.
+    There is no id before the answer and nothing to poll. The answer is the video bytes
+    (streamed into the output file, the cost in the ``x-cost`` header) or, as Segmind does
+    not pin it for Hailuo, JSON with an output URL (downloaded as any other) or an error.
 
     Example:
         >>> SegmindV1("http://h", "k").submit_request({}, "hailuo-2.3").url
@@ -347,25 +373,92 @@ class SegmindV1(SegmindV2):
             "POST", f"{self.base_url}/v1/{wire_model}", "submit", dict(self._headers), payload
         )
 
+    def answers_video(self, response: httpx.Response) -> bool:
+        """True when a 2xx answer's body is the video itself, to stream into the file.
+
+        ``video/*``, ``application/mp4`` and the octet-stream types are; so is an answer
+        with no Content-Type,
+        as the SDK keeps ``response.content`` whatever it is. Anything else (JSON, HTML,
+        text) must be read, never written into an ``.mp4``.
+
+        Example:
+            >>> a = SegmindV1("http://h", "k")
+            >>> a.answers_video(httpx.Response(200, headers={"content-type": "video/mp4"}))
+            True
+            >>> a.answers_video(httpx.Response(200, json={"output": "http://h/v.mp4"}))
+            False
+        """
+        kind = _content_type(response)
+        return response.is_success and (
+            not kind or kind.startswith("video/") or kind in _VIDEO_TYPES
+        )
+
     def check_video(self, response: httpx.Response) -> Update:
-        """Raise for an error answer; else the cost and server time from the headers.
+        """What a v1 answer says, by its Content-Type (a body that is not the video must be
+        read before this is called).
+
+        - the video (see :meth:`answers_video`): ``completed``, with the cost and server
+          time from the headers; the caller streams the body into the file;
+        - JSON: an output URL makes it ``completed`` with that ``video_url`` (to download);
+          an ``error`` or a FAILED status makes it ``failed`` with the server's reason;
+          neither is :class:`MalformedResponse`;
+        - anything else (an HTML page, text): :class:`MalformedResponse`, never saved.
 
         A v1 failure has no FAILED state: Segmind answers 400 with the reason.
 
         Example:
-            >>> SegmindV1("http://h", "k").check_video(httpx.Response(
-            ...     200, headers={"x-cost": "0.35"}, content=b"mp4")).cost_usd
+            >>> a = SegmindV1("http://h", "k")
+            >>> a.check_video(httpx.Response(
+            ...     200, headers={"x-cost": "0.35", "content-type": "video/mp4"})).cost_usd
             0.35
+            >>> a.check_video(httpx.Response(200, json={"output": "http://h/v.mp4"})).video_url
+            'http://h/v.mp4'
+            >>> a.check_video(httpx.Response(200, json={"error": "NSFW content"})).reason
+            'NSFW content'
         """
         if response.status_code == 400:
             body = try_json(response)
             return Update("failed", reason=message_of(response, body, "error"), raw=body)
         if not response.is_success:
             _check(response)
+        cost = as_float(response.headers.get("x-cost"))
+        run_seconds = as_float(response.headers.get("x-generation-time"))
+        if self.answers_video(response):
+            return Update("completed", cost_usd=cost, run_seconds=run_seconds)
+        kind = _content_type(response)
+        if not (kind.endswith(("/json", "+json"))):
+            raise MalformedResponse(
+                f"the v1 answer is {kind}, not a video: {response.text.strip()[:80]!r}",
+                provider="segmind",
+                status_code=response.status_code,
+            )
+        body = json_body(response, "segmind")
+        word = str(body.get("status") or "").strip().upper()
+        error = body.get("error")
+        if _WORDS.get(word) == "failed" or error:
+            said = any(body.get(k) for k in ("error", "message", "detail"))
+            reason = message_of(response, body, "error", "message", "detail")
+            reason = reason if said else "failed without a reason"
+            return Update("failed", reason=reason, raw=body)
+        output = _video_url(
+            body.get("output") or body.get("video_url") or body.get("video") or body.get("url")
+        )
+        if output is None:
+            raise MalformedResponse(
+                f"the v1 answer is JSON with neither a video URL nor an error: {str(body)[:120]}",
+                provider="segmind",
+                status_code=response.status_code,
+            )
+        metrics = body.get("metrics") if isinstance(body.get("metrics"), dict) else {}
+        assert isinstance(metrics, dict)
         return Update(
             "completed",
-            cost_usd=as_float(response.headers.get("x-cost")),
-            run_seconds=as_float(response.headers.get("x-generation-time")),
+            video_url=output,
+            cost_usd=cost if cost is not None else as_float(metrics.get("cost")),
+            run_seconds=run_seconds
+            if run_seconds is not None
+            else as_float(metrics.get("total_time")),
+            raw=body,
         )
 
 

@@ -120,8 +120,12 @@ def protocol_problems(provider: str, wire_model: str, body: dict[str, Any]) -> l
     first = body.get("first_frame_image") or body.get("image_url")
     if res == "512p" and not first:
         out.append("512p without a first frame")
-    if (body.get("last_frame_image") or body.get("last_image_url")) and not first:
+    last = body.get("last_frame_image") or body.get("last_image_url")
+    if last and not first:
         out.append("last frame without first")
+    if res == "512p" and last:
+        # MiniMax: first + last frame generation lists 768P and 1080P only.
+        out.append("512p with a last frame")
     return out
 
 
@@ -179,9 +183,11 @@ PAYLOADS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      {"model": "MiniMax-Hailuo-2.3-Fast", "prompt": "a fox", "duration": 6,
       "resolution": "1080P", "prompt_optimizer": True, "fast_pretreatment": False,
       "first_frame_image": URL}),
-    ("minimax", {"model": "hailuo-02", "first_frame": URL, "last_frame": URL2,
-                 "resolution": "512p", "duration": 10},
+    ("minimax", {"model": "hailuo-02", "first_frame": URL, "resolution": "512p", "duration": 10},
      {"model": "MiniMax-Hailuo-02", "prompt": "a fox", "duration": 10, "resolution": "512P",
+      "prompt_optimizer": True, "fast_pretreatment": False, "first_frame_image": URL}),
+    ("minimax", {"model": "hailuo-02", "first_frame": URL, "last_frame": URL2},
+     {"model": "MiniMax-Hailuo-02", "prompt": "a fox", "duration": 6, "resolution": "768P",
       "prompt_optimizer": True, "fast_pretreatment": False, "first_frame_image": URL,
       "last_frame_image": URL2}),
 ]
@@ -245,6 +251,10 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("segmind", {"resolution": 1.5}, "resolution", "must be 768p or 1080p"),
     ("minimax", {"model": "hailuo-02", "resolution": "512p"}, "resolution",
      "512p needs a first frame image on hailuo-02 (minimax)"),
+    ("minimax", {"model": "hailuo-02", "resolution": "512p", "first_frame": URL,
+                 "last_frame": URL2}, "resolution",
+     "512p cannot go with a last frame on hailuo-02 (minimax): first + last frame videos are"
+     " 768p or 1080p only"),
     ("minimax", {"model": "hailuo-2.3", "resolution": "512p", "first_frame": URL}, "resolution",
      "must be 768p or 1080p on hailuo-2.3 (minimax)"),
     ("minimax", {"go_fast": True}, "go_fast",

@@ -16,12 +16,20 @@ from hailuo_nb.errors import (
     ServiceError,
     transient,
 )
-from hailuo_nb.providers import AimlApi, MalformedResponse, MiniMax, SegmindV2, parse_retry_at
+from hailuo_nb.providers import (
+    AimlApi,
+    MalformedResponse,
+    MiniMax,
+    SegmindV1,
+    SegmindV2,
+    parse_retry_at,
+)
 from hailuo_nb.providers.segmind import parse_upload
 
 SG = SegmindV2("https://api.segmind.com", "SG_0123456789abcdef")
 AI = AimlApi("https://api.aimlapi.com", "key")
 MM = MiniMax("https://api.minimax.io", "key")
+V1 = SegmindV1("https://api.segmind.com", "SG_0123456789abcdef")
 
 
 def r(code: int, body: object = None, **kw: object) -> httpx.Response:
@@ -73,8 +81,25 @@ def test_segmind_422_is_failed_with_reason_and_404_is_expired() -> None:
     ],
 )
 def test_segmind_submit_errors(code: int, kind: type[Exception]) -> None:
-    with pytest.raises(kind, match="nope"):
-        SG.parse_submit(r(code, {"error": "nope"}))
+    with pytest.raises(kind, match="nope credits"):
+        SG.parse_submit(r(code, {"error": "nope credits"}))
+
+
+@pytest.mark.parametrize(
+    ("body", "credits"),
+    [
+        ({"error": "Insufficient credits"}, True),
+        ({"error": "Invalid content type"}, False),
+        ({"message": "Team spend limit reached"}, False),
+        ({"detail": "Invalid value for 'duration'"}, False),
+    ],
+)
+def test_segmind_406_keeps_the_servers_words(body: dict[str, str], credits: bool) -> None:
+    # 406 has several meanings: only one about credits is InsufficientCredits.
+    with pytest.raises(ProviderError) as info:
+        SG.parse_submit(r(406, body))
+    assert info.value.message == next(iter(body.values()))
+    assert isinstance(info.value, InsufficientCredits) is credits
 
 
 def test_segmind_429_reset_header_and_gateway_html() -> None:
@@ -205,3 +230,104 @@ def test_requests_never_show_the_key() -> None:
         req = adapter.poll_request("1")
         assert "0123456789abcdef" not in repr(req) and "key" not in repr(req)
         assert "0123456789abcdef" not in repr(adapter)
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({}, "MiniMax reports the task failed (no reason given)"),
+        ({"base_resp": {"status_code": 0, "status_msg": ""}}, None),
+        ({"base_resp": {"status_code": 0, "status_msg": "Success"}}, None),
+        ({"base_resp": {"status_code": 0, "status_msg": "task timeout"}}, "task timeout"),
+        ({"error_message": "GPU fault"}, "GPU fault"),
+        ({"error": {"message": "bad frame"}}, "bad frame"),
+        ({"fail_reason": "success"}, None),
+        (
+            {"base_resp": {"status_code": 0, "status_msg": "a"}, "message": "b"},
+            "a; b",
+        ),
+    ],
+)
+def test_minimax_fail_with_code_0_never_says_success(
+    extra: dict[str, object], reason: str | None
+) -> None:
+    body: dict[str, object] = {
+        "task_id": "9",
+        "status": "Fail",
+        "file_id": "",
+        "base_resp": {"status_code": 0, "status_msg": "success"},
+        **extra,
+    }
+    update = MM.parse("status", "9", r(200, body))
+    assert update.status == "failed" and update.follow_up is None
+    if reason is None or reason.startswith("MiniMax"):
+        assert update.reason == (reason or "MiniMax reports the task failed (no reason given)")
+    else:
+        assert update.reason == f"MiniMax reports the task failed: {reason}"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "video/mp4",
+        "video/quicktime",
+        "application/mp4",
+        "application/octet-stream",
+        "binary/octet-stream",
+        None,
+    ],
+)
+def test_segmind_v1_bytes_by_content_type_are_the_video(kind: str | None) -> None:
+    headers = {"x-cost": "0.35"} | ({"content-type": kind} if kind else {})
+    answer = httpx.Response(200, headers=headers, content=b"\x00\x00\x00\x18ftypmp42")
+    assert V1.answers_video(answer)
+    update = V1.check_video(answer)
+    assert (update.status, update.video_url, update.cost_usd) == ("completed", None, 0.35)
+
+
+@pytest.mark.parametrize(
+    ("body", "url"),
+    [
+        ({"status": "COMPLETED", "output": "https://cdn/v.mp4"}, "https://cdn/v.mp4"),
+        ({"output": ["https://cdn/v.mp4"]}, "https://cdn/v.mp4"),
+        ({"output": {"url": "https://cdn/v.mp4"}}, "https://cdn/v.mp4"),
+        ({"video_url": "https://cdn/v.mp4", "metrics": {"cost": 0.7}}, "https://cdn/v.mp4"),
+    ],
+)
+def test_segmind_v1_json_with_an_output_url_is_a_video_to_download(
+    body: dict[str, object], url: str
+) -> None:
+    answer = r(200, body)
+    assert not V1.answers_video(answer)
+    update = V1.check_video(answer)
+    assert (update.status, update.video_url) == ("completed", url)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"error": "NSFW content"}, "NSFW content"),
+        ({"status": "FAILED", "error": "timeout"}, "timeout"),
+        ({"status": "FAILED"}, "failed without a reason"),
+        ({"error": {"message": "blocked"}}, "blocked"),
+    ],
+)
+def test_segmind_v1_json_with_an_error_fails(body: dict[str, object], reason: str) -> None:
+    update = V1.check_video(r(200, body))
+    assert (update.status, update.reason, update.video_url) == ("failed", reason, None)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        r(200, "<html><body>Welcome</body></html>", headers={"content-type": "text/html"}),
+        r(200, "ok", headers={"content-type": "text/plain"}),
+        r(200, {"status": "PROCESSING"}),  # JSON with neither a URL nor an error
+        r(200, "{broken", headers={"content-type": "application/json"}),
+    ],
+)
+def test_segmind_v1_anything_else_is_an_error_never_a_video(answer: httpx.Response) -> None:
+    assert not V1.answers_video(answer)
+    with pytest.raises(MalformedResponse) as info:
+        V1.check_video(answer)
+    assert transient(info.value)  # the call reached the server: SubmitUncertain, not resent

@@ -28,6 +28,9 @@ def test_help_explains_every_option() -> None:
         "--block-marker",
         "--seed",
         "--minimax-url-ttl",
+        "--minimax-fail-style",
+        "--segmind-v1-answer",
+        "406_content_type",
         "320x180",
     ):
         assert option in out
@@ -56,6 +59,12 @@ def test_options_reach_the_config() -> None:
                 "NOPE",
                 "--seed",
                 "9",
+                "--minimax-fail-style",
+                "zero",
+                "--segmind-v1-answer",
+                "json",
+                "--fault",
+                "segmind.v1:406_spend_limit",
             ]
         )
     )
@@ -65,12 +74,22 @@ def test_options_reach_the_config() -> None:
     assert [(f.endpoint, f.kind, f.rate) for f in cfg.faults] == [
         ("segmind.submit", "500", 0.25),
         ("files", "drop", None),
+        ("segmind.v1", "406_spend_limit", None),
     ]
     assert cfg.block_marker == "NOPE"
+    assert (cfg.minimax_fail_style, cfg.segmind_v1_answer) == ("zero", "json")
+    # MiniMax's download page: a download URL lives one hour.
+    assert config_from_args(parse_args([])).minimax_url_ttl_s == 3600
 
 
 @pytest.mark.parametrize(
-    "argv", [["--fault", "segmind.nope:500"], ["--key", "nobalance"], ["--fault", "files:teapot"]]
+    "argv",
+    [
+        ["--fault", "segmind.nope:500"],
+        ["--key", "nobalance"],
+        ["--fault", "files:teapot"],
+        ["--fault", "minimax.submit:406_credits"],
+    ],
 )
 def test_bad_options_are_refused(argv: list[str]) -> None:
     with pytest.raises(ValueError):

@@ -54,7 +54,10 @@ async def test_generate_query_retrieve_download(emulator_client: httpx.AsyncClie
     width, height, seconds, _ = probe_mp4(video.content)
     assert (width, height) == (320, 180) and seconds == pytest.approx(10, abs=0.1)
 
-    await emulator_client.post("/__emulator__/clock", json={"advance": 9 * 3600 + 1})
+    # Valid 1 hour by default (MiniMax's download page), not the 9 h of an older note.
+    await emulator_client.post("/__emulator__/clock", json={"advance": 3600 - 60})
+    assert (await emulator_client.get(file["download_url"])).status_code == 200
+    await emulator_client.post("/__emulator__/clock", json={"advance": 120})
     assert (await emulator_client.get(file["download_url"])).status_code == 403
 
 
@@ -69,6 +72,12 @@ async def test_generate_query_retrieve_download(emulator_client: httpx.AsyncClie
         {"duration": 8},
         {"model": "MiniMax-Hailuo-2.3-Fast"},  # image-to-video only
         {"last_frame_image": "https://example.invalid/x.png"},  # 02 only
+        {  # first + last frame generation lists 768P and 1080P only
+            "model": "MiniMax-Hailuo-02",
+            "resolution": "512P",
+            "first_frame_image": "https://example.invalid/x.png",
+            "last_frame_image": "https://example.invalid/y.png",
+        },
         {"model": "MiniMax-Hailuo-9"},
         {"prompt": None},
     ],
@@ -82,19 +91,11 @@ async def test_invalid_params_are_2013(
 async def test_valid_matrix_corners(emulator_client: httpx.AsyncClient) -> None:
     img = "https://example.invalid/x.png"
     assert code(await submit(emulator_client, resolution="1080P", duration=6)) == 0
-    assert (
-        code(
-            await submit(
-                emulator_client,
-                model="MiniMax-Hailuo-02",
-                resolution="512P",
-                duration=10,
-                first_frame_image=img,
-                last_frame_image=img,
-            )
-        )
-        == 0
-    )
+    h02 = {"model": "MiniMax-Hailuo-02", "first_frame_image": img}
+    assert code(await submit(emulator_client, resolution="512P", duration=10, **h02)) == 0
+    for res in ("768P", "1080P"):
+        both = await submit(emulator_client, resolution=res, last_frame_image=img, **h02)
+        assert code(both) == 0
     assert (
         code(
             await submit(
@@ -166,3 +167,58 @@ async def test_image_rules(
         emulator_client, model="MiniMax-Hailuo-2.3-Fast", first_frame_image=_data_url(size, fmt)
     )
     assert code(r) == (0 if ok else 2013)
+
+
+async def test_512p_with_a_last_frame_is_2013_and_creates_nothing(
+    emulator_client: httpx.AsyncClient, emulator_stats: Any
+) -> None:
+    img = "https://example.invalid/x.png"
+    r = await submit(
+        emulator_client,
+        model="MiniMax-Hailuo-02",
+        resolution="512P",
+        first_frame_image=img,
+        last_frame_image=img,
+    )
+    assert code(r) == 2013 and "768P and 1080P" in r.json()["base_resp"]["status_msg"]
+    assert r.json()["task_id"] == ""
+    assert (await emulator_stats())["submissions"]["total"] == 0
+
+
+async def _failed_query(config_style: str) -> dict[str, Any]:
+    """The query answer of a task that failed (the output marker) under a fail style."""
+    async with client_for(fast(minimax_fail_style=config_style)) as client:
+        r = await submit(client, prompt="a fox [[block-output]]")
+        tid = r.json()["task_id"]
+        q = await poll(
+            client,
+            f"/minimax/v1/query/video_generation?task_id={tid}",
+            {"Fail", "Success"},
+            headers=BEARER,
+        )
+        body: dict[str, Any] = q.json()
+        return body
+
+
+@pytest.mark.parametrize(
+    ("style", "base", "field"),
+    [
+        ("code", {"status_code": 1027, "status_msg": "output new_sensitive"}, None),
+        ("zero", {"status_code": 0, "status_msg": "success"}, None),
+        ("zero_msg", {"status_code": 0, "status_msg": "output new_sensitive"}, None),
+        ("zero_field", {"status_code": 0, "status_msg": "success"}, "output new_sensitive"),
+    ],
+)
+async def test_a_failed_task_says_why_in_each_style(
+    style: str, base: dict[str, Any], field: str | None
+) -> None:
+    # The official query schema has no error field: a Fail may carry code 0 "success".
+    body = await _failed_query(style)
+    assert body["status"] == "Fail" and body["file_id"] == ""
+    assert body["base_resp"] == base
+    assert body.get("error_message") == field
+
+
+def test_fail_style_is_checked() -> None:
+    with pytest.raises(ValueError, match="minimax_fail_style"):
+        fast(minimax_fail_style="silent")

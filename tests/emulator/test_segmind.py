@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from hailuo_nb.emulator import EmulatorConfig
+from hailuo_nb.emulator.config import Fault
 
-from .helpers import BEARER, SG, poll, probe_mp4
+from .helpers import BEARER, SG, client_for, fast, poll, probe_mp4
 
 Stats = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -263,3 +264,75 @@ async def test_upload_asset_then_use_it_as_first_frame(emulator_client: httpx.As
         "/segmind/upload-asset", json={"data_urls": [data_url]}, headers=BEARER
     )
     assert unauth.status_code == 401
+
+
+@pytest.mark.parametrize("slug_path", ["/segmind/v2/hailuo-2.3", "/segmind/v1/hailuo-2.3"])
+async def test_a_body_not_sent_as_json_is_406_invalid_content_type(
+    emulator_client: httpx.AsyncClient, emulator_stats: Stats, slug_path: str
+) -> None:
+    # One of Segmind's several 406s: not credits, the Content-Type.
+    r = await emulator_client.post(
+        slug_path,
+        content=b"prompt=a+fox",
+        headers={**SG, "content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 406 and r.json() == {"error": "Invalid content type"}
+    assert (await emulator_stats())["submissions"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("406_credits", "Insufficient credits"),
+        ("406_content_type", "Invalid content type"),
+        ("406_param", "Invalid value for"),
+        ("406_spend_limit", "spend limit"),
+    ],
+)
+async def test_406_faults_answer_each_meaning_in_segmind_words(
+    emulator_client: httpx.AsyncClient, emulator_stats: Stats, kind: str, words: str
+) -> None:
+    faults = [{"endpoint": ep, "kind": kind, "times": 1} for ep in ("segmind.submit", "segmind.v1")]
+    await emulator_client.post("/__emulator__/faults", json={"faults": faults})
+    for path in ("/segmind/v2/hailuo-2.3", "/segmind/v1/hailuo-2.3"):
+        r = await emulator_client.post(path, json={"prompt": "a fox"}, headers=SG)
+        assert r.status_code == 406 and words in r.json()["error"], r.text
+    s = await emulator_stats()
+    assert s["submissions"]["total"] == 0
+    assert s["faults_injected"] == {f"segmind.submit:{kind}": 1, f"segmind.v1:{kind}": 1}
+
+
+def test_406_faults_are_segmind_only() -> None:
+    with pytest.raises(ValueError, match="Segmind"):
+        Fault("minimax.submit", "406_credits")
+
+
+async def test_v1_json_answer_carries_the_output_url_or_the_error() -> None:
+    async with client_for(fast(segmind_v1_answer="json")) as client:
+        ok = await client.post("/segmind/v1/hailuo-2.3", json={"prompt": "fox"}, headers=SG)
+        assert ok.status_code == 200 and ok.headers["content-type"] == "application/json"
+        body = ok.json()
+        assert body["status"] == "COMPLETED" and float(ok.headers["x-cost"]) == 0.35
+        video = await client.get(body["output"])
+        assert video.status_code == 200 and probe_mp4(video.content)[:2] == (320, 180)
+        bad = await client.post(
+            "/segmind/v1/hailuo-2.3", json={"prompt": "[[block]] fox"}, headers=SG
+        )
+        assert bad.status_code == 200 and bad.json()["status"] == "FAILED"
+        assert "moderation" in bad.json()["error"]
+
+
+async def test_v1_octet_answer_is_the_same_bytes() -> None:
+    async with client_for(fast(segmind_v1_answer="octet")) as client:
+        r = await client.post("/segmind/v1/hailuo-2.3", json={"prompt": "fox"}, headers=SG)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+        assert probe_mp4(r.content)[:2] == (320, 180) and float(r.headers["x-cost"]) == 0.35
+
+
+async def test_v1_html_answer_is_a_page_after_the_job_ran() -> None:
+    async with client_for(fast(segmind_v1_answer="html")) as client:
+        r = await client.post("/segmind/v1/hailuo-2.3", json={"prompt": "fox"}, headers=SG)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert r.text.startswith("<!doctype html>")
+        jobs = (await client.get("/__emulator__/stats")).json()["jobs"]
+        assert [j["status"] for j in jobs.values()] == ["completed"]

@@ -112,6 +112,16 @@ CASES: list[Bad] = [
         params={"model": "hailuo-02", "last_frame": IMAGES["ok"]},
     ),
     Bad("last frame on a model without one", params={"last_frame": IMAGES["ok"]}),
+    Bad(
+        "MiniMax 512p with a last frame",
+        provider="minimax",
+        params={
+            "model": "hailuo-02",
+            "resolution": "512p",
+            "first_frame": IMAGES["ok"],
+            "last_frame": IMAGES["ok"],
+        },
+    ),
     Bad("empty prompt", prompt="   "),
     Bad("prompt over 2000 characters", prompt="fox " * 600),
     Bad("prompt_optimizer not a bool", params={"prompt_optimizer": "yes"}, surfaces=("client",)),

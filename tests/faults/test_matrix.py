@@ -12,13 +12,21 @@ Outcomes:
 - ``uncertain``: the submit failed after it may have reached the server: ``SubmitUncertain``,
   the submit request was sent exactly once, never again (``created`` = jobs that exist).
 - ``failed``: the remote job failed; ``JobFailed`` and the store carry the server's reason.
-- ``refused``: the provider refused the prompt before creating anything (MiniMax 1026).
+- ``refused``: the provider refused the request before creating anything (MiniMax 1026;
+  Segmind's 406s, each shown in the server's own words).
 - ``history``: Segmind forgot the request (past its 1-hour status window): its request
   history gives the real outcome (completed, billed cost, the video saved), not "expired".
 - ``url-expired``: the download failed until the signed/kept URL expired; a later resume
   says so ("expired") instead of saving anything, and nothing is resubmitted. (For MiniMax,
   whose ``files/retrieve`` signs a fresh URL for a kept file, the resume asks for one and
   the case is ``completed``.)
+
+Some columns are variants of how a provider answers rather than injected faults: the case
+runs against an emulator started with that ``EmulatorConfig`` (``Case.config``):
+``fail-code-0`` (a MiniMax ``Fail`` whose ``base_resp`` is code 0: no reason at all, the reason
+as ``status_msg``, or in an extra field) and ``v1-answer`` (a Segmind v1 call answering the
+bytes as octet-stream, JSON with an output URL, JSON with an error, or an HTML page).
+``406`` is a fault per meaning.
 
 Then the promise itself, counted from the emulator's own records: **lost** = jobs the
 provider accepted that the store can name neither by id nor as an uncertain submit (after
@@ -34,7 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +52,14 @@ import pytest
 
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
-from hailuo_nb.errors import JobFailed, NetworkError, ProviderError, SubmitUncertain
+from hailuo_nb.emulator.config import SEGMIND_406
+from hailuo_nb.errors import (
+    InsufficientCredits,
+    JobFailed,
+    NetworkError,
+    ProviderError,
+    SubmitUncertain,
+)
 from hailuo_nb.http import Retry
 from hailuo_nb.polling import Backoff
 
@@ -61,10 +76,20 @@ class Case:
     fault: str
     expect: str  # completed, uncertain, failed, refused, expired, url-expired
     created: int = 1  # billable jobs the emulator must have created
+    variant: str = ""  # which meaning or answer form, for faults that have several
+    config: tuple[tuple[str, str], ...] = ()  # EmulatorConfig fields of the case's emulator
 
     @property
     def id(self) -> str:
-        return f"{self.provider}-{self.phase}-{self.fault}"
+        base = f"{self.provider}-{self.phase}-{self.fault}"
+        return f"{base}-{self.variant}" if self.variant else base
+
+    @property
+    def kind(self) -> str:
+        """The emulator's fault kind for this case's fault."""
+        if self.fault == "406":
+            return f"406_{self.variant}"
+        return {"drop-after": "drop_after"}.get(self.fault, self.fault)
 
 
 ENDPOINT = {
@@ -92,7 +117,16 @@ MOUNT = {"segmind": "segmind", "segmind-v1": "segmind", "aimlapi": "aimlapi", "m
 BLOCK, BLOCK_OUTPUT = "[[block]]", "[[block-output]]"
 HTTP_FAULTS = ("429", "500", "502", "504", "drop", "slow", "malformed")
 # How long each provider keeps a video URL usable (seconds of emulator clock).
-URL_LIFETIME = {"segmind": 7 * 86400, "aimlapi": 3600, "minimax": 32400}
+URL_LIFETIME = {"segmind": 7 * 86400, "aimlapi": 3600, "minimax": 3600}
+# A MiniMax Fail with base_resp code 0: what the user reads, per answer form.
+NO_REASON = "MiniMax reports the task failed (no reason given)"
+FAIL_CODE_0 = {
+    "zero": NO_REASON,
+    "zero_msg": "MiniMax reports the task failed: output new_sensitive",
+    "zero_field": "MiniMax reports the task failed: output new_sensitive",
+}
+# Faults that are not injected: scenarios, or variants of the emulator's configuration.
+NOT_INJECTED = ("expired", "failed", "failed-output", "1026", "1027", "fail-code-0", "v1-answer")
 
 
 def _cases() -> list[Case]:
@@ -127,6 +161,24 @@ def _cases() -> list[Case]:
         Case("minimax", "submit", "1026", "refused", 0),
         Case("minimax", "poll", "1027", "failed"),
     ]
+    # A Fail whose base_resp is code 0 (the official query schema has no error field).
+    cases += [
+        Case(
+            "minimax",
+            "poll",
+            "fail-code-0",
+            "failed",
+            variant=style,
+            config=(("minimax_fail_style", style),),
+        )
+        for style in FAIL_CODE_0
+    ]
+    # Segmind's 406 has several meanings; each is refused before anything is created.
+    cases += [
+        Case(provider, "submit", "406", "refused", 0, variant=kind.removeprefix("406_"))
+        for provider in ("segmind", "segmind-v1")
+        for kind in SEGMIND_406
+    ]
     # Segmind v1: one blocking call that answers the video; only the submit phase exists.
     for fault in HTTP_FAULTS:
         if fault in ("429", "slow"):
@@ -140,19 +192,64 @@ def _cases() -> list[Case]:
         Case("segmind-v1", "submit", "drop-after", "uncertain", 1),
         Case("segmind-v1", "submit", "failed", "failed"),
         Case("segmind-v1", "submit", "failed-output", "failed"),
+        # What else v1 may answer: the bytes as application/octet-stream, JSON with the
+        # output URL (downloaded), JSON with an error (a blocked prompt), or an HTML page
+        # once the job ran (never saved).
+        Case(
+            "segmind-v1",
+            "submit",
+            "v1-answer",
+            "completed",
+            variant="octet",
+            config=(("segmind_v1_answer", "octet"),),
+        ),
+        Case("segmind-v1", "submit", "v1-answer", "completed", variant="json", config=_JSON),
+        Case("segmind-v1", "submit", "v1-answer", "failed", variant="json-error", config=_JSON),
+        Case(
+            "segmind-v1",
+            "submit",
+            "v1-answer",
+            "uncertain",
+            1,
+            variant="html",
+            config=(("segmind_v1_answer", "html"),),
+        ),
     ]
     return cases
+
+
+_JSON = (("segmind_v1_answer", "json"),)
 
 
 CASES = _cases()
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """One emulator server for the module; each case resets it."""
-    config = EmulatorConfig(time_scale=2000.0, preview=True, seed=99, slow_seconds=SLOW_S)
-    with serve_in_thread(create_app(config)) as base:
-        yield base
+def servers() -> Iterator[Callable[[Case], str]]:
+    """One emulator server per configuration the cases need, started on first use and kept
+    for the module; each case resets its server."""
+    with contextlib.ExitStack() as stack:
+        started: dict[tuple[tuple[str, str], ...], str] = {}
+
+        def for_case(case: Case) -> str:
+            if case.config not in started:
+                config = EmulatorConfig(
+                    time_scale=2000.0,
+                    preview=True,
+                    seed=99,
+                    slow_seconds=SLOW_S,
+                    **dict(case.config),
+                )
+                started[case.config] = stack.enter_context(serve_in_thread(create_app(config)))
+            return started[case.config]
+
+        yield for_case
+
+
+@pytest.fixture(scope="module")
+def server(servers: Callable[[Case], str]) -> str:
+    """The emulator with its default configuration."""
+    return servers(Case("segmind", "submit", "none", "completed"))
 
 
 # case id -> (lost, paid twice): read by conftest.py for the report.
@@ -179,7 +276,12 @@ def make_client(base: str, case: Case, out: Path, reuse: str | None = None) -> C
 
 
 def inject(base: str, case: Case) -> None:
-    kind = {"drop-after": "drop_after"}.get(case.fault, case.fault)
+    kind = case.kind
+    if kind.startswith("406_"):
+        # A refusal: once is enough (it is never retried, and the re-run must get through).
+        set_faults(
+            base, {"endpoint": ENDPOINT[case.provider, case.phase], "kind": kind, "times": 1}
+        )
     if kind in (*HTTP_FAULTS, "drop_after", "1002"):
         # Twice in a row where a retry is safe (a retry must survive a second fault too).
         times = 1 if case.phase == "submit" and kind != "429" else 2
@@ -191,8 +293,16 @@ def inject(base: str, case: Case) -> None:
 
 
 def prompt_for(case: Case) -> str:
-    marker = {"failed": BLOCK, "1026": BLOCK, "failed-output": BLOCK_OUTPUT, "1027": BLOCK_OUTPUT}
-    return f"a red fox in the snow {marker.get(case.fault, '')}".strip()
+    marker = {
+        "failed": BLOCK,
+        "1026": BLOCK,
+        "failed-output": BLOCK_OUTPUT,
+        "1027": BLOCK_OUTPUT,
+        "fail-code-0": BLOCK_OUTPUT,
+    }.get(case.fault, "")
+    if case.variant == "json-error":
+        marker = BLOCK
+    return f"a red fox in the snow {marker}".strip()
 
 
 def assert_mp4(path: str | None) -> None:
@@ -278,7 +388,8 @@ async def keep_promise(server: str, case: Case, out: Path) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-async def test_fault(server: str, case: Case, tmp_path: Path) -> None:
+async def test_fault(servers: Callable[[Case], str], case: Case, tmp_path: Path) -> None:
+    server = servers(case)
     httpx.post(f"{server}/__emulator__/reset").raise_for_status()
     inject(server, case)
     seen = await run_case(server, case, tmp_path / "out")
@@ -295,6 +406,11 @@ async def test_fault(server: str, case: Case, tmp_path: Path) -> None:
         assert_mp4(job.video_path)
         assert stored is not None and stored.status == "completed"
         assert stored.video_path == job.video_path
+        files = st["requests"].get("GET /files/{provider}/{name}", {})
+        if case.variant == "json":  # read as JSON, then the video fetched from its URL
+            assert files == {"200": 1}
+        elif case.provider == "segmind-v1":  # the answer itself was the video
+            assert files == {}
     elif case.expect == "uncertain":
         assert isinstance(error, SubmitUncertain) and "NOT resubmitted" in str(error), repr(error)
         assert sent == 1, f"the submit was sent {sent} times"
@@ -308,11 +424,29 @@ async def test_fault(server: str, case: Case, tmp_path: Path) -> None:
             assert error.ref == row.id and "reconcile" in str(error)
     elif case.expect == "failed":
         assert isinstance(error, JobFailed), repr(error)
-        assert "sensitive" in error.reason and error.job_id == job.id
+        assert error.job_id == job.id
         assert stored is not None and stored.status == "failed"
-        assert "sensitive" in (stored.error or "")
+        if case.fault == "fail-code-0":
+            # Never "success" as a failure's reason; the server's words when it gives any.
+            assert error.reason == stored.error == FAIL_CODE_0[case.variant]
+        else:
+            assert "sensitive" in error.reason and "sensitive" in (stored.error or "")
         if case.fault == "1027":
             assert "1027" in error.reason
+        if case.variant == "json-error":  # the error came as a 200 JSON body, not a 400
+            assert st["requests"][SUBMIT_ROUTE[case.provider]] == {"200": 1}
+    elif case.expect == "refused" and case.fault == "406":
+        # The server's own words, whatever the 406 means; "credits" only when it says so.
+        words = SEGMIND_406[case.kind]
+        assert isinstance(error, ProviderError) and error.status_code == 406, repr(error)
+        assert error.message == words
+        assert isinstance(error, InsufficientCredits) is ("credit" in words.lower())
+        assert sent == 1, f"the submit was sent {sent} times"
+        if case.provider == "segmind-v1":
+            [row] = seen["history"]  # v1 names the job before sending: it ends failed
+            assert row.status == "failed" and words in (row.error or "")
+        else:
+            assert seen["history"] == []
     elif case.expect == "refused":
         assert isinstance(error, ProviderError) and error.code == 1026, repr(error)
         assert seen["history"] == []
@@ -337,9 +471,8 @@ async def test_fault(server: str, case: Case, tmp_path: Path) -> None:
         # Accepted once (MiniMax answers its in-band refusals with 200 too).
         assert st["requests"][SUBMIT_ROUTE[case.provider]].get("200") == 1
     # The fault really fired (a case whose fault never happened proves nothing).
-    if case.fault not in ("expired", "failed", "failed-output", "1026", "1027"):
-        kind = {"drop-after": "drop_after"}.get(case.fault, case.fault)
-        assert st["faults_injected"].get(f"{ENDPOINT[case.provider, case.phase]}:{kind}")
+    if case.fault not in NOT_INJECTED:
+        assert st["faults_injected"].get(f"{ENDPOINT[case.provider, case.phase]}:{case.kind}")
 
 
 async def test_uncertain_v1_job_ends_in_the_store(server: str, tmp_path: Path) -> None:
