@@ -231,6 +231,9 @@ def final_text(job: Job, path: str | None = None) -> str:
             head += f" · {job.error}"
     elif job.done:
         head = f"hailuo job {job.id} {job.status}: {job.error or 'no reason given'}"
+        if job.charge is not None and not job.charge.estimated:
+            # Billed at submit (AI/ML) and not known to be refunded: say what it cost.
+            head += f" · {job.charge} billed"
     else:
         head = f"hailuo job {job.id} {job.status} (not finished)"
     lines = [head]

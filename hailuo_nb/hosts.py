@@ -54,6 +54,9 @@ class Host:
     # The provider's own request history (Segmind's, on another host): where a job older
     # than the status window, or a submit whose answer was lost, is looked up.
     history_url: str | None = None
+    # Image formats the provider takes, by Pillow's names. MiniMax's own rules allow WebP;
+    # AI/ML's official schema lists JPG, JPEG and PNG only.
+    image_formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
 
     def history_url_for(self, base_url: str) -> str | None:
         """The request history for a server at ``base_url``: an emulator serves it under
@@ -96,7 +99,14 @@ HOSTS: tuple[Host, ...] = (
         status_window=3600.0,
         history_url="https://api.spotprod.segmind.com/inference-request/request-history",
     ),
-    Host("aimlapi", "aimlapi", "https://api.aimlapi.com", "AIMLAPI_KEY", 60.0),
+    Host(
+        "aimlapi",
+        "aimlapi",
+        "https://api.aimlapi.com",
+        "AIMLAPI_KEY",
+        60.0,
+        image_formats=("JPEG", "PNG"),
+    ),
     Host("minimax", "minimax", "https://api.minimax.io", "MINIMAX_API_KEY", 5.0),
     # In-process: the host is never resolved, the ASGI transport answers it.
     Host(

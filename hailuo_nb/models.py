@@ -33,7 +33,10 @@ turn it into the real job, or dismiss it.
 STATUSES: tuple[Status, ...] = get_args(Status)
 FINAL_STATUSES: frozenset[Status] = frozenset({"completed", "failed", "expired", "uncertain"})
 UNPAID_STATUSES: frozenset[Status] = frozenset({"failed", "expired"})
-"""Final statuses that cost nothing (an ``uncertain`` job may have been billed).
+"""Final statuses whose estimate costs nothing (an ``uncertain`` job may have been billed).
+
+A job in one of them still counts an amount its provider reported as billed (see
+:attr:`Job.charge`).
 
 Example:
     >>> "uncertain" in UNPAID_STATUSES
@@ -136,6 +139,26 @@ class Job:
             True
         """
         return self.status in FINAL_STATUSES
+
+    @property
+    def charge(self) -> Cost | None:
+        """What this job counts toward spending and the budget, or None.
+
+        A job that failed or expired counts only an amount its provider reported as
+        billed: AI/ML reports the charge at submit and does not say whether a job that
+        ends in error is refunded, so what it reported is counted. Its estimate counts
+        nothing (Segmind bills only completed jobs). Any other job counts its cost, billed
+        or estimated.
+
+        Example:
+            >>> Job(id="a", provider="p", model="m", status="failed", cost=Cost(0.3)).charge
+            >>> Job(id="a", provider="p", model="m", status="failed",
+            ...     cost=Cost(0.3, estimated=False)).charge
+            Cost(usd=0.3, estimated=False)
+        """
+        if self.cost is None or (self.status in UNPAID_STATUSES and self.cost.estimated):
+            return None
+        return self.cost
 
     def elapsed(self, now: float | None = None) -> float | None:
         """Seconds from submission to the end (or to ``now`` while running).

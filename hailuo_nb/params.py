@@ -22,9 +22,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .catalog import PROVIDERS, ModelSpec, estimate_cost, get_model, models
 from .errors import ValidationError
+from .hosts import host
 from .images import ImageInput, load_image
 from .models import Cost
 
@@ -188,6 +190,8 @@ first frame image (image-to-video only)
 
     first = None if first_frame is None else load_image(first_frame, field="first_frame")
     last = None if last_frame is None else load_image(last_frame, field="last_frame")
+    for name, image in (("first_frame", first), ("last_frame", last)):
+        _check_format(provider, name, image)
     if last is not None and not spec.last_frame:
         with_last = [m.name for m in models(provider) if m.last_frame]
         raise ValidationError(
@@ -231,6 +235,47 @@ first frame image (image-to-video only)
         go_fast=(fast or False) if "go_fast" in spec.options else None,
         mode=chosen_mode,
         fast_pretreatment=(pretreat or False) if "fast_pretreatment" in spec.options else None,
+    )
+
+
+_FORMAT_OF_MIME = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+_FORMAT_OF_SUFFIX = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+_FORMAT_NAMES = {"JPEG": "JPG", "PNG": "PNG", "WEBP": "WebP"}
+
+
+def _check_format(provider: str, field: str, image: ImageInput | None) -> None:
+    """Refuse an image format the provider does not take (AI/ML: no WebP), before sending.
+
+    Local images are known by their content; a URL only by its name (``.webp``), since
+    URLs are never fetched here. We refuse rather than convert: a silent re-encode would
+    send other bytes than the user chose (and a big PNG can pass 20 MB).
+
+    Example:
+        >>> import io
+        >>> from PIL import Image
+        >>> buf = io.BytesIO(); Image.new("RGB", (640, 360)).save(buf, "WEBP")
+        >>> build_request("aimlapi", "a fox", first_frame=buf.getvalue())
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: first_frame: aimlapi takes JPG or PNG images \
+only, not WebP; convert it to PNG first
+        >>> build_request("minimax", "a fox", first_frame=buf.getvalue()).first_frame.mime
+        'image/webp'
+    """
+    if image is None:
+        return
+    if image.mime is not None:
+        fmt = _FORMAT_OF_MIME.get(image.mime)
+    else:
+        path = urlsplit(image.url or "").path.lower()
+        fmt = next((f for s, f in _FORMAT_OF_SUFFIX.items() if path.endswith(s)), None)
+    allowed = host(provider).image_formats
+    if fmt is None or fmt in allowed:
+        return
+    names = _either(tuple(_FORMAT_NAMES.get(f, f) for f in allowed))
+    got = _FORMAT_NAMES.get(fmt, fmt)
+    raise ValidationError(
+        field, f"{provider} takes {names} images only, not {got}; convert it to PNG first"
     )
 
 

@@ -402,10 +402,11 @@ class JobStore:
         return [float(r[0]) for r in reversed(rows)]
 
     def spending(self, since: float | None = None) -> dict[str, float | int]:
-        """Estimated and billed USD, and job counts (failed and expired jobs cost nothing).
+        """Estimated and billed USD, and job counts (what :attr:`Job.charge` counts).
 
-        An ``uncertain`` submit may have been billed: its estimate counts, and
-        ``uncertain`` says how many there are.
+        Failed and expired jobs cost nothing, unless the provider reported a billed
+        amount for them (AI/ML, at submit): that counts. An ``uncertain`` submit may have
+        been billed: its estimate counts, and ``uncertain`` says how many there are.
 
         Example:
             >>> import tempfile, pathlib
@@ -428,13 +429,14 @@ class JobStore:
             out["jobs"] += 1
             if job.status in UNPAID_STATUSES:
                 out["failed"] += 1
+            else:
+                kind = job.status if job.status in ("completed", "uncertain") else "running"
+                out[kind] += 1
+            cost = job.charge
+            if cost is None:
                 continue
-            kind = job.status if job.status in ("completed", "uncertain") else "running"
-            out[kind] += 1
-            if job.cost is None:
-                continue
-            key = "estimated_usd" if job.cost.estimated else "actual_usd"
-            out[key] = round(float(out[key]) + job.cost.usd, 6)
+            key = "estimated_usd" if cost.estimated else "actual_usd"
+            out[key] = round(float(out[key]) + cost.usd, 6)
         return out
 
 

@@ -39,7 +39,7 @@ from .errors import (
 )
 from .http import Http
 from .journal import Journal
-from .models import Job
+from .models import Cost, Job
 from .prepared import Prepared
 from .providers import Adapter, HttpRequest, Submitted
 
@@ -211,6 +211,9 @@ class Submitter:
         job = dataclasses.replace(
             job, id=answer.job_id, status=answer.status, submitted_at=at, raw=answer.raw
         )
+        if answer.cost_usd is not None:
+            # Billed at submit (AI/ML's meta.usage): what was charged, not the estimate.
+            job = dataclasses.replace(job, cost=Cost(answer.cost_usd, estimated=False))
         self.unwritten[job.id] = flight.ref
         self.remember(job, prepared.fingerprint)  # in memory first: never unnamed
         failure: BaseException | None = None

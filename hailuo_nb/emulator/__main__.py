@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import (
+    AIMLAPI_ERROR_SHAPES,
     FAULT_ENDPOINTS,
     FAULT_KINDS,
     MINIMAX_FAIL_STYLES,
@@ -138,6 +139,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds AI/ML signed video URLs stay valid (default: %(default)s)",
     )
     a(
+        "--aimlapi-error-shape",
+        choices=AIMLAPI_ERROR_SHAPES,
+        default=d.aimlapi_error_shape,
+        dest="aimlapi_error_shape",
+        help="how a failed AI/ML job's error reads: name_message ({name, message}, the "
+        "docs), detail ({detail: [{loc, msg, type}]}, a captured failure) or string "
+        "(default: %(default)s)",
+    )
+    a(
+        "--aimlapi-credits-only",
+        action="store_false",
+        dest="aimlapi_usd_spent",
+        help="AI/ML submit answers report meta.usage.credits_used only, as in the seed "
+        "(default: usd_spent beside it, as recent captures do)",
+    )
+    a(
         "--minimax-url-ttl",
         type=float,
         default=d.minimax_url_ttl_s,
@@ -244,6 +261,8 @@ def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
         output_block_marker=ns.output_block_marker,
         segmind_retention_s=ns.segmind_retention_s,
         aimlapi_url_ttl_s=ns.aimlapi_url_ttl_s,
+        aimlapi_error_shape=ns.aimlapi_error_shape,
+        aimlapi_usd_spent=ns.aimlapi_usd_spent,
         minimax_url_ttl_s=ns.minimax_url_ttl_s,
         minimax_fail_style=ns.minimax_fail_style,
         segmind_v1_answer=ns.segmind_v1_answer,

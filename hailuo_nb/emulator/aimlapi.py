@@ -4,7 +4,10 @@ Quirks kept (protocols.md, seed): Bearer auth; errors as ``{"message", "path",
 "requestId", "statusCode", "timestamp"}`` (``statusCode`` is a string on 429, as seen);
 out of credits is 403; the submit reply carries both ``generation_id`` and ``id`` of the
 form ``<digits>:minimax/<model>``; statuses ``queued`` → ``generating`` → ``completed`` or
-``error`` with ``{"name", "message"}``; video URLs are signed and expire.
+``error``; a failed job's ``error`` is ``{"name", "message"}``, ``{"detail": [{"loc", "msg",
+"type"}]}`` or a plain string (``aimlapi_error_shape``); ``meta.usage`` reports the price
+at submit as ``credits_used`` (2,000,000 a dollar) and ``usd_spent`` (unless
+``aimlapi_usd_spent`` is off); video URLs are signed and expire.
 
 Example:
     >>> AimlDialect.words["processing"]
@@ -17,6 +20,7 @@ import json
 import time
 import uuid
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,7 +30,8 @@ from . import aimlapi_h3
 from .catalog import ParamError, check, model
 from .files import signed_url
 from .jobs import INPUT_BLOCKED, Shape, blocked, start_job
-from .render import Renderer
+from .media import image_info
+from .render import Renderer, resolve_image
 from .state import Job, State
 from .web import Call, guarded, json_response
 
@@ -88,7 +93,36 @@ def _normalise(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _validate(request: Request, body: dict[str, Any]) -> tuple[Any, dict[str, Any]] | Response:
+def format_problem(ref: Any, assets: dict[str, tuple[bytes, str]]) -> str | None:
+    """Why AI/ML refuses this image's format, or None: its official schema takes JPG, JPEG
+    and PNG only (MiniMax itself also takes WebP).
+
+    Images we can see (data URLs, our own assets) are read; another URL is judged by its
+    name, as the real service would find the format when it fetched it.
+
+    Example:
+        >>> format_problem("https://example.invalid/a.webp", {})
+        'image format WEBP is not supported; use JPG, JPEG or PNG'
+        >>> format_problem("https://example.invalid/a.png", {}) is None
+        True
+    """
+    if not isinstance(ref, str) or not ref:
+        return None
+    data = resolve_image(ref, assets)
+    if data is not None:
+        info = image_info(data)
+        fmt = info.format if info is not None else None
+    else:
+        suffix = urlsplit(ref).path.lower().rsplit(".", 1)[-1]
+        fmt = {"webp": "WEBP", "heic": "HEIF", "heif": "HEIF", "gif": "GIF"}.get(suffix)
+    if fmt is None or fmt in ("JPEG", "PNG"):
+        return None
+    return f"image format {fmt} is not supported; use JPG, JPEG or PNG"
+
+
+def _validate(
+    request: Request, body: dict[str, Any], assets: dict[str, tuple[bytes, str]]
+) -> tuple[Any, dict[str, Any]] | Response:
     m = model("aimlapi", str(body.get("model")))
     if m is None:
         return _D.error(request, 400, f"Invalid model: {body.get('model')!r}")
@@ -96,6 +130,10 @@ def _validate(request: Request, body: dict[str, Any]) -> tuple[Any, dict[str, An
         params = check(m, _normalise(body))
     except ParamError as exc:
         return _D.error(request, 400, str(exc))
+    for name in ("image_url", "last_image_url"):
+        problem = format_problem(params.get(name), assets)
+        if problem is not None:
+            return _D.error(request, 400, f"{name}: {problem}")
     if body.get("last_image_url") and m.param("last_image_url") is None:
         return _D.error(request, 400, f"last_image_url is not supported by {m.name}")
     if len(params["prompt"]) > 2000:
@@ -103,6 +141,21 @@ def _validate(request: Request, body: dict[str, Any]) -> tuple[Any, dict[str, An
     if params["duration"] == 10 and params["resolution"] == "1080P":
         return _D.error(request, 400, "duration 10 is only available at resolution 768P")
     return m, params
+
+
+def _error(job: Job, shape: str) -> Any:
+    """A failed job's ``error`` in the configured shape (protocols.md: all three are seen
+    or plausible)."""
+    reason = job.fail_reason or "generation failed"
+    moderated = job.fail_code in (1026, 1027)
+    if shape == "string":
+        return reason
+    if shape == "detail":
+        # FastAPI's validation shape, as captured for another video model on this API.
+        loc = ["body", "prompt"] if job.fail_code == 1026 else ["body"]
+        kind = "content_moderation" if moderated else "generation_error"
+        return {"detail": [{"loc": loc, "msg": reason, "type": kind}]}
+    return {"name": "ContentModerationError" if moderated else "GenerationError", "message": reason}
 
 
 def _poll_body(request: Request, state: State, job: Job) -> dict[str, Any]:
@@ -117,8 +170,7 @@ def _poll_body(request: Request, state: State, job: Job) -> dict[str, Any]:
     if job.extra.get("h3"):
         body["model"] = job.model  # H3's answers name the model (protocols-more.md §2.1)
     if phase == "failed":
-        name = "ContentModerationError" if job.fail_code in (1026, 1027) else "GenerationError"
-        body["error"] = {"name": name, "message": job.fail_reason}
+        body["error"] = _error(job, state.config.aimlapi_error_shape)
     elif phase == "completed":
         if "url" not in job.extra:
             # Signed once, when first seen completed: the URL then expires on its own.
@@ -147,7 +199,7 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
             return _D.error(request, 400, "Body must be a JSON object")
         if body.get("model") in aimlapi_h3.MODELS:
             return await submit_h3(request, call, body)
-        checked = _validate(request, body)
+        checked = _validate(request, body, state.assets)
         if isinstance(checked, Response):
             return checked
         m, params = checked
@@ -174,7 +226,10 @@ def routes(state: State, renderer: Renderer) -> list[Route]:
             fail_code=1026 if is_blocked else None,
             fail_fast=is_blocked,
         )
-        job.extra["meta"] = {"usage": {"credits_used": round(price * CREDITS_PER_USD)}}
+        usage: dict[str, Any] = {"credits_used": round(price * CREDITS_PER_USD)}
+        if state.config.aimlapi_usd_spent:
+            usage["usd_spent"] = price  # recent captures; the seed has credits only
+        job.extra["meta"] = {"usage": usage}
         return json_response(
             {"id": job.id, "generation_id": job.id, "status": "queued", "meta": job.extra["meta"]}
         )

@@ -71,6 +71,8 @@ SEGMIND_406 = {
 FAULT_KINDS += tuple(SEGMIND_406)
 #: Kinds that do not answer instead of the handler: the wrapper or the handler acts on them.
 IN_HANDLER_KINDS = ("drop_after", "slow", "cancel_race")
+#: How a failed AI/ML job's ``error`` reads (``EmulatorConfig.aimlapi_error_shape``).
+AIMLAPI_ERROR_SHAPES = ("name_message", "detail", "string")
 
 
 @dataclass
@@ -186,6 +188,12 @@ class EmulatorConfig:
     output_block_marker: str = "[[block-output]]"
     segmind_retention_s: float = 3600.0
     aimlapi_url_ttl_s: float = 3600.0
+    #: A failed AI/ML job's ``error``: ``name_message`` ({"name", "message"}, the docs),
+    #: ``detail`` ({"detail": [{"loc", "msg", "type"}]}, a captured failure) or ``string``.
+    aimlapi_error_shape: str = "name_message"
+    #: AI/ML's ``meta.usage`` carries ``usd_spent`` beside ``credits_used`` (recent
+    #: captures); False: ``credits_used`` only, as in the seed (Hailuo models; H3 sends both).
+    aimlapi_usd_spent: bool = True
     #: MiniMax's download page: a download_url is valid 1 hour (an older note said 9 h).
     minimax_url_ttl_s: float = 3600.0
     #: How a failed MiniMax V1 task says why: one of MINIMAX_FAIL_STYLES (see minimax.py).
@@ -214,6 +222,11 @@ class EmulatorConfig:
             raise ValueError("workers_per_key must be >= 1")
         if not 0.0 <= self.queue_fraction < 1.0:
             raise ValueError("queue_fraction must be within [0, 1)")
+        if self.aimlapi_error_shape not in AIMLAPI_ERROR_SHAPES:
+            raise ValueError(
+                f"aimlapi_error_shape must be one of {AIMLAPI_ERROR_SHAPES},"
+                f" got {self.aimlapi_error_shape!r}"
+            )
         if self.minimax_v2_max_in_flight < 1:
             raise ValueError("minimax_v2_max_in_flight must be >= 1")
         if self.minimax_fail_style not in MINIMAX_FAIL_STYLES:

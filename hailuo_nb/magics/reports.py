@@ -135,7 +135,8 @@ def cost_bundle(session: Mapping[str, float], total: Mapping[str, float]) -> dic
 
 
 def total_cost(jobs: Sequence[Job]) -> dict[str, float]:
-    """Sum of the costs of jobs that did not fail, split into estimated and billed.
+    """Sum of what the jobs count (:attr:`~hailuo_nb.models.Job.charge`), split into
+    estimated and billed: a failed job counts only an amount its provider billed.
 
     Example:
         >>> total_cost([])
@@ -143,12 +144,13 @@ def total_cost(jobs: Sequence[Job]) -> dict[str, float]:
     """
     est = act = 0.0
     for job in jobs:
-        if job.cost is None or job.status in ("failed", "expired"):
+        cost = job.charge
+        if cost is None:
             continue
-        if job.cost.estimated:
-            est += job.cost.usd
+        if cost.estimated:
+            est += cost.usd
         else:
-            act += job.cost.usd
+            act += cost.usd
     return {"estimated_usd": round(est, 4), "actual_usd": round(act, 4)}
 
 

@@ -184,7 +184,10 @@ class Session:
         return next((t for t in self._jobs.values() if t.name == ref), None)
 
     def spent(self, *, with_saved: bool = False) -> dict[str, float]:
-        """Cost of this session's jobs that were not refused or failed, in USD.
+        """Cost of this session's jobs in USD, as :attr:`~hailuo_nb.models.Job.charge` counts it.
+
+        A failed job counts only an amount its provider reported as billed (AI/ML says
+        it at submit; whether a failure is refunded is not documented).
 
         A job reused from before this session (an identical request's, see
         :mod:`hailuo_nb.reuse`) cost nothing now and is not counted. ``with_saved`` adds
@@ -199,8 +202,8 @@ class Session:
         from_before = self._reused_from_before
         est = act = 0.0
         for t in self._jobs.values():
-            cost = t.job.cost
-            if cost is None or t.job.status in ("failed", "expired") or t.job.id in from_before:
+            cost = t.job.charge
+            if cost is None or t.job.id in from_before:
                 continue
             if cost.estimated:
                 est += cost.usd
@@ -215,7 +218,8 @@ class Session:
     def check_budget(self, estimate_usd: float) -> None:
         """Raise :class:`BudgetExceeded` if ``estimate_usd`` would pass ``Hailuo.budget_usd``.
 
-        What counts as spent: this session's jobs that were not refused or failed.
+        What counts as spent: :meth:`spent` (billed amounts where the provider reported
+        them, estimates otherwise; a failed job only with a billed amount).
 
         Example:
             >>> s = Session(Hailuo(budget_usd=1.0))

@@ -3,6 +3,10 @@
 Quirks handled (protocols.md): Bearer auth; the submit answer names the id
 ``generation_id`` (the seed) or ``id`` (the spec); statuses ``queued``/``waiting``/
 ``generating``/``completed``/``error``; the error body's ``statusCode`` may be a string;
+a failed job's ``error`` is ``{"name", "message"}``, ``{"detail": [{"loc", "msg", "type"}]}``
+or a plain string (:func:`error_text` reads all three); the submit answer's
+``meta.usage`` says what was billed (``usd_spent``, or ``credits_used`` at 2,000,000 a
+dollar), recorded as the job's cost at once;
 out of credits is **403**; the video URL is signed and expires (download it promptly).
 
 Example:
@@ -26,6 +30,7 @@ from .base import (
     NoUploads,
     Submitted,
     Update,
+    as_float,
     error_for_status,
     image_values,
     json_body,
@@ -33,7 +38,7 @@ from .base import (
     try_json,
 )
 
-__all__ = ["AimlApi", "payload"]
+__all__ = ["CREDITS_PER_USD", "AimlApi", "billed_usd", "error_text", "payload"]
 
 _WORDS: dict[str, Status] = {
     "queued": "queued",
@@ -49,16 +54,24 @@ _WORDS: dict[str, Status] = {
     "failed": "failed",
 }
 _PATH = "/v2/video/generations"
+#: AI/ML bills in credits: 2,000,000 credits = 1 USD (two captures agree exactly).
+CREDITS_PER_USD = 2_000_000
 
 
 def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
     if response.is_success:
         return json_body(response, "aimlapi")
     body = try_json(response)
+    # The documented body says "message"; a validation answer may carry FastAPI's
+    # "detail" list or NestJS's list of messages instead: all read by error_text.
+    said = next(
+        (t for k in ("message", "error", "detail") if body and (t := error_text(body.get(k)))),
+        None,
+    )
     raise error_for_status(
         response,
         "aimlapi",
-        message_of(response, body, "message", "error"),
+        said or message_of(response, body, "message", "error"),
         credit_codes=(402, 403),
         request_id=request_id or (str(body.get("requestId")) if body else None),
         body=body,
@@ -137,7 +150,7 @@ class AimlApi(NoUploads):
         status = _WORDS.get(str(body.get("status") or "queued").lower(), "queued")
         if status == "failed":
             status = "queued"  # a refusal at submit comes as an HTTP error, not here
-        return Submitted(str(gid), status, body)
+        return Submitted(str(gid), status, body, cost_usd=billed_usd(body))
 
     def poll_request(self, job_id: str) -> HttpRequest:
         """``GET /v2/video/generations?generation_id=...``.
@@ -173,25 +186,95 @@ class AimlApi(NoUploads):
                 f"unknown status {body.get('status')!r}", provider="aimlapi", status_code=200
             )
         if status == "failed":
-            return Update("failed", reason=_reason(body), raw=body)
+            return Update("failed", reason=_reason(body), cost_usd=billed_usd(body), raw=body)
         if status == "completed":
             url = _video_url(body)
             if url is None:
                 raise MalformedResponse(
                     "completed without a video URL", provider="aimlapi", status_code=200
                 )
-            return Update("completed", video_url=url, raw=body)
-        return Update(status, raw=body)
+            return Update("completed", video_url=url, cost_usd=billed_usd(body), raw=body)
+        return Update(status, cost_usd=billed_usd(body), raw=body)
+
+
+def billed_usd(body: dict[str, Any]) -> float | None:
+    """What AI/ML says it billed for the job, in USD, from ``meta.usage``; None if unsaid.
+
+    ``usd_spent`` (recent captures) wins; else ``credits_used`` (the seed) at 2,000,000
+    credits a dollar. Numbers may come as strings.
+
+    Example:
+        >>> billed_usd({"meta": {"usage": {"credits_used": 399000}}})
+        0.1995
+        >>> billed_usd({"meta": {"usage": {"credits_used": 6289921, "usd_spent": 3.1449605}}})
+        3.1449605
+        >>> billed_usd({"meta": None}) is None, billed_usd({}) is None
+        (True, True)
+    """
+    meta = body.get("meta")
+    usage = meta.get("usage") if isinstance(meta, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    usd = as_float(usage.get("usd_spent"))
+    if usd is not None and usd >= 0:
+        return usd
+    credits = as_float(usage.get("credits_used"))
+    if credits is not None and credits >= 0:
+        return round(credits / CREDITS_PER_USD, 9)
+    return None
 
 
 def _reason(body: dict[str, Any]) -> str:
-    error = body.get("error")
+    return error_text(body.get("error")) or "failed without a reason"
+
+
+def error_text(error: Any) -> str | None:
+    """The server's words from an AI/ML ``error`` value, whatever its shape; None if empty.
+
+    Three shapes are read (protocols.md): ``{"name", "message"}`` (the docs),
+    ``{"detail": [{"loc", "msg", "type"}, ...]}`` (a captured failure, FastAPI's
+    validation shape: several messages are joined with "; ", each after where it points,
+    ``loc`` without its leading ``body``) and a plain string.
+
+    Example:
+        >>> error_text({"name": "GenerationError", "message": "GPU lost"})
+        'GPU lost (GenerationError)'
+        >>> error_text({"detail": [{"loc": ["body", "image_url"], "msg": "Could not detect face",
+        ...                         "type": "value_error"}, {"msg": "too dark"}]})
+        'image_url: Could not detect face; too dark'
+        >>> error_text("content policy"), error_text(None), error_text({})
+        ('content policy', None, None)
+    """
+    if error is None:
+        return None
+    if isinstance(error, str):
+        return error.strip() or None
+    if isinstance(error, list):
+        parts = [text for item in error if (text := _detail_item(item))]
+        return "; ".join(parts) or None
     if isinstance(error, dict):
-        name, message = error.get("name"), error.get("message")
+        if "detail" in error and not error.get("message"):
+            return error_text(error["detail"])
+        name, message = error.get("name"), error.get("message") or error.get("msg")
+        if message is not None and not isinstance(message, str):
+            message = error_text(message)  # a list of messages, as some validators send
         if name and message:
             return f"{message} ({name})"
-        return str(message or name or "failed without a reason")
-    return str(error) if error else "failed without a reason"
+        return str(message or name) if message or name else None
+    return str(error)
+
+
+def _detail_item(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return error_text(item)
+    msg = item.get("msg") or item.get("message")
+    if not msg:
+        return None
+    loc = item.get("loc")
+    if isinstance(loc, list):
+        where = ".".join(str(x) for x in loc if x != "body")
+        return f"{where}: {msg}" if where else str(msg)
+    return str(msg)
 
 
 def _video_url(body: dict[str, Any]) -> str | None:

@@ -71,7 +71,8 @@ class HttpRequest:
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a submit answer tells us: the provider's job id and its first status.
+    """What a submit answer tells us: the provider's job id, its first status and, where
+    the provider says it at submit (AI/ML's ``meta.usage``), what it billed in USD.
 
     Example:
         >>> Submitted("abc", "queued").job_id
@@ -81,6 +82,7 @@ class Submitted:
     job_id: str
     status: Status
     raw: dict[str, Any] | None = None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)

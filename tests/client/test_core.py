@@ -184,6 +184,19 @@ def test_spending_counts_billed_and_estimated(tmp_path: Path) -> None:
     assert store.spending(since=15.0)["jobs"] == 2
 
 
+def test_a_failed_job_counts_only_what_was_billed(tmp_path: Path) -> None:
+    # AI/ML bills at submit and does not say whether a failure is refunded: a billed cost
+    # on a failed job counts; an estimate on one (nothing billed) does not.
+    store = JobStore(tmp_path / "s.sqlite3")
+    billed = Job(id="a", provider="aimlapi", model="m", status="failed", submitted_at=1.0,
+                 cost=Cost(0.3, estimated=False))  # fmt: skip
+    store.save(billed)
+    store.save(Job(id="b", provider="segmind", model="m", status="expired", cost=Cost(0.35)))
+    spending = store.spending()
+    assert (spending["actual_usd"], spending["estimated_usd"], spending["failed"]) == (0.3, 0, 2)
+    assert store.get("a") == billed  # the billed amount stays on the failed job
+
+
 def test_file_names_stay_inside_the_folder(tmp_path: Path) -> None:
     name = video_filename("../../x/..", "../../etc/passwd")
     assert safe_path(tmp_path, name).parent == tmp_path.resolve()
