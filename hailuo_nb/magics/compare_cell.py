@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
+from ..camera import camera_warnings
 from ..comparison.comparison import Comparison, start_comparison
 from ..errors import HailuoError, StoppedWaiting
 from .parsing import cell_params, fill_prompt
@@ -91,6 +92,9 @@ def run_compare_cell(
         )
     prompts = [fill_prompt(section, user_ns) for section in sections]
     common = cell_params(args, user_ns)
+    for prompt in prompts:
+        for warning in camera_warnings(prompt):
+            print(warning)  # a probable typo; the prompts still go as written
     try:
         comparison = start_comparison(
             session,

@@ -8,7 +8,8 @@ Example::
 
 Without ``--wait`` the cell returns at once and its output is a live view that becomes
 the video when the job is done. User mistakes raise ``UsageError`` (one line) and send
-nothing.
+nothing. A bracket close to a camera command (``[Pan lft]``) is said in one line with the
+command it probably means; the prompt is still sent as written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+from ..camera import camera_warnings
 from ..errors import (
     BudgetExceeded,
     HailuoError,
@@ -96,6 +98,8 @@ class HailuoMagics(Magics):
         client = self._client(args.provider)
         try:
             prepared = client.prepare(prompt, new=bool(args.new), **params)
+            for warning in camera_warnings(prompt):
+                print(warning)  # a probable typo; the prompt still goes as written
             if not self._may_reuse(prepared):
                 prepared = prepared.as_new()
             tracked = self.session.send(

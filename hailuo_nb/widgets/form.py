@@ -17,6 +17,16 @@ Example:
     (True, '1080p allows only 6 s on hailuo-2.3 (minimax); choose 768p for 10 s')
     >>> form.check().reason
     'no API key for minimax: set $MINIMAX_API_KEY, or enter it once in a %%hailuo cell'
+
+A bracket close to a camera command is said under the prompt (and sent as written); the
+camera menu adds a move to the prompt:
+
+    >>> form.fill(prompt="a red fox [Pan lft]")
+    >>> "did you mean [Pan left]?" in form.camera_note.value
+    True
+    >>> form.insert_camera("Zoom in")
+    >>> form.prompt.value
+    'a red fox [Pan lft] [Zoom in]'
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..camera import COMMANDS, camera_warnings, with_command
 from ..catalog import PROVIDERS, ModelSpec, default_model, estimate_cost, get_model, models
 from ..errors import BudgetExceeded, ValidationError
 from ..hosts import KEY_ENV
@@ -86,6 +97,18 @@ class PanelForm:
         self.prompt = w.Textarea(placeholder="Describe the video: a red fox running through snow")
         self.prompt.layout.width = "98%"
         self.prompt.layout.height = "70px"
+        # Camera moves (Hailuo 02 / 2.3): pick one, add it to the prompt as [Pan left].
+        self.camera = w.Dropdown(
+            options=[("camera move…", ""), *((f"[{c}]", c) for c in COMMANDS)],
+            value="",
+            description="Camera",
+        )
+        self.add_camera = w.Button(
+            description="Add to prompt",
+            tooltip="append the chosen camera move to the prompt; moves act in order",
+        )
+        self.add_camera.on_click(lambda _: self.insert_camera())
+        self.camera_note = w.HTML("")
         self.provider = w.Dropdown(options=list(PROVIDERS), value=provider, description="Provider")
         self.model = w.Dropdown(description="Model")
         self.model_note = w.HTML("")
@@ -105,6 +128,8 @@ class PanelForm:
         self.widget = w.VBox(
             [
                 self.prompt,
+                w.HBox([self.camera, self.add_camera]),
+                self.camera_note,
                 w.HBox([self.provider, self.model]),
                 self.model_note,
                 self.duration.widget,
@@ -222,6 +247,18 @@ class PanelForm:
                 else:
                     picker.set_image(values[name])
 
+    def insert_camera(self, command: str | None = None) -> None:
+        """Append a camera move (``command``, else the one chosen) to the prompt.
+
+        Example: ``form.insert_camera("Pan left")`` turns ``a fox`` into
+        ``a fox [Pan left]``.
+        """
+        command = command or self.camera.value
+        if not command:
+            return
+        self.prompt.value = with_command(self.prompt.value, command)
+        self.camera.value = ""
+
     def observe(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after any input changed (and the form has been updated).
 
@@ -282,6 +319,13 @@ class PanelForm:
         )
 
     def _changed(self) -> None:
+        # A probable camera-command typo is said, not refused: the prompt goes as written.
+        warnings = camera_warnings(self.prompt.value)
+        self.camera_note.value = (
+            html_line("; ".join(warnings), "hailuo-camera-note", color="#b45309")
+            if warnings
+            else ""
+        )
         spec = self.spec
         has_first = self.first_frame.image is not None
         duration, resolution = self.duration.value, self.resolution.value
