@@ -111,6 +111,7 @@ class PanelForm:
         self.camera_note = w.HTML("")
         self.provider = w.Dropdown(options=list(PROVIDERS), value=provider, description="Provider")
         self.model = w.Dropdown(description="Model")
+        self.model.add_class("hailuo-model")  # a stable handle for browser tests
         self.model_note = w.HTML("")
         self.duration = Choice("Duration", [])
         self.resolution = Choice("Resolution", [])

@@ -57,7 +57,7 @@ def test_panel_in_jupyterlab(
         prompt.press_sequentially("a lighthouse in a storm, waves crashing", delay=5)
 
         # A model that needs a first frame: Generate stays disabled and says why.
-        model = panel.locator(".widget-dropdown select").nth(1)
+        model = panel.locator(".hailuo-model select").first
         model.select_option("hailuo-2.3-fast")
         page.wait_for_function(
             "() => document.querySelector('.hailuo-panel .hailuo-panel-reason')"
