@@ -236,6 +236,14 @@ class Comparison:
         self._future = self.session.runner.submit(self._run(views))
         return self
 
+    @property
+    def sent(self) -> bool:
+        """Whether its tiles were sent (False while it waits for its Send button).
+
+        Example: see the class.
+        """
+        return self._future is not None
+
     def wait(self, timeout: float | None = None) -> Comparison:
         """Block until every tile is done; the final grid is shown again from this cell.
 
@@ -403,6 +411,7 @@ def start_comparison(
         embed=embed or bool(session.config.embed),
         view_kind=session.config.progress,
     )
+    session.add_group(comparison)  # `%hailuo wait` waits for its tiles, sent or not yet
     if confirm_above_usd is not None and plan.total_usd > confirm_above_usd + 1e-9:
         comparison.ask()
     else:

@@ -111,6 +111,7 @@ def run_compare_cell(
         raise UsageError(f"%%hailuo --compare: {exc}") from None
     if args.o:
         user_ns[args.o] = comparison
+        session.add_group(comparison, args.o)  # `%hailuo wait NAME` waits for all its tiles
     if args.wait and comparison.state != "pending":
         try:
             comparison.wait()

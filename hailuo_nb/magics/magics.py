@@ -213,8 +213,8 @@ class HailuoMagics(Magics):
 
     def _wait(self, rest: list[str]) -> None:
         for ref in rest:
-            if self.session.find(ref) is None:
-                raise UsageError(f"%hailuo wait: no job {ref!r} in this session")
+            if self.session.find(ref) is None and self.session.group(ref) is None:
+                raise UsageError(f"%hailuo wait: no job or comparison {ref!r} in this session")
         self._wait_for(rest or None)
 
     # -- helpers -------------------------------------------------------------------------

@@ -95,6 +95,9 @@ class Session:
         self._ask_key = ask_key  # None: getpass.getpass, looked up at use (never echoes)
         self._keys: dict[str, str] = {}  # memory only: never shown, stored or saved
         self._jobs: dict[str, Tracked] = {}
+        # Groups of jobs still to come (a comparison's tiles wait for a slot or a Send
+        # button): `wait` waits for them too. Anything with .wait(timeout) and .sent.
+        self._groups: list[tuple[str | None, Any]] = []
         # Reuse bookkeeping: jobs shown again from before this session, and what each saved.
         self._reused_from_before: set[str] = set()
         self._saved_usd: list[float] = []
@@ -182,6 +185,30 @@ class Session:
         if isinstance(value, Job):
             return self._jobs.get(value.id)
         return next((t for t in self._jobs.values() if t.name == ref), None)
+
+    def add_group(self, group: Any, name: str | None = None) -> None:
+        """Let :meth:`wait` wait for ``group`` (a comparison), also by ``name``.
+
+        Example:
+            >>> class Done:
+            ...     sent = True
+            ...     def wait(self, timeout=None): return self
+            >>> s = Session(Hailuo()); s.add_group(Done(), "c"); s.group("c") is not None
+            True
+        """
+        self._groups = [
+            (n, g) for n, g in self._groups if g is not group and (n != name or not name)
+        ]
+        self._groups.append((name, group))
+
+    def group(self, name: str) -> Any:
+        """The group (comparison) added under ``name``, or None.
+
+        Example:
+            >>> Session(Hailuo()).group("c") is None
+            True
+        """
+        return next((g for n, g in reversed(self._groups) if n == name), None)
 
     def spent(self, *, with_saved: bool = False) -> dict[str, float]:
         """Cost of this session's jobs in USD, as :attr:`~hailuo_nb.models.Job.charge` counts it.
@@ -432,23 +459,45 @@ class Session:
     def wait(self, refs: list[str] | None = None, timeout: float | None = None) -> list[Tracked]:
         """Block until the given jobs (default: all of this session's) are done.
 
-        Interrupt Kernel raises :class:`StoppedWaiting`; the jobs go on.
+        ``refs`` are job ids, ``-o`` names of jobs, or names of groups (a comparison's
+        ``-o``). By default every group is waited for first (tiles still waiting for a
+        slot become jobs as they are sent); a comparison waiting for its Send button is
+        said, not waited for. Interrupt Kernel raises :class:`StoppedWaiting`; the jobs
+        go on.
 
         Example:
             >>> Session(Hailuo()).wait([])
             []
         """
+        groups = [g for _, g in self._groups] if refs is None else []
         if refs is None:
             # Finished ones too: their final output is re-sent from the waiting cell, for
             # executors that dropped it when it came between two cells.
-            targets = list(self._jobs.values())
+            targets = None
         else:
             targets = []
             for ref in refs:
+                group = self.group(ref)
+                if group is not None:
+                    groups.append(group)
+                    continue
                 found = self.find(ref)
                 if found is None:
                     raise KeyError(ref)
                 targets.append(found)
+        for group in groups:
+            # First the groups: their tiles become jobs of this session as they are sent.
+            if not getattr(group, "sent", True):
+                print(f"{group!r}: waits for its Send button; not waited for")
+                continue
+            try:
+                group.wait(timeout)
+            except StoppedWaiting:
+                raise
+            except Exception:
+                continue  # its tiles show what went wrong
+        if targets is None:
+            targets = list(self._jobs.values())
         for t in targets:
             if t.future is not None:
                 try:

@@ -88,3 +88,16 @@ def test_through_the_magic_and_new_samples(served: Served) -> None:
     assert stats()["submissions"]["total"] == 8
     with pytest.raises(UsageError, match=r"^%%hailuo --compare: tile 1 \(#1\): first_frame: "):
         sh.run_cell_magic("hailuo", "--compare -m hailuo-02-fast", "a fox")
+
+
+def test_hailuo_wait_waits_for_every_tile_also_by_the_comparison_name(served: Served) -> None:
+    sh, _rec, stats = served
+    sh.run_line_magic("config", "Hailuo.max_concurrency = 1")  # tiles wait for a slot
+    sh.user_ns["place"] = "snow"
+    sh.run_cell_magic("hailuo", "--compare -m hailuo-2.3,minimax-hailuo-2 -o c", CELL)
+    cmp = sh.user_ns["c"]
+    assert any(not j.id for j in cmp.jobs)  # some tiles are not even sent yet
+    sh.run_line_magic("hailuo", "wait c")  # the comparison's -o name
+    assert all(j.status == "completed" for j in cmp.jobs), cmp.jobs
+    sh.run_line_magic("hailuo", "wait")
+    assert stats()["submissions"]["total"] == 4
