@@ -23,6 +23,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -154,16 +155,42 @@ class Comparison:
 
         Example: see the class.
         """
-        line = self.plan.describe()
-        if self.state != "pending":
-            jobs = self.jobs
+        if self.state == "pending":
+            line = self.plan.describe()
+        else:
+            # What was paid for now, apart from what is only shown again (paid before).
+            line = self.plan.describe(again_too=False)
+            jobs, again = self.jobs, self._shown_again()
             counts = Counter(j.status for j in jobs)
             line += " · " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-            billed = [j.cost.usd for j in jobs if j.cost is not None and not j.cost.estimated]
+            billed = {  # by job: twin tiles of one job are paid once
+                j.id: j.cost.usd
+                for i, j in enumerate(jobs)
+                if i not in again and j.cost is not None and not j.cost.estimated
+            }
             if billed:
-                line += f" · ${sum(billed):.2f} billed"
+                line += f" · paid for this comparison: ${sum(billed.values()):.2f} billed"
+            if again:
+                days = sorted(
+                    {
+                        time.strftime("%Y-%m-%d", time.localtime(jobs[i].submitted_at))
+                        for i in again
+                        if jobs[i].submitted_at
+                    }
+                )
+                paid = f" (paid on {', '.join(days)})" if days else " (paid before)"
+                line += f" · {len(again)} shown again{paid}"
         shared = self.shared()
         return f"{line} · same for all: {shared}" if shared else line
+
+    def _shown_again(self) -> set[int]:
+        # Tiles answered by an earlier identical job: planned so, or found so at send time.
+        # (A twin of another tile of this grid, "tile N", is paid for here, once.)
+        planned = {
+            i for i, r in enumerate(self.plan.reused) if r is not None and not r.startswith("tile ")
+        }
+        found = {i for i, t in enumerate(self._tracked) if t is not None and t.extra.get("reused")}
+        return planned | found
 
     def table(self) -> list[dict[str, Any]]:
         """One record per tile: prompt, provider, model, settings, status, seconds, cost,
@@ -299,6 +326,7 @@ class Comparison:
             tracked = self.session.start(
                 client, job, embed=self.embed, view=view, already_done=done
             )
+            tracked.extra["reused"] = job.reused  # paid before: not paid for this comparison
             self._tracked[i] = tracked
             assert tracked.future is not None
             # A failure shows in the tile's own final output.

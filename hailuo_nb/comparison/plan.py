@@ -305,8 +305,9 @@ class Plan:
         fresh = [p.as_new() for p in self.prepared]
         return Plan(self.cells, self.estimates, self.resolved, [None] * len(self.cells), fresh)
 
-    def describe(self) -> str:
-        """One line: how many videos, along which axes, the estimated total.
+    def describe(self, *, again_too: bool = True) -> str:
+        """One line: how many videos, along which axes, the estimated total (of what will
+        be paid for), and how many are shown again (unless ``again_too`` is False).
 
         Example: see the class.
         """
@@ -314,7 +315,7 @@ class Plan:
         videos = "1 video" if n == 1 else f"{n} videos"
         line = f"{videos} ({axes_text(self.cells)}) · estimated ~${self.total_usd:.2f}"
         again = n - self.to_send
-        if again:
+        if again and again_too:
             line += f" · {again} shown again from " + (
                 "an earlier job" if again == 1 else "earlier jobs"
             )

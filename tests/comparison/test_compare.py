@@ -200,9 +200,8 @@ def test_the_estimate_counts_only_what_will_be_paid(served: Served) -> None:
     # $1.50 threshold ($2.10 for all four) is not reached and nothing waits for a click.
     again = hailuo_nb.compare(PROMPTS, durations=[6, 10], confirm_above_usd=1.5)
     assert again.plan.total_usd == 1.40 and again.plan.full_usd == 2.10
-    assert again.heading().startswith(
-        "4 videos (2 prompts × 2 durations) · estimated ~$1.40 · 2 shown again from earlier jobs"
-    )
+    assert again.heading().startswith("4 videos (2 prompts × 2 durations) · estimated ~$1.40 · ")
+    assert "2 shown again" in again.heading()
     again.wait(timeout=60)
     assert submissions(stats) == 4
     # Two identical tiles in one grid are one job, priced once.

@@ -101,3 +101,17 @@ def test_hailuo_wait_waits_for_every_tile_also_by_the_comparison_name(served: Se
     assert all(j.status == "completed" for j in cmp.jobs), cmp.jobs
     sh.run_line_magic("hailuo", "wait")
     assert stats()["submissions"]["total"] == 4
+
+
+def test_the_heading_says_what_was_paid_now_apart_from_what_is_shown_again(
+    served: Served,
+) -> None:
+    sh, _rec, stats = served
+    first = run(sh, "--duration 6,10 --wait -o cmp", "a fox in the snow")
+    assert "paid for this comparison: $" in first.heading()
+    assert "shown again" not in first.heading()
+    again = run(sh, "--duration 6,10 --wait -o cmp", "a fox in the snow")  # Run All again
+    heading = again.heading()
+    assert "paid for this comparison" not in heading, heading
+    assert "2 shown again (paid on " in heading, heading
+    assert stats()["submissions"]["total"] == 2
