@@ -8,7 +8,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -98,7 +100,39 @@ def history_bundle(jobs: Sequence[Job]) -> dict[str, str]:
         return {"text/plain": "no jobs yet", "text/html": "<i>no jobs yet</i>"}
     headers = ["id", "status", "model and settings", "time", "cost", "prompt", "file or reason"]
     rows = [_job_row(j) for j in jobs]
-    return {"text/plain": _text_table([headers, *rows]), "text/html": _table(headers, rows)}
+    return {"text/plain": _text_table([headers, *rows]), "text/html": _history_html(headers, jobs)}
+
+
+def _history_html(headers: Sequence[str], jobs: Sequence[Job]) -> str:
+    # Made to fit a notebook's width: a short id (the full one on hover and in text/plain),
+    # settings on one line, files relative to the notebook, long paths allowed to break.
+    def td(value: object, style: str = "", title: str = "") -> str:
+        hover = f" title='{_e(title)}'" if title else ""
+        return f"<td style='text-align:left;{style}'{hover}>{_e(value)}</td>"
+
+    head = "".join(f"<th style='text-align:left'>{_e(h)}</th>" for h in headers)
+    body = []
+    for job in jobs:
+        _, status, settings, took, cost, prompt, _ = _job_row(job)
+        where = job.video_path or ""
+        if where:
+            with contextlib.suppress(ValueError):  # another drive (Windows): keep it whole
+                where = os.path.relpath(where)
+        short = job.id if len(job.id) <= 13 else job.id[:12] + "…"
+        cells = [
+            td(short, "font-family:monospace;white-space:nowrap", title=job.id),
+            td(status),
+            td(settings, "white-space:nowrap"),
+            td(took, "white-space:nowrap"),
+            td(cost, "white-space:nowrap"),
+            td(prompt),
+            td(where or job.error or "", "word-break:break-all"),
+        ]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f"<table class='hailuo-table {NO_MATH}'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def cost_bundle(session: Mapping[str, float], total: Mapping[str, float]) -> dict[str, str]:

@@ -34,3 +34,16 @@ def test_a_running_job_shows_its_state_escaped(shell: Shell) -> None:
     )
     data, _ = sh.display_formatter.format(job)
     assert "queued" in data["text/html"] and "<script>" not in data["text/html"]
+
+
+def test_history_fits_short_ids_relative_paths_settings_on_one_line(shell: Shell) -> None:
+    from hailuo_nb.magics.reports import history_bundle
+
+    sh, _ = shell
+    sh.run_cell_magic("hailuo", "--wait -o fox", "a red fox running through snow")
+    fox = sh.user_ns["fox"]
+    html = history_bundle([fox])["text/html"]
+    assert f"title='{fox.id}'" in html and f">{fox.id[:12]}…<" in html
+    assert str(fox.video_path) not in html  # absolute: shown relative to the notebook
+    assert "videos/" in html and "white-space:nowrap" in html
+    assert fox.id in history_bundle([fox])["text/plain"]  # the full id, to copy
