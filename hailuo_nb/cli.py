@@ -42,6 +42,7 @@ from .errors import (
 )
 from .models import Job
 from .settings import environment
+from .suggest import with_suggestion
 
 __all__ = ["build_parser", "main", "reused_line"]
 
@@ -52,7 +53,18 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line (and exit code 2), not a usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        options = [o for a in self._all_actions() for o in a.option_strings]
+        said = with_suggestion(message, options)
+        self.exit(EXIT_INPUT, f"{self.prog}: {said} (see {self.prog} --help)\n")
+
+    def _all_actions(self) -> list[argparse.Action]:
+        # The subcommands' options too: "hailuo generate --durration" is the top parser's.
+        actions = list(self._actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    actions += sub._actions
+        return actions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -386,6 +398,11 @@ def _history(client: Client, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_public(j) for j in jobs]))
         return EXIT_OK
+    if not jobs:
+        # From another folder the default store is another file: say which one was read.
+        print(f"no jobs in {client.store.path.resolve()}", file=sys.stderr)
+        return EXIT_OK
+    print("id\tprovider\tmodel\tstatus\twhen\tprompt\tfile or reason")
     for j in jobs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(j.submitted_at or 0))
         tail = j.video_path or j.error or ""

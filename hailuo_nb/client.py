@@ -52,7 +52,7 @@ from .providers import Adapter, HttpRequest, make_adapter
 from .ratelimit import RateBudget
 from .reconcile import Lookup, Reconciled, reconcile
 from .reuse import Ledger
-from .settings import Settings, resolve
+from .settings import Settings, resolve, say_emulator_once
 from .store import JobStore, key_id
 from .submitter import Submitter, store_reason
 from .tracker import Tracker
@@ -275,6 +275,8 @@ class Client:
         return dataclasses.replace(live, reused=True)
 
     async def _send(self, prepared: Prepared, *, exclusive: bool) -> Job:
+        if self.settings.auto_chosen:
+            say_emulator_once()  # where a job is made: the videos are placeholders
         request = prepared.request
         image_urls = await self._upload_images(request)
         wire = self.adapter.submit_request(

@@ -38,6 +38,7 @@ __all__ = [
     "key_source",
     "mask",
     "resolve",
+    "say_emulator_once",
 ]
 
 log = logging.getLogger("hailuo_nb")
@@ -192,6 +193,8 @@ def resolve(
             reuse=_choice(layers, "reuse", "HAILUO_REUSE", ("never", "always")),
             **_numbers(layers),
         )
+    except ValidationError:
+        raise  # already one line that names the setting
     except (TypeError, ValueError) as exc:
         raise ValidationError("settings", str(exc)) from None
     if settings.requests_per_minute <= 0:
@@ -221,8 +224,7 @@ def _provider(explicit: str | None, api_key: str | None, layers: _Layers) -> tup
     """The provider's name, and whether nothing chose it (the emulator, said once)."""
     name = explicit or layers.notebook.get("provider") or detect_provider(layers.env)
     if name is None and api_key is None:
-        _say_emulator_once()
-        return "emulator", True
+        return "emulator", True  # said when a job is sent (say_emulator_once), not here
     host(name or "")  # a one-line error for an unknown one
     return str(name), False
 
@@ -246,7 +248,7 @@ def _api_key(explicit: str | None, where: Host, base: str, env: Mapping[str, str
     if where.key_env is None or urlsplit(base).hostname in _LOOPBACK:
         return LOCAL_KEY  # a local emulator server takes any key; nothing secret to leak
     raise ValidationError(
-        "api_key", f"no API key for {where.name}: set {where.key_env} or pass api_key="
+        "api_key", f"no API key for {where.name}: set the {where.key_env} environment variable"
     )
 
 
@@ -288,7 +290,14 @@ def _numbers(layers: _Layers) -> dict[str, Any]:
 _DEFAULTS = Settings(provider="emulator", api_key="", base_url="")
 
 
-def _say_emulator_once() -> None:
+def say_emulator_once() -> None:
+    """Say, once per process, that nothing chose a provider and the emulator is used.
+
+    Called where a job is sent (not on ``hailuo history``): that is where it matters.
+
+    Example:
+        >>> say_emulator_once()  # doctest: +SKIP
+    """
     global _told_emulator
     if not _told_emulator:
         _told_emulator = True

@@ -19,13 +19,17 @@ from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 
+from ..suggest import with_suggestion
+
 __all__ = ["cell_params", "fill_prompt", "parse_cell_args"]
 
 
 class _Parser(argparse.ArgumentParser):
     # argparse prints usage and calls sys.exit(); a magic must raise one clear line instead.
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"%%hailuo: {message} (see %%hailuo? for the options)")
+        options = [o for a in self._actions for o in a.option_strings]
+        said = with_suggestion(message, options)
+        raise UsageError(f"%%hailuo: {said} (see %%hailuo? for the options)")
 
 
 def _parser() -> _Parser:

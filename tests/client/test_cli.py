@@ -49,6 +49,13 @@ def test_generate_with_the_in_process_emulator(tmp_path: Path) -> None:
     assert "using the local emulator" in done.stderr and "completed" in done.stderr
     listed = hailuo("history", "--json", cwd=tmp_path)
     assert json.loads(listed.stdout)[0]["video_path"] == str(path)
+    table = hailuo("history", cwd=tmp_path)
+    assert table.stdout.startswith("id\tprovider\tmodel\tstatus")  # a header row
+    assert "using the local emulator" not in table.stderr  # said where a job is sent only
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    empty = hailuo("history", cwd=elsewhere)
+    assert f"no jobs in {elsewhere / 'hailuo_outputs' / 'hailuo_jobs.sqlite3'}" in empty.stderr
 
 
 def test_generate_against_a_server_as_json(tmp_path: Path, emulator_url: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hailuo_nb.client import Client
 from hailuo_nb.download import DownloadError, safe_path, stream_to_file, video_filename
 from hailuo_nb.errors import ValidationError
 from hailuo_nb.models import Cost, Job
@@ -46,8 +47,8 @@ def test_a_key_in_the_environment_picks_its_provider() -> None:
     assert resolve(environ={"MINIMAX_API_KEY": "x" * 20}).provider == "minimax"
 
 
-def test_no_provider_and_no_key_means_the_emulator_said_once(
-    caplog: pytest.LogCaptureFixture,
+async def test_no_provider_and_no_key_means_the_emulator_said_once_where_a_job_is_sent(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     import hailuo_nb.settings as settings_mod
 
@@ -55,6 +56,10 @@ def test_no_provider_and_no_key_means_the_emulator_said_once(
     with caplog.at_level(logging.WARNING, logger="hailuo_nb"):
         assert resolve(environ={}).auto_chosen
         assert resolve(environ={}).provider == "emulator"
+        assert not any("local emulator" in r.message for r in caplog.records)  # not yet
+        async with Client(environ={}, output_dir=tmp_path) as client:
+            await client.submit("a fox")
+            await client.submit("an owl")
     assert sum("local emulator" in r.message for r in caplog.records) == 1
 
 
