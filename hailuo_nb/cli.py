@@ -86,7 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--timeout", type=float, help="give up waiting after this many seconds")
         q.add_argument("--rpm", type=float, help="requests per minute for this provider")
 
-    g = sub.add_parser("generate", help="submit a prompt and save the video")
+    g = sub.add_parser(
+        "generate",
+        help="submit a prompt and save the video",
+        epilog=_models_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     g.add_argument("prompt")
     g.add_argument("--model", "-m")
     g.add_argument("--duration", "-d")
@@ -116,6 +121,26 @@ def build_parser() -> argparse.ArgumentParser:
     common(h)
     sub.add_parser("emulator", help="run the local emulator (see: hailuo emulator --help)")
     return p
+
+
+def _models_text() -> str:
+    """Each provider's models with their durations and resolutions (for ``--help``).
+
+    Example:
+        >>> "hailuo-2.3" in _models_text()
+        True
+    """
+    from . import catalog
+    from .hosts import PROVIDERS
+
+    lines = ["models (durations in s; resolutions), by --provider:"]
+    for provider in PROVIDERS:
+        lines.append(f"  {provider}:")
+        for spec in catalog.models(provider):
+            durations = "/".join(str(d) for d in spec.durations) or "fixed"
+            resolutions = "/".join(spec.resolutions) or "fixed"
+            lines.append(f"    {spec.name:<22} {durations:<8} {resolutions}")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
