@@ -40,6 +40,11 @@ _ACTIONS = {
     "restart": "v.currentTime=0;v.play().catch(function(){})",
 }
 _LABELS = {"play": "▶ Play all", "pause": "‖ Pause all", "restart": "⟲ Restart all"}
+# The look of an ipywidgets button (the panel's), so the grid's controls match it.
+_BUTTON_CSS = (
+    "margin:0 6px 0 0;padding:0 10px;height:28px;border:0;border-radius:0;"
+    "background:#eeeeee;color:rgba(0,0,0,.8);font-size:13px;cursor:pointer"
+)
 
 
 def _e(value: object) -> str:
@@ -47,24 +52,36 @@ def _e(value: object) -> str:
 
 
 def controls_html() -> str:
-    """Buttons that play, pause or restart every video of the enclosing comparison.
+    """Play, pause and restart every video of the enclosing comparison.
+
+    The buttons are drawn by the comparison's own script, so they appear only where they
+    work: JupyterLab runs no script (and strips inline handlers) in an untrusted notebook,
+    and there each video's own controls remain. The script finds its videos through
+    ``.hailuo-compare``.
 
     Example:
         >>> html_ = controls_html()
-        >>> html_.count("<button"), "closest('.hailuo-compare')" in html.unescape(html_)
-        (3, True)
+        >>> "<button" in html_, "hailuo-play-all" in html_, "closest('.hailuo-compare')" in html_
+        (False, True, True)
     """
-    buttons = []
-    for action, code in _ACTIONS.items():
-        js = (
-            "var r=this.closest('.hailuo-compare')||document;"
-            f"r.querySelectorAll('video').forEach(function(v){{{code}}});"
-        )
-        buttons.append(
-            f'<button type="button" class="hailuo-{action}-all" onclick="{_e(js)}"'
-            f' style="margin-right:6px">{_LABELS[action]}</button>'
-        )
-    return f'<div class="hailuo-compare-controls" style="margin:4px 0">{"".join(buttons)}</div>'
+    actions = ",".join(
+        f"['hailuo-{action}-all','{_LABELS[action]}',function(v){{{code}}}]"
+        for action, code in _ACTIONS.items()
+    )
+    script = (
+        "(function(){var s=document.currentScript,box=s&&s.previousElementSibling;"
+        "if(!box||box.childElementCount)return;"
+        "var root=box.closest('.hailuo-compare')||document;"
+        f"[{actions}].forEach(function(a){{var b=document.createElement('button');"
+        "b.type='button';b.className=a[0];b.textContent=a[1];"
+        f"b.style.cssText='{_BUTTON_CSS}';"
+        "b.addEventListener('click',function(){"
+        "root.querySelectorAll('video').forEach(a[2]);});box.appendChild(b);});})();"
+    )
+    return (
+        '<div class="hailuo-compare-controls" style="margin:4px 0"></div>'
+        f"<script>{script}</script>"
+    )
 
 
 def caption_html(caption: Sequence[tuple[str, str]]) -> str:
