@@ -23,6 +23,7 @@ from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
 
 from ..client.conftest import set_faults, stats
 from ..notebook.test_kernel import run
+from .test_kernel_kill import start as start_kernel
 
 KEY = "SG_interrupt_0123456789"
 CELL = "%%hailuo -o fox\na fox crossing a frozen river"
@@ -45,15 +46,7 @@ def kernel(server: str, tmp_path: Path) -> Iterator[KernelManager]:
 
 
 def start(base: str, cwd: Path) -> KernelManager:
-    env = {k: v for k, v in os.environ.items() if k not in ("AIMLAPI_KEY", "MINIMAX_API_KEY")}
-    env.update(
-        HAILUO_PROVIDER="segmind",
-        HAILUO_BASE_URL=f"{base}/segmind",
-        SEGMIND_API_KEY=KEY,
-        HAILUO_RPM="600",
-    )
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(cwd), env=env)
+    km = start_kernel(base, cwd, KEY)
     run(km, "%load_ext hailuo_nb")
     return km
 

@@ -33,12 +33,13 @@ def server() -> Iterator[str]:
         yield base
 
 
-def start(base: str, cwd: Path) -> KernelManager:
+def start(base: str, cwd: Path, key: str = KEY) -> KernelManager:
+    """A kernel whose hailuo settings point at the emulator ``base`` as Segmind."""
     env = {k: v for k, v in os.environ.items() if k not in ("AIMLAPI_KEY", "MINIMAX_API_KEY")}
     env.update(
         HAILUO_PROVIDER="segmind",
         HAILUO_BASE_URL=f"{base}/segmind",
-        SEGMIND_API_KEY=KEY,
+        SEGMIND_API_KEY=key,
         HAILUO_RPM="600",
     )
     km = KernelManager(kernel_name="python3")
