@@ -158,6 +158,9 @@ class EmulatorConfig:
     keys: dict[str, float] | None = None
     default_balance: float = 1000.0
     rate_limit_rpm: int | None = None
+    #: The rate limit's sliding window, seconds: a minute, or ``60 / time_scale`` to keep a
+    #: limit's real-time meaning on a sped-up clock (the request-budget benchmark does).
+    rate_limit_window_s: float = 60.0
     block_marker: str = "[[block]]"
     output_block_marker: str = "[[block-output]]"
     segmind_retention_s: float = 3600.0
@@ -185,5 +188,7 @@ class EmulatorConfig:
             raise ValueError("workers_per_key must be >= 1")
         if not 0.0 <= self.queue_fraction < 1.0:
             raise ValueError("queue_fraction must be within [0, 1)")
+        if self.rate_limit_window_s <= 0:
+            raise ValueError("rate_limit_window_s must be > 0")
         if self.minimax_v2_max_in_flight < 1:
             raise ValueError("minimax_v2_max_in_flight must be >= 1")
