@@ -75,6 +75,9 @@ class _Flight:
 
     ref: str
     sent: bool = False
+    # When the request last left (after any wait for the request budget): the job's
+    # submitted_at, from which its polls are scheduled.
+    at: float | None = None
 
 
 class Submitter:
@@ -180,10 +183,12 @@ class Submitter:
         except BaseException as exc:
             self._failed(flight, exc, job)
             raise
-        return await self._accepted(flight, prepared, job, answer, submitted_at)
+        return await self._accepted(flight, prepared, job, answer, flight.at or submitted_at)
 
     def _sending(self, flight: _Flight, sent: bool) -> None:
         flight.sent = sent
+        if sent:
+            flight.at = time.time()
         # The row says "sent" before the bytes leave; failing to say it must not stop a
         # submit already journaled (the row reads as possibly sent either way).
         with contextlib.suppress(*_STORE_ERRORS):
