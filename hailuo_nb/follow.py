@@ -98,6 +98,8 @@ class Follower:
         self.publish = publish
         self.scale = scale  # the emulator's clock runs this much faster than ours
         self._nudges: dict[str, asyncio.Event] = {}  # wakes a follow loop before its time
+        self._seen_queued: dict[str, float] = {}  # the last poll that saw a job queued
+        self._starts: dict[str, float] = {}  # a long-queued job's schedule counts from here
 
     async def follow(self, job_id: str) -> None:
         """Poll until the job is final, then download its video if it has one.
@@ -113,7 +115,7 @@ class Follower:
         polls = failed = 0
         nudge = self._nudges.setdefault(job_id, asyncio.Event())
         while not job.done:
-            elapsed = time.time() - (job.submitted_at or time.time())
+            elapsed = self.elapsed(job)
             delay = self.policy.delay(elapsed, job.expected_seconds, polls)
             nudge.clear()
             # A sibling that finished much sooner than expected wakes this one (siblings).
@@ -132,11 +134,15 @@ class Follower:
             failed = 0
             if update.status == "expired":
                 update = await self.unknown(job, update)
-            job = apply_update(self.jobs.get(job_id, job), update, now=time.time())
+            before = self.jobs.get(job_id, job)
+            job = apply_update(before, update, now=time.time())
             self.publish(job)
+            self._queued(before, job)
             if job.status == "completed":
                 self.siblings(job)
         self._nudges.pop(job_id, None)
+        self._starts.pop(job_id, None)
+        self._seen_queued.pop(job_id, None)
         if needs_download(job):
             await self.download(job)
 
@@ -256,6 +262,52 @@ class Follower:
             )
         return update
 
+    def elapsed(self, job: Job, now: float | None = None) -> float:
+        """Seconds the job has run, for its poll schedule and rank: since it was submitted,
+        or, for a job that waited in line far longer than its siblings (queued behind a
+        key's other jobs), since it left the line, less the usual wait.
+
+        Example:
+            >>> f = Follower(None, None, PollPolicy(), None, {}, print)  # type: ignore[arg-type]
+            >>> f.elapsed(Job(id="a", provider="p", model="m", submitted_at=100.0), now=130.0)
+            30.0
+        """
+        now = time.time() if now is None else now
+        start = self._starts.get(job.id, job.submitted_at)
+        return now - (start if start is not None else now)
+
+    def _queued(self, before: Job, after: Job) -> None:
+        # The last poll that still saw the job queued, and, when it is first seen running
+        # after a wait in line far longer than usual, the start its schedule counts from.
+        now = time.time()
+        if after.status == "queued":
+            self._seen_queued[after.id] = now
+            return
+        if before.status != "queued" or after.submitted_at is None or not after.expected_seconds:
+            return
+        left_line = self._seen_queued.get(after.id, after.submitted_at)  # the earliest it can
+        usual = self._usual_wait(after)
+        if left_line - after.submitted_at > usual + self.policy.spread * after.expected_seconds:
+            self._starts[after.id] = left_line - usual
+
+    def _usual_wait(self, job: Job) -> float:
+        # How long this model's jobs usually wait before they run: the median of those seen
+        # running here without a long wait; else the policy's spread of the expected time.
+        waits = sorted(
+            j.started_at - j.submitted_at
+            for j in self.jobs.values()
+            if j.model == job.model
+            and j.base_url == job.base_url
+            and j.id not in self._starts
+            and j.id != job.id
+            and j.started_at is not None
+            and j.submitted_at is not None
+            and j.started_at - j.submitted_at < 0.5 * (j.expected_seconds or 0.0)
+        )
+        if waits:
+            return waits[len(waits) // 2]
+        return self.policy.spread * (job.expected_seconds or 0.0)
+
     def spaced(self, job: Job, elapsed: float, delay: float, polls: int) -> float:
         """The wait before the next poll, spaced out while the job is far from its end.
 
@@ -308,7 +360,7 @@ class Follower:
         job = self.jobs.get(job_id)
         if job is None or job.submitted_at is None:
             return SUBMIT
-        elapsed = time.time() - job.submitted_at
+        elapsed = self.elapsed(job)
         return poll_rank(
             elapsed, job.expected_seconds, spread=self.policy.spread, queued=job.status == "queued"
         )

@@ -34,8 +34,23 @@ from dataclasses import dataclass, field
 from .models import Cost, Job
 from .providers.base import Update
 
-__all__ = ["PROBE_GROWTH", "Backoff", "PollPolicy", "apply_update", "expected_seconds"]
+__all__ = [
+    "PROBE_GROWTH",
+    "SHORT_WINDOW",
+    "Backoff",
+    "PollPolicy",
+    "apply_update",
+    "expected_seconds",
+]
 
+SHORT_WINDOW = 12.0
+"""A window of likely ends shorter than this many ``min_interval`` is polled twice as often.
+
+Example:
+    >>> p = PollPolicy(min_interval=1.0, jitter=0.0)
+    >>> p.delay(18.0, 20.0), p.delay(150.0, 157.0)   # a 20 s job; a 157 s one
+    (0.5, 1.0205)
+"""
 PROBE_GROWTH = 1.5
 """How much each of the first probes' intervals grows over the last.
 
@@ -82,13 +97,19 @@ class PollPolicy:
             >>> [PollPolicy(jitter=0.0).delay(0.0, 157.0, polls=n) for n in range(3)]
             [1.0, 1.5, 2.25]
         """
+        floor = self.min_interval
         if expected is None or expected <= 0:
             # Nothing known: back off gently from the minimum.
             base = self.min_interval * (1.0 + elapsed / 30.0)
         else:
-            near = max(self.min_interval, self.near * expected)
             earliest = expected * (1.0 - self.spread)
             latest = expected * (1.0 + self.spread)
+            if latest - earliest < SHORT_WINDOW * self.min_interval and elapsed >= earliest:
+                # A short job's likely ends span a few seconds: a second between polls
+                # there is a large share of it (the end known ~0.5 s late, as by a client
+                # polling every second all along), so half of it.
+                floor = self.min_interval / 2.0
+            near = max(floor, self.near * expected)
             if elapsed < earliest:
                 base = max(near, self.approach * (earliest - elapsed))
             elif elapsed <= latest:
@@ -99,10 +120,10 @@ class PollPolicy:
         # By half, not doubling: a job of 8 s on a server the catalog thinks takes 157 s is
         # seen done at 8.1 s (polls at 1, 2.5, 4.75, 8.1 s), not at 15 s (1, 3, 7, 15 s).
         base = min(base, self.min_interval * PROBE_GROWTH ** min(polls, 40))
-        base = min(self.max_interval, max(self.min_interval, base))
+        base = min(self.max_interval, max(floor, base))
         if self.jitter:
             base *= 1.0 + self.rng.uniform(-self.jitter, self.jitter)
-        return round(max(self.min_interval * 0.5, base), 4)
+        return round(max(floor * 0.5, base), 4)
 
 
 def expected_seconds(

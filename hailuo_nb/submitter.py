@@ -187,12 +187,12 @@ class Submitter:
 
     def _sending(self, flight: _Flight, sent: bool) -> None:
         flight.sent = sent
-        if sent:
-            flight.at = time.time()
         # The row says "sent" before the bytes leave; failing to say it must not stop a
         # submit already journaled (the row reads as possibly sent either way).
         with contextlib.suppress(*_STORE_ERRORS):
             self.journal.sending(flight.ref, sent)
+        if sent:
+            flight.at = time.time()  # after the store write: when the bytes leave
 
     def _failed(self, flight: _Flight, exc: BaseException, job: Job) -> None:
         with contextlib.suppress(*_STORE_ERRORS):

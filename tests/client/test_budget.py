@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import itertools
 import multiprocessing
 import random
@@ -23,7 +24,9 @@ import pytest
 
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
+from hailuo_nb.follow import Follower
 from hailuo_nb.http import Retry
+from hailuo_nb.models import Job
 from hailuo_nb.polling import Backoff, PollPolicy
 from hailuo_nb.ratelimit import (
     FAR,
@@ -181,6 +184,42 @@ async def test_a_cancelled_wait_takes_nothing() -> None:
     assert budget.requests == 1
     await asyncio.sleep(1.05)
     assert (await budget.acquire(RESULT)).waited == 0.0  # the token it did not take is there
+
+
+def test_a_job_that_waited_in_line_is_scheduled_from_when_it_left_it() -> None:
+    jobs: dict[str, Job] = {}
+    follower = Follower(None, None, PollPolicy(), None, jobs, lambda j: None)  # type: ignore[arg-type]
+    now = time.time()
+    sibling = Job(
+        id="s", provider="p", model="m", status="processing", expected_seconds=20.0,
+        submitted_at=now - 100.0, started_at=now - 97.0,
+    )  # fmt: skip
+    queued = Job(
+        id="q", provider="p", model="m", status="queued", expected_seconds=20.0,
+        submitted_at=now - 40.0,
+    )  # fmt: skip
+    jobs.update(s=sibling, q=queued)
+    follower._queued(queued, queued)  # a poll saw it still queued, 40 s after its submit
+    running = dataclasses.replace(queued, status="processing", started_at=now + 1.0)
+    follower._queued(queued, running)
+    # Not 40 s into a 20 s job (late, polled ever more sparsely): 3 s in, as its sibling
+    # was when it started (the usual wait), counted from the last poll that saw it queued.
+    assert follower.elapsed(running, now=now) == pytest.approx(3.0, abs=0.1)
+    assert poll_rank(follower.elapsed(running, now=now), 20.0) > FAR  # far from its end
+
+
+def test_siblings_of_a_job_done_much_sooner_than_expected_expect_the_same() -> None:
+    jobs: dict[str, Job] = {}
+    follower = Follower(None, None, PollPolicy(), None, jobs, lambda j: jobs.update({j.id: j}))  # type: ignore[arg-type]
+    base = {"provider": "segmind", "model": "hailuo-2.3", "submitted_at": 0.0}
+    jobs.update(
+        done=Job(id="done", status="completed", finished_at=8.0, expected_seconds=157.0, **base),
+        twin=Job(id="twin", expected_seconds=157.0, **base),
+        longer=Job(id="longer", expected_seconds=157.0, params={"duration": 10}, **base),
+        close=Job(id="close", expected_seconds=9.0, **base),
+    )
+    assert follower.siblings(jobs["done"]) == ["twin"]
+    assert jobs["twin"].expected_seconds == 8.0 and jobs["longer"].expected_seconds == 157.0
 
 
 # -- settings --------------------------------------------------------------------------
