@@ -54,12 +54,12 @@ from .settings import Settings
 
 __all__ = ["FAR_SHARE", "PROBING", "Follower", "needs_download"]
 
-FAR_SHARE = 0.25
+FAR_SHARE = 0.1
 """The share of the request budget that polls of jobs far from their end may use.
 
 Example:
     >>> FAR_SHARE
-    0.25
+    0.1
 """
 PROBING = 0.1
 """The first share of a job's expected time, whose polls (probes) are never spaced out.
@@ -312,8 +312,9 @@ class Follower:
         """The wait before the next poll, spaced out while the job is far from its end.
 
         Polls of jobs before their earliest likely end (or still queued) find little: they
-        are spaced so that together they use at most a quarter of the request budget
-        (``FAR_SHARE``), never past the job's earliest likely end. The first probes, in
+        are spaced so that together they use at most a tenth of the request budget
+        (``FAR_SHARE``), never past the job's earliest likely end: the minute before the
+        end, when every request counts, is not spent on them. The first probes, in
         the first tenth of the expected time (``PROBING``), are not: they notice a job
         refused at once, or a server much faster than the catalog says (a new one).
 
@@ -326,8 +327,8 @@ class Follower:
             >>> f.jobs["a"] = j
             >>> f.spaced(j, 10.0, 4.0, polls=3)   # still probing (the first 15.7 s)
             4.0
-            >>> f.spaced(j, 20.0, 4.0, polls=5)   # one job at 5/min: 12 s a token, 48 s
-            48.0
+            >>> f.spaced(j, 20.0, 4.0, polls=5)   # one job at 5/min: 12 s a token, 120 s
+            113.45
             >>> f.spaced(j, 120.0, 4.0, polls=9)  # not past the earliest end (133 s)
             13.45
         """

@@ -27,7 +27,7 @@ Every API request (submit, poll, result, upload) takes a token first. Three part
   takes a token only if it leaves some in the bucket for better ones: the lower its
   value (``1 − rank / 100``, plus what its wait has earned), the more it leaves, up to
   six (``need``); only a result fetch may take the last. The follower also spaces out
-  polls of jobs far from their end so that they use at most a quarter of the budget
+  polls of jobs far from their end so that they use at most a tenth of the budget
   (:attr:`RateBudget.interval`), and wakes a job's siblings when it finishes much sooner
   than expected.
 
@@ -527,7 +527,8 @@ class RateBudget:
         return max(0.0, self._paused_until - self._clock())
 
     def pause_until(self, unix_time: float) -> None:
-        """Hold every request until ``unix_time`` (a server's reset), learning nothing.
+        """Hold every request of this process until ``unix_time``, learning nothing (a
+        429 goes through :meth:`refused`, which also pauses the processes sharing it).
 
         Example:
             >>> b = RateBudget(60)
@@ -644,6 +645,16 @@ class RateBudget:
         return [(w, rank, waited) for _, _, w, rank, waited in scored]
 
     async def _pump(self) -> None:
+        try:
+            await self._serve()
+        except Exception as exc:  # a bug must not leave requests waiting for ever
+            for waiter in self._waiters:
+                if not waiter.future.done():
+                    waiter.future.set_exception(exc)
+            self._waiters.clear()
+            raise
+
+    async def _serve(self) -> None:
         wake = self._wake
         assert wake is not None
         while self._waiters:
