@@ -20,14 +20,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from segmind import SegmindClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's hailuo_nb
 
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
@@ -152,10 +156,13 @@ def table(rows: list[Row], scale: float) -> str:
     ours = rows[0]
     share = ours.requests_per_job / base.requests_per_job
     met = "met" if ours.lag_median <= 1.0 and share <= 0.40 else "missed"
+    both = "met" if ours.lag_median < base.lag_median and share < 1.0 else "missed"
     lines += [
         "",
         f"target (median lag <= 1 s with <= 40 % of the baseline's requests): {met}"
         f" (lag {ours.lag_median:.2f} s, {share:.0%} of the requests)",
+        f"better than the baseline on both axes (lag and requests): {both}"
+        f" ({ours.lag_median:.2f} s vs {base.lag_median:.2f} s, {share:.0%} of its requests)",
     ]
     return "\n".join(lines)
 

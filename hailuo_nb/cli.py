@@ -373,14 +373,17 @@ async def _follow(client: Client, job: Job, err: TextIO) -> Job:
 
 
 async def _show_progress(client: Client, job: Job, err: TextIO) -> None:
-    last = ""
+    last: tuple[str, str | None] = ("", None)
     async for snap in client.updates(job):
         line = (
             f"{snap.id[:12]} {snap.status:<10} {snap.progress():>4.0%} {snap.elapsed() or 0:5.1f}s"
         )
-        if snap.status != last or err.isatty():
-            print(line, file=err, end="\r" if err.isatty() else "\n", flush=True)
-            last = snap.status
+        if snap.note:  # e.g. waiting for Segmind's request budget, ~5/min
+            line += f" · {snap.note}"
+        if (snap.status, snap.note) != last or err.isatty():
+            end = "\r" if err.isatty() else "\n"
+            print(line.ljust(100) if err.isatty() else line, file=err, end=end, flush=True)
+            last = (snap.status, snap.note)
     if err.isatty():
         print(file=err)
 

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -49,7 +49,8 @@ from .models import Cost, Job
 from .polling import PollPolicy, expected_seconds
 from .prepared import Prepared
 from .providers import Adapter, HttpRequest, make_adapter
-from .ratelimit import RateBudget
+from .ratelimit import Book, Limits, RateBudget
+from .ratestate import SharedBook
 from .reconcile import Lookup, Reconciled, reconcile
 from .reuse import Ledger
 from .settings import Settings, resolve, say_emulator_once
@@ -91,6 +92,7 @@ class Client:
         poll_policy: PollPolicy | None = None,
         retry: Retry | None = None,
         reuse: str | None = None,
+        budget: RateBudget | None = None,
     ) -> None:
         if isinstance(settings, Settings):
             self.settings = settings
@@ -119,7 +121,7 @@ class Client:
         self.key_id = key_id(s.api_key)
         self.store = JobStore(s.job_store)
         self.journal = Journal(self.store)
-        self.budget = RateBudget(s.requests_per_minute)
+        self.budget = budget or self._make_budget()
         self.policy = poll_policy or PollPolicy(
             min_interval=max(0.005, s.poll_min_interval / self._scale),
             max_interval=max(0.05, s.poll_max_interval / self._scale),
@@ -620,6 +622,22 @@ resume it with Client(provider='segmind')
             segmind_api=s.segmind_api,
             upload_url=s.upload_url if same else where.upload_url_for(base_url),
             history_url=s.history_url if same else where.history_url_for(base_url),
+        )
+
+    def _make_budget(self) -> RateBudget:
+        """The provider's request budget: learnt unless ``requests_per_minute`` was set,
+        shared with every process using this key unless it is the in-process emulator."""
+        s, where = self.settings, host(self.settings.provider)
+        book: Callable[[Limits], Book] | None = None
+        if s.budget_state is not None and not where.in_process:
+            path, scope = s.budget_state, (s.provider, s.base_url, self.key_id)
+            book = partial(SharedBook, path, scope)
+        return RateBudget(
+            s.requests_per_minute,
+            floor=where.floor_rpm,
+            learn=not s.rpm_explicit,
+            book=book,
+            label=where.possessive,
         )
 
     def _save(self, job: Job) -> None:

@@ -24,6 +24,7 @@ Example (what the client does for each job, inside a coroutine)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, MutableMapping
@@ -48,9 +49,25 @@ from .models import Job, Status
 from .polling import PollPolicy, apply_update
 from .providers import Adapter, HttpRequest, Synchronous, Update, WithHistory
 from .providers.segmind_history import parse_one
+from .ratelimit import FAR, RESULT, SUBMIT, poll_rank
 from .settings import Settings
 
-__all__ = ["Follower", "needs_download"]
+__all__ = ["FAR_SHARE", "PROBING", "Follower", "needs_download"]
+
+FAR_SHARE = 0.1
+"""The share of the request budget that polls of jobs far from their end may use.
+
+Example:
+    >>> FAR_SHARE
+    0.1
+"""
+PROBING = 0.1
+"""The first share of a job's expected time, whose polls (probes) are never spaced out.
+
+Example:
+    >>> PROBING * 157.0
+    15.700000000000001
+"""
 
 
 class Follower:
@@ -80,6 +97,9 @@ class Follower:
         self.jobs = jobs
         self.publish = publish
         self.scale = scale  # the emulator's clock runs this much faster than ours
+        self._nudges: dict[str, asyncio.Event] = {}  # wakes a follow loop before its time
+        self._seen_queued: dict[str, float] = {}  # the last poll that saw a job queued
+        self._starts: dict[str, float] = {}  # a long-queued job's schedule counts from here
 
     async def follow(self, job_id: str) -> None:
         """Poll until the job is final, then download its video if it has one.
@@ -93,9 +113,14 @@ class Follower:
         """
         job = self.jobs[job_id]
         polls = failed = 0
+        nudge = self._nudges.setdefault(job_id, asyncio.Event())
         while not job.done:
-            elapsed = time.time() - (job.submitted_at or time.time())
-            await asyncio.sleep(self.policy.delay(elapsed, job.expected_seconds, polls))
+            elapsed = self.elapsed(job)
+            delay = self.policy.delay(elapsed, job.expected_seconds, polls)
+            nudge.clear()
+            # A sibling that finished much sooner than expected wakes this one (siblings).
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(nudge.wait(), self.spaced(job, elapsed, delay, polls))
             polls += 1
             try:
                 update = await self.poll_once(job_id)
@@ -109,10 +134,64 @@ class Follower:
             failed = 0
             if update.status == "expired":
                 update = await self.unknown(job, update)
-            job = apply_update(job, update, now=time.time())
+            before = self.jobs.get(job_id, job)
+            job = apply_update(before, update, now=time.time())
             self.publish(job)
+            self._queued(before, job)
+            if job.status == "completed":
+                self.siblings(job)
+        self._nudges.pop(job_id, None)
+        self._starts.pop(job_id, None)
+        self._seen_queued.pop(job_id, None)
         if needs_download(job):
             await self.download(job)
+
+    def siblings(self, done: Job) -> list[str]:
+        """A job finished much sooner than expected: so have, most likely, the jobs sent
+        with it. Each running job of the same model and settings at the same server that
+        expected to take over a third longer now expects this run time, and is polled at
+        once (a new server runs faster than the catalog says: the first of a comparison's
+        jobs to be seen done tells the others). Returns their ids.
+
+        Example:
+            >>> jobs = {}
+            >>> def keep(job): jobs[job.id] = job
+            >>> f = Follower(None, None, PollPolicy(), None, jobs, keep)  # type: ignore[arg-type]
+            >>> mk = lambda i, **kw: Job(id=i, provider="p", model="m", submitted_at=0.0,
+            ...                          expected_seconds=157.0, **kw)
+            >>> jobs.update(a=mk("a", status="completed", finished_at=8.0), b=mk("b"))
+            >>> f.siblings(jobs["a"]), jobs["b"].expected_seconds
+            (['b'], 8.0)
+        """
+        if done.submitted_at is None or done.finished_at is None:
+            return []
+        run = done.finished_at - done.submitted_at
+        woken = []
+        for other in list(self.jobs.values()):
+            same = (
+                other.provider,
+                other.model,
+                other.base_url,
+                other.params.get("duration"),
+                other.params.get("resolution"),
+            )
+            mine = (
+                done.provider,
+                done.model,
+                done.base_url,
+                done.params.get("duration"),
+                done.params.get("resolution"),
+            )
+            if other.done or other.id == done.id or same != mine:
+                continue
+            if run <= 0 or other.expected_seconds is None or other.expected_seconds < 1.3 * run:
+                continue
+            self.publish(dataclasses.replace(other, expected_seconds=run))
+            woken.append(other.id)
+            nudge = self._nudges.get(other.id)
+            if nudge is not None:
+                nudge.set()
+        return woken
 
     async def unknown(self, job: Job, update: Update) -> Update:
         """The provider does not know the job: expired, looked up, or an error.
@@ -153,6 +232,11 @@ class Follower:
     async def poll_once(self, job_id: str) -> Update:
         """One status check, with the provider's follow-up requests (result, retrieve).
 
+        When requests must wait for the budget, the status check goes by how likely its
+        job is to have finished (:func:`~hailuo_nb.ratelimit.poll_rank`, asked again as the
+        wait goes on), and a follow-up (the result of a job known complete) before anything
+        else. A wait of more than a couple of seconds shows on the job (``Job.note``).
+
         Example (inside a coroutine)::
 
             update = await follower.poll_once("4f0c...")
@@ -161,14 +245,126 @@ class Follower:
         notify = partial(self._note, job_id)
         request = adapter.poll_request(job_id)
         update: Update = await self.http.call(
-            request, partial(adapter.parse, request.step, job_id), idempotent=True, notify=notify
+            request,
+            partial(adapter.parse, request.step, job_id),
+            idempotent=True,
+            notify=notify,
+            rank=partial(self.rank, job_id),
         )
         while update.follow_up is not None:
             request = update.follow_up
             update = await self.http.call(
-                request, partial(adapter.parse, request.step, job_id), idempotent=True
+                request,
+                partial(adapter.parse, request.step, job_id),
+                idempotent=True,
+                notify=notify,
+                rank=RESULT,
             )
         return update
+
+    def elapsed(self, job: Job, now: float | None = None) -> float:
+        """Seconds the job has run, for its poll schedule and rank: since it was submitted,
+        or, for a job that waited in line far longer than its siblings (queued behind a
+        key's other jobs), since it left the line, less the usual wait.
+
+        Example:
+            >>> f = Follower(None, None, PollPolicy(), None, {}, print)  # type: ignore[arg-type]
+            >>> f.elapsed(Job(id="a", provider="p", model="m", submitted_at=100.0), now=130.0)
+            30.0
+        """
+        now = time.time() if now is None else now
+        start = self._starts.get(job.id, job.submitted_at)
+        return now - (start if start is not None else now)
+
+    def _queued(self, before: Job, after: Job) -> None:
+        # The last poll that still saw the job queued, and, when it is first seen running
+        # after a wait in line far longer than usual, the start its schedule counts from.
+        now = time.time()
+        if after.status == "queued":
+            self._seen_queued[after.id] = now
+            return
+        if before.status != "queued" or after.submitted_at is None or not after.expected_seconds:
+            return
+        left_line = self._seen_queued.get(after.id, after.submitted_at)  # the earliest it can
+        usual = self._usual_wait(after)
+        if left_line - after.submitted_at > usual + self.policy.spread * after.expected_seconds:
+            self._starts[after.id] = left_line - usual
+
+    def _usual_wait(self, job: Job) -> float:
+        # How long this model's jobs usually wait before they run: the median of those seen
+        # running here without a long wait; else the policy's spread of the expected time.
+        waits = sorted(
+            j.started_at - j.submitted_at
+            for j in self.jobs.values()
+            if j.model == job.model
+            and j.base_url == job.base_url
+            and j.id not in self._starts
+            and j.id != job.id
+            and j.started_at is not None
+            and j.submitted_at is not None
+            and j.started_at - j.submitted_at < 0.5 * (j.expected_seconds or 0.0)
+        )
+        if waits:
+            return waits[len(waits) // 2]
+        return self.policy.spread * (job.expected_seconds or 0.0)
+
+    def spaced(self, job: Job, elapsed: float, delay: float, polls: int) -> float:
+        """The wait before the next poll, spaced out while the job is far from its end.
+
+        Polls of jobs before their earliest likely end (or still queued) find little: they
+        are spaced so that together they use at most a tenth of the request budget
+        (``FAR_SHARE``), never past the job's earliest likely end: the minute before the
+        end, when every request counts, is not spent on them. The first probes, in
+        the first tenth of the expected time (``PROBING``), are not: they notice a job
+        refused at once, or a server much faster than the catalog says (a new one).
+
+        Example:
+            >>> from hailuo_nb.ratelimit import RateBudget
+            >>> class H: budget = RateBudget(5)
+            >>> f = Follower(H(), None, PollPolicy(), None, {}, print)  # type: ignore[arg-type]
+            >>> j = Job(id="a", provider="p", model="m", status="processing",
+            ...         submitted_at=0.0, expected_seconds=157.0)
+            >>> f.jobs["a"] = j
+            >>> f.spaced(j, 10.0, 4.0, polls=3)   # still probing (the first 15.7 s)
+            4.0
+            >>> f.spaced(j, 20.0, 4.0, polls=5)   # one job at 5/min: 12 s a token, 120 s
+            113.45
+            >>> f.spaced(j, 120.0, 4.0, polls=9)  # not past the earliest end (133 s)
+            13.45
+        """
+        if job.expected_seconds is None:
+            return delay
+        ahead = elapsed + delay
+        if ahead < PROBING * job.expected_seconds:
+            return delay  # the first probes: a refused job, or a server faster than thought
+        if poll_rank(ahead, job.expected_seconds, spread=self.policy.spread) <= FAR and (
+            job.status != "queued"
+        ):
+            return delay
+        running = sum(1 for j in self.jobs.values() if not j.done) or 1
+        share = self.http.budget.interval * running / FAR_SHARE
+        if job.status != "queued":
+            earliest = job.expected_seconds * (1.0 - self.policy.spread)
+            share = min(share, earliest - elapsed)
+        return round(max(delay, share), 4)
+
+    def rank(self, job_id: str) -> float:
+        """Where a status check of ``job_id`` stands among waiting requests (lower: sooner).
+
+        Example:
+            >>> f = Follower(None, None, PollPolicy(), None, {}, print)  # type: ignore[arg-type]
+            >>> f.jobs["a"] = Job(id="a", provider="p", model="m", status="processing",
+            ...                   submitted_at=time.time() - 200, expected_seconds=100.0)
+            >>> f.rank("a")
+            5.0
+        """
+        job = self.jobs.get(job_id)
+        if job is None or job.submitted_at is None:
+            return SUBMIT
+        elapsed = self.elapsed(job)
+        return poll_rank(
+            elapsed, job.expected_seconds, spread=self.policy.spread, queued=job.status == "queued"
+        )
 
     def _note(self, job_id: str, note: str | None) -> None:
         # A long rate-limit wait is said on the job at once (then cleared).

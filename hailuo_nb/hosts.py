@@ -29,8 +29,10 @@ class Host:
     ``protocol`` names the adapter family (the emulator speaks Segmind's). ``in_process``
     is True for the emulator the client runs inside itself: its jobs cannot be followed
     from another process, and its speed is known exactly (no learning from history).
-    ``requests_per_minute`` is the default request budget (free tiers: Segmind and
-    MiniMax allow 5 a minute).
+    ``requests_per_minute`` is the published paid-tier rate, where the learnt request
+    budget starts; ``free_requests_per_minute`` the free tier's, below which it never goes
+    (None: the starting rate or 5, whichever is lower). ``title`` names the provider in a
+    sentence ("waiting for Segmind's request budget").
 
     Example:
         >>> host("segmind").base_url
@@ -57,6 +59,30 @@ class Host:
     # Image formats the provider takes, by Pillow's names. MiniMax's own rules allow WebP;
     # AI/ML's official schema lists JPG, JPEG and PNG only.
     image_formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
+    free_requests_per_minute: float | None = None
+    title: str | None = None
+
+    @property
+    def floor_rpm(self) -> float:
+        """The learnt budget's floor: the free tier's rate.
+
+        Example:
+            >>> host("segmind").floor_rpm, host("aimlapi").floor_rpm
+            (5.0, 5.0)
+        """
+        if self.free_requests_per_minute is not None:
+            return self.free_requests_per_minute
+        return min(5.0, self.requests_per_minute)
+
+    @property
+    def possessive(self) -> str:
+        """The provider's name as an owner, in a sentence.
+
+        Example:
+            >>> host("segmind").possessive, host("aimlapi").possessive
+            ("Segmind's", "the AI/ML API's")
+        """
+        return f"{self.title or self.name}'s"
 
     def history_url_for(self, base_url: str) -> str | None:
         """The request history for a server at ``base_url``: an emulator serves it under
@@ -94,11 +120,15 @@ HOSTS: tuple[Host, ...] = (
         "segmind",
         "https://api.segmind.com",
         "SEGMIND_API_KEY",
-        5.0,
+        # Pro accounts: 50 a minute; free ones: 5 (protocols.md).
+        50.0,
         upload_url="https://workflows-api.segmind.com/upload-asset",
         status_window=3600.0,
         history_url="https://api.spotprod.segmind.com/inference-request/request-history",
+        free_requests_per_minute=5.0,
+        title="Segmind",
     ),
+    # The AI/ML API publishes no request rate for video generation: 60 is a guess.
     Host(
         "aimlapi",
         "aimlapi",
@@ -106,8 +136,18 @@ HOSTS: tuple[Host, ...] = (
         "AIMLAPI_KEY",
         60.0,
         image_formats=("JPEG", "PNG"),
+        title="the AI/ML API",
     ),
-    Host("minimax", "minimax", "https://api.minimax.io", "MINIMAX_API_KEY", 5.0),
+    # Hailuo models: 20 a minute on paid plans, 5 on the free one.
+    Host(
+        "minimax",
+        "minimax",
+        "https://api.minimax.io",
+        "MINIMAX_API_KEY",
+        20.0,
+        free_requests_per_minute=5.0,
+        title="MiniMax",
+    ),
     # In-process: the host is never resolved, the ASGI transport answers it.
     Host(
         "emulator",
@@ -119,6 +159,7 @@ HOSTS: tuple[Host, ...] = (
         upload_url="http://emulator.invalid/segmind/upload-asset",
         status_window=3600.0,
         history_url="http://emulator.invalid/segmind/inference-request/request-history",
+        title="the emulator",
     ),
 )
 """Every provider the client speaks to, in the order menus show them.

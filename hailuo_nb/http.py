@@ -9,6 +9,12 @@ Retry policy, decided here once:
   connection that was never made. Any other failure after the request may have reached
   the server raises :class:`SubmitUncertain`: the job may exist, and it was NOT sent again.
 
+Every request first takes a token of the provider's request budget
+(:class:`~hailuo_nb.ratelimit.RateBudget`) at its ``rank`` (who goes first when requests
+must wait), and tells the budget how it went: a 429 pauses it and lowers the learnt rate,
+an answer may raise it, a request never sent gives its token back. A wait of more than
+``Retry.note_after`` seconds is said on the job (``notify``) while it lasts.
+
 Example:
     >>> Retry().attempts
     6
@@ -36,9 +42,9 @@ from .errors import (
 )
 from .polling import Backoff
 from .providers.base import HttpRequest, parse_retry_at
-from .ratelimit import RateBudget
+from .ratelimit import SUBMIT, RateBudget, Ticket
 
-__all__ = ["Http", "Notify", "Retry", "Sending", "SubmitUncertain", "wait_note"]
+__all__ = ["Http", "Notify", "Rank", "Retry", "Sending", "SubmitUncertain", "wait_note"]
 
 T = TypeVar("T")
 # Never sent: the connection was not made (refused, DNS, connect timeout, pool full).
@@ -67,6 +73,8 @@ class Retry:
     # A pause longer than this is said at once (on the job, or to the submitting cell):
     # waiting silently for many minutes looks like a hang.
     notice_after: float = 120.0
+    # A request waiting longer than this for the request budget says so on its job.
+    note_after: float = 2.0
     # A poll that failed after all its attempts lost nothing (the job runs on remotely), so
     # the follow loop polls again at its next scheduled time; only this many failed poll
     # cycles in a row (a long outage) end the follow with an error naming the job.
@@ -90,6 +98,12 @@ Notify = Callable[[str | None], None]
 
 Example:
     >>> say: Notify = print
+"""
+Rank = float | Callable[[], float]
+"""A request's place when requests must wait: a number, or a function asked each time.
+
+Example:
+    >>> urgent: Rank = 0.0
 """
 Sending = Callable[[bool], None]
 """Told True just before a submit leaves, False when a 429 proved it was not taken.
@@ -143,19 +157,23 @@ class Http:
         timeout: float | None = None,
         notify: Notify | None = None,
         sending: Sending | None = None,
+        rank: Rank = SUBMIT,
     ) -> T:
         """Send ``request`` within the budget, parse the answer, retry where it is safe.
 
         ``sending`` (a submit's journal) is told when the request leaves and when a 429
-        proved it was not taken; ``notify`` is told of a long rate-limit wait.
+        proved it was not taken; ``notify`` is told of a wait for the budget or a long
+        rate-limit pause (then None when it is over); ``rank`` orders waiting requests
+        (:mod:`hailuo_nb.ratelimit`).
 
         Example (needs a server)::
 
             submitted = await http.call(req, adapter.parse_submit, idempotent=False)
         """
         attempt = limited = 0
+        said: str | None = None  # the note this call put on its job, if any
         while True:
-            await self.budget.acquire()
+            ticket, said = await self._acquire(rank, notify, said)
             if sending is not None:
                 sending(True)
             try:
@@ -168,8 +186,9 @@ class Http:
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
                 answer = parse(response)
-                if limited and notify is not None:
-                    notify(None)  # the wait, if one was said, is over
+                await self.budget.answered(ticket)
+                if said is not None and notify is not None:
+                    notify(None)  # the wait that was said is over
                 return answer
             except RateLimited as exc:
                 # Not taken, whatever the request was: wait as told, then ask again.
@@ -178,12 +197,12 @@ class Http:
                 limited += 1
                 if limited >= self.retry.rate_limit_attempts:
                     raise
-                self._pause(exc, limited, notify)
+                said = await self._pause(ticket, exc.retry_at, limited, exc, notify) or said
                 continue
             except _NOT_SENT as exc:
                 if sending is not None:
                     sending(False)
-                self.budget.refund()  # the server never saw it: it used none of our quota
+                await self.budget.refund(ticket)  # the server never saw it: none of our quota
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 failure: Exception = NetworkError(f"{self.provider}: cannot connect ({cause})")
                 if attempt + 1 >= self.retry.connect_attempts:
@@ -204,11 +223,46 @@ class Http:
                 raise failure
             await asyncio.sleep(self.retry.backoff.delay(attempt))
 
-    def _pause(self, exc: RateLimited, limited: int, notify: Notify | None) -> None:
-        until = self.retry.pause_until(exc.retry_at, limited)
-        self.budget.pause_until(until)
-        if notify is not None and until - time.time() > self.retry.notice_after:
-            notify(wait_note(self.provider, until, exc))
+    async def _acquire(
+        self, rank: Rank, notify: Notify | None, said: str | None
+    ) -> tuple[Ticket, str | None]:
+        """A token; a wait longer than ``Retry.note_after`` is said on the job meanwhile."""
+        if notify is None:
+            return await self.budget.acquire(rank), said
+        waiting = asyncio.ensure_future(self.budget.acquire(rank))
+        try:
+            done, _ = await asyncio.wait({waiting}, timeout=self.retry.note_after)
+            if not done and said is None:
+                said = self.budget.note()
+                notify(said)
+            return await waiting, said
+        except asyncio.CancelledError:
+            waiting.cancel()
+            raise
+
+    async def _pause(
+        self,
+        ticket: Ticket,
+        retry_at: float | None,
+        limited: int,
+        exc: RateLimited | None,
+        notify: Notify | None,
+    ) -> str | None:
+        """A 429: the budget pauses (every request of every process sharing it) and learns.
+
+        Returns the note said on the job when the pause is long, else None.
+        """
+        if retry_at is not None and retry_at == int(retry_at):
+            # A reset named to the whole second (Segmind's header) may fall anywhere in
+            # that second: waking at its start would draw another 429.
+            retry_at += 1.0
+        until = self.retry.pause_until(retry_at, limited)
+        await self.budget.refused(ticket, until, named=retry_at is not None)
+        if notify is not None and exc is not None and until - time.time() > self.retry.notice_after:
+            note = wait_note(self.provider, until, exc)
+            notify(note)
+            return note
+        return None
 
     async def submit_stream(
         self,
@@ -228,7 +282,7 @@ class Http:
         """
         limited = attempt = 0
         while True:
-            await self.budget.acquire()
+            ticket = await self.budget.acquire(SUBMIT)
             if sending is not None:
                 sending(True)
             try:
@@ -240,6 +294,7 @@ class Http:
                     timeout=timeout,
                 ) as response:
                     if response.status_code != 429:
+                        await self.budget.answered(ticket)
                         try:
                             return await handle(response)
                         except (ProviderError, DownloadError) as exc:
@@ -255,7 +310,7 @@ class Http:
             except _NOT_SENT as exc:
                 if sending is not None:
                     sending(False)
-                self.budget.refund()
+                await self.budget.refund(ticket)
                 attempt += 1
                 if attempt >= self.retry.connect_attempts:
                     raise NetworkError(f"{self.provider}: cannot connect ({exc!r})") from exc
@@ -266,7 +321,7 @@ class Http:
             limited += 1
             if limited >= self.retry.rate_limit_attempts:
                 raise RateLimited("too many requests", provider=self.provider, status_code=429)
-            self.budget.pause_until(self.retry.pause_until(retry_at, limited))
+            await self._pause(ticket, retry_at, limited, None, None)
 
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
         """Stream ``url`` into ``target`` (atomically), retrying transient failures.

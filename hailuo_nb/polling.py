@@ -9,11 +9,11 @@ around it (``spread``, ±15 % by default), so the polls close in geometrically o
 polled about 37 times, most of them in its last minute, and its end is known about as soon
 as with polls every second, instead of 141 polls at a fixed second.
 
-The first few polls probe at doubling intervals, so a job refused at once or a server
-faster than expected is noticed within seconds. Past the latest likely end the interval
-grows again, slowly, because a late job is often queued behind others. Jitter keeps many
-jobs from polling in step. Every poll still goes through the provider's shared request
-budget, which has the last word on a small plan.
+The first few polls probe at intervals growing by half (1, 1.5, 2.25, 3.4 s...), so a job
+refused at once or a server faster than expected is noticed within seconds. Past the
+latest likely end the interval grows again, slowly, because a late job is often queued
+behind others. Jitter keeps many jobs from polling in step. Every poll still goes through
+the provider's shared request budget, which has the last word on a small plan.
 
 Example:
     >>> p = PollPolicy(min_interval=1.0, max_interval=30.0, jitter=0.0)
@@ -34,7 +34,30 @@ from dataclasses import dataclass, field
 from .models import Cost, Job
 from .providers.base import Update
 
-__all__ = ["Backoff", "PollPolicy", "apply_update", "expected_seconds"]
+__all__ = [
+    "PROBE_GROWTH",
+    "SHORT_WINDOW",
+    "Backoff",
+    "PollPolicy",
+    "apply_update",
+    "expected_seconds",
+]
+
+SHORT_WINDOW = 12.0
+"""A window of likely ends shorter than this many ``min_interval`` is polled twice as often.
+
+Example:
+    >>> p = PollPolicy(min_interval=1.0, jitter=0.0)
+    >>> p.delay(18.0, 20.0), p.delay(150.0, 157.0)   # a 20 s job; a 157 s one
+    (0.5, 1.0205)
+"""
+PROBE_GROWTH = 1.5
+"""How much each of the first probes' intervals grows over the last.
+
+Example:
+    >>> [round(PROBE_GROWTH**n, 2) for n in range(4)]
+    [1.0, 1.5, 2.25, 3.38]
+"""
 
 
 @dataclass
@@ -63,23 +86,30 @@ class PollPolicy:
     def delay(self, elapsed: float, expected: float | None, polls: int = 99) -> float:
         """Seconds to sleep before the next poll of a job ``elapsed`` s after submission.
 
-        ``polls`` is how many polls were made already: the first few probe at doubling
-        intervals (1, 2, 4, 8 s...), so a job refused right away, or a server much faster
-        than the catalog says (an emulator, a quiet hour), is noticed within seconds.
+        ``polls`` is how many polls were made already: the first few probe at intervals
+        growing by half (1, 1.5, 2.25, 3.4 s...), so a job refused right away, or a server
+        much faster than the catalog says (an emulator, a quiet hour), is noticed within
+        seconds.
 
         Example:
             >>> PollPolicy(jitter=0.0).delay(elapsed=0.0, expected=None)
             1.0
             >>> [PollPolicy(jitter=0.0).delay(0.0, 141.0, polls=n) for n in range(3)]
-            [1.0, 2.0, 4.0]
+            [1.0, 1.5, 2.25]
         """
+        floor = self.min_interval
         if expected is None or expected <= 0:
             # Nothing known: back off gently from the minimum.
             base = self.min_interval * (1.0 + elapsed / 30.0)
         else:
-            near = max(self.min_interval, self.near * expected)
             earliest = expected * (1.0 - self.spread)
             latest = expected * (1.0 + self.spread)
+            if latest - earliest < SHORT_WINDOW * self.min_interval and elapsed >= earliest:
+                # A short job's likely ends span a few seconds: a second between polls
+                # there is a large share of it (the end known ~0.5 s late, as by a client
+                # polling every second all along), so half of it.
+                floor = self.min_interval / 2.0
+            near = max(floor, self.near * expected)
             if elapsed < earliest:
                 base = max(near, self.approach * (earliest - elapsed))
             elif elapsed <= latest:
@@ -87,11 +117,13 @@ class PollPolicy:
             else:
                 late = (elapsed - latest) / expected
                 base = near * (1.0 + 4.0 * late)
-        base = min(base, self.min_interval * 2.0 ** min(polls, 30))
-        base = min(self.max_interval, max(self.min_interval, base))
+        # By half, not doubling: a job of 8 s on a server the catalog thinks takes 157 s is
+        # seen done at 8.1 s (polls at 1, 2.5, 4.75, 8.1 s), not at 15 s (1, 3, 7, 15 s).
+        base = min(base, self.min_interval * PROBE_GROWTH ** min(polls, 40))
+        base = min(self.max_interval, max(floor, base))
         if self.jitter:
             base *= 1.0 + self.rng.uniform(-self.jitter, self.jitter)
-        return round(max(self.min_interval * 0.5, base), 4)
+        return round(max(floor * 0.5, base), 4)
 
 
 def expected_seconds(

@@ -13,6 +13,9 @@ Example:
     'emulator'
     >>> resolve("emulator", environ={"HAILUO_REUSE": "always"}).reuse
     'always'
+    >>> s = resolve("segmind", api_key="k" * 20, environ={"XDG_CACHE_HOME": "/c"})
+    >>> s.requests_per_minute, s.rpm_explicit, str(s.budget_state)
+    (50.0, False, '/c/hailuo-nb/budget.sqlite3')
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "DEFAULT_BASE_URLS",
     "KEY_ENV",
     "Settings",
+    "budget_state_path",
     "detect_provider",
     "environment",
     "key_source",
@@ -110,7 +114,13 @@ class Settings:
     output_dir: Path = Path("hailuo_outputs")
     store_path: Path | None = None  # None: <output_dir>/hailuo_jobs.sqlite3
     max_concurrency: int = 4
+    # The request budget: the provider's published paid-tier rate, learnt from its answers;
+    # or, when set explicitly (rpm_explicit), the rate itself, never exceeded or learnt.
     requests_per_minute: float = 5.0
+    rpm_explicit: bool = False
+    # The file the request budget is shared through by every process using the same key
+    # (hailuo_nb.ratestate); None: this process only.
+    budget_state: Path | None = None
     segmind_api: str = "v2"
     upload_url: str | None = None
     # Segmind's request history (None where the provider keeps none).
@@ -175,6 +185,7 @@ def resolve(
     base = _base_url(base_url, where, layers)
     output_dir, store = _paths(layers)
     rpm = layers.pick("requests_per_minute", "HAILUO_RPM")
+    state = layers.pick("budget_state", "HAILUO_BUDGET_STATE")
     try:
         settings = Settings(
             provider=name,
@@ -184,6 +195,8 @@ def resolve(
             output_dir=output_dir,
             store_path=store,
             requests_per_minute=float(rpm) if rpm is not None else where.requests_per_minute,
+            rpm_explicit=rpm is not None,
+            budget_state=budget_state_path(state, layers.env),
             segmind_api=_choice(layers, "segmind_api", "HAILUO_SEGMIND_API", ("v2", "v1")),
             upload_url=layers.pick("upload_url", "SEGMIND_UPLOAD_URL")
             or where.upload_url_for(base),
@@ -202,6 +215,26 @@ def resolve(
     if settings.max_concurrency < 1:
         raise ValidationError("max_concurrency", "must be at least 1")
     return settings
+
+
+def budget_state_path(chosen: Any, environ: Mapping[str, str]) -> Path | None:
+    """Where the shared request budget lives: ``chosen`` (a path, or "off"), else the
+    user's cache folder as the environment names it, else nowhere (None: in memory).
+
+    Example:
+        >>> str(budget_state_path(None, {"HOME": "/home/me"}))
+        '/home/me/.cache/hailuo-nb/budget.sqlite3'
+        >>> budget_state_path("off", {"HOME": "/home/me"}), budget_state_path(None, {})
+        (None, None)
+    """
+    if chosen is not None and str(chosen).strip():
+        text = str(chosen).strip()
+        return None if text.lower() in ("off", "none", "memory") else Path(text).expanduser()
+    # An environment that names no cache folder (a test's environ={}) gets none.
+    cache = environ.get("XDG_CACHE_HOME") or (
+        str(Path(environ["HOME"]) / ".cache") if environ.get("HOME") else None
+    )
+    return Path(cache) / "hailuo-nb" / "budget.sqlite3" if cache else None
 
 
 @dataclass(frozen=True)

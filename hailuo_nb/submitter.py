@@ -75,6 +75,9 @@ class _Flight:
 
     ref: str
     sent: bool = False
+    # When the request last left (after any wait for the request budget): the job's
+    # submitted_at, from which its polls are scheduled.
+    at: float | None = None
 
 
 class Submitter:
@@ -186,7 +189,7 @@ class Submitter:
         except BaseException as exc:
             self._failed(flight, exc, job)
             raise
-        return await self._accepted(flight, prepared, job, answer, submitted_at)
+        return await self._accepted(flight, prepared, job, answer, flight.at or submitted_at)
 
     def _sending(self, flight: _Flight, sent: bool) -> None:
         flight.sent = sent
@@ -194,6 +197,8 @@ class Submitter:
         # submit already journaled (the row reads as possibly sent either way).
         with contextlib.suppress(*_STORE_ERRORS):
             self.journal.sending(flight.ref, sent)
+        if sent:
+            flight.at = time.time()  # after the store write: when the bytes leave
 
     def _failed(self, flight: _Flight, exc: BaseException, job: Job) -> None:
         with contextlib.suppress(*_STORE_ERRORS):

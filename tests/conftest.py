@@ -7,6 +7,7 @@ that same app with uvicorn, and ``emulator_stats`` reads its statistics over HTT
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -15,6 +16,19 @@ import pytest
 from starlette.applications import Starlette
 
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A temporary user cache folder for the whole run: the request budget that kernels and
+    ``hailuo`` processes share lives there (hailuo_nb.ratestate), not in the real one."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
 
 
 @pytest.fixture

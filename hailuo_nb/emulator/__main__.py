@@ -107,6 +107,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="requests per minute per key, polls included (default: unlimited)",
     )
     a(
+        "--rpm-window",
+        type=float,
+        default=d.rate_limit_window_s,
+        dest="rate_limit_window_s",
+        help="the rate limit's sliding window in seconds; 60 / time scale keeps a limit's"
+        " real-time meaning on a sped-up clock (default: %(default)s)",
+    )
+    a(
         "--fault",
         action="append",
         default=[],
@@ -257,6 +265,7 @@ def config_from_args(ns: argparse.Namespace) -> EmulatorConfig:
         keys=keys,
         default_balance=ns.default_balance,
         rate_limit_rpm=ns.rate_limit_rpm,
+        rate_limit_window_s=ns.rate_limit_window_s,
         block_marker=ns.block_marker,
         output_block_marker=ns.output_block_marker,
         segmind_retention_s=ns.segmind_retention_s,

@@ -184,6 +184,9 @@ class EmulatorConfig:
     keys: dict[str, float] | None = None
     default_balance: float = 1000.0
     rate_limit_rpm: int | None = None
+    #: The rate limit's sliding window, seconds: a minute, or ``60 / time_scale`` to keep a
+    #: limit's real-time meaning on a sped-up clock (the request-budget benchmark does).
+    rate_limit_window_s: float = 60.0
     block_marker: str = "[[block]]"
     output_block_marker: str = "[[block-output]]"
     segmind_retention_s: float = 3600.0
@@ -227,6 +230,8 @@ class EmulatorConfig:
                 f"aimlapi_error_shape must be one of {AIMLAPI_ERROR_SHAPES},"
                 f" got {self.aimlapi_error_shape!r}"
             )
+        if self.rate_limit_window_s <= 0:
+            raise ValueError("rate_limit_window_s must be > 0")
         if self.minimax_v2_max_in_flight < 1:
             raise ValueError("minimax_v2_max_in_flight must be >= 1")
         if self.minimax_fail_style not in MINIMAX_FAIL_STYLES:

@@ -195,12 +195,13 @@ class State:
         rpm = self.config.rate_limit_rpm
         if rpm is None:
             return None
+        window = self.config.rate_limit_window_s
         recent = self.account(key).recent
         now = self.now()
-        while recent and recent[0] <= now - 60.0:
+        while recent and recent[0] <= now - window:
             recent.popleft()
         if len(recent) >= rpm:
-            return recent[0] + 60.0
+            return recent[0] + window
         recent.append(now)
         return None
 

@@ -33,6 +33,8 @@ from ..notebook.registry import session_for
 from ..notebook.session import Session, ask_reuse
 from ..prepared import Prepared
 from ..progress import show
+from ..ratestate import learnt
+from ..settings import budget_state_path, environment
 from ..widgets.panel import panel_command
 from . import reports
 from .compare_cell import run_compare_cell
@@ -149,7 +151,25 @@ class HailuoMagics(Magics):
 
     def _config(self, rest: list[str]) -> None:
         keys = {p: self.session.has_key(p) for p in KEY_ENV}
-        show(reports.config_bundle(self.config_obj.notebook_settings(), keys))
+        show(reports.config_bundle(self.config_obj.notebook_settings(), keys, self._budgets()))
+
+    def _budgets(self) -> list[tuple[str, str]]:
+        # This session's clients (the rate in force, learnt or fixed, where it is shared),
+        # then what other kernels and processes learnt, from the shared state file.
+        rows: list[tuple[str, str]] = []
+        seen: set[tuple[str, str, str]] = set()
+        for client in self.session.runner.resources():
+            budget, s = client.budget, client.settings
+            kind = "learnt" if budget.learning else "fixed by requests_per_minute"
+            where = budget.book.describe()
+            rows.append((s.provider, f"~{budget.rate:.3g}/min, {kind}, {where} ({s.base_url})"))
+            seen.add((s.provider, s.base_url, client.key_id or ""))
+        path = budget_state_path(self.config_obj.budget_state, environment())
+        for row in learnt(path) if path is not None else []:
+            if (row.provider, row.base_url, row.key_id) not in seen:
+                line = f"~{row.rate:.3g}/min, learnt, in {path} ({row.base_url})"
+                rows.append((row.provider, line))
+        return rows
 
     def _history(self, rest: list[str]) -> None:
         if len(rest) > 1 or (rest and not rest[0].isdigit()):

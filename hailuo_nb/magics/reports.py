@@ -57,19 +57,28 @@ def _text_table(rows: Sequence[Sequence[object]]) -> str:
     )
 
 
-def config_bundle(settings: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, str]:
-    """Settings and where each provider's key comes from (never the key itself).
+def config_bundle(
+    settings: Mapping[str, Any],
+    keys: Mapping[str, str],
+    budgets: Sequence[tuple[str, str]] = (),
+) -> dict[str, str]:
+    """Settings, where each provider's key comes from (never the key itself), and each
+    provider's request budget (the rate in force, learnt or fixed, and where it is shared).
 
     Example:
-        >>> print(config_bundle({"provider": "emulator"}, {"segmind": "missing"})["text/plain"])
+        >>> print(config_bundle({"provider": "emulator"}, {"segmind": "missing"},
+        ...                     [("segmind", "~50/min, learnt")])["text/plain"])
         Hailuo.provider = 'emulator'
         segmind key: missing
+        segmind request budget: ~50/min, learnt
     """
     rows = [(f"Hailuo.{k}", repr(v)) for k, v in settings.items()]
     rows += [(f"{p} key", where) for p, where in keys.items()]
+    rows += [(f"{p} request budget", line) for p, line in budgets]
     text = "\n".join(
         [f"Hailuo.{k} = {v!r}" for k, v in settings.items()]
         + [f"{p} key: {where}" for p, where in keys.items()]
+        + [f"{p} request budget: {line}" for p, line in budgets]
     )
     return {"text/plain": text, "text/html": _table(["setting", "value"], rows)}
 

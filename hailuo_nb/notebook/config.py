@@ -33,6 +33,7 @@ CLIENT_SETTINGS = (
     "max_concurrency",
     "requests_per_minute",
     "segmind_api",
+    "budget_state",
 )
 # Polling knobs, also handed to the client.
 POLLING_SETTINGS = ("poll_min_interval", "poll_max_interval")
@@ -62,7 +63,17 @@ class Hailuo(Configurable):
     store_path = Unicode(None, allow_none=True, help="the job store (SQLite file)").tag(config=True)
     max_concurrency = Int(None, allow_none=True, help="jobs polled at once").tag(config=True)
     requests_per_minute = Float(
-        None, allow_none=True, help="request budget per provider (polls and submits)"
+        None,
+        allow_none=True,
+        help="request budget per provider (polls and submits), never exceeded; unset: learnt"
+        " from the server, starting at the provider's paid tier (see %hailuo config)",
+    ).tag(config=True)
+    budget_state = Unicode(
+        None,
+        allow_none=True,
+        help="the file through which kernels and hailuo processes share each provider's"
+        " request budget, or 'off' (default $HAILUO_BUDGET_STATE, else"
+        " ~/.cache/hailuo-nb/budget.sqlite3)",
     ).tag(config=True)
     poll_min_interval = Float(None, allow_none=True, help="shortest poll interval, s").tag(
         config=True

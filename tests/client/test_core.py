@@ -105,7 +105,9 @@ def test_schedule_is_sparse_far_and_dense_near_the_end() -> None:
     near = [g for a, g in zip(polls, gaps, strict=False) if 134 < a < 180]
     assert max(far) >= 15  # sparse while far from the end
     assert near and max(near) <= 1.1  # ~0.65 % of the expected time: the end known within ~1 s
-    assert len([a for a in polls if a < 130]) <= 13  # most polls are in the last 15 %
+    # Most polls are in the last 15 %. (The first probes grow by half, not doubling, so a
+    # job far faster than expected is seen sooner: 8.1 s, not 15 s; two polls more.)
+    assert len([a for a in polls if a < 130]) <= 15
 
 
 def test_expected_time_learns_from_history() -> None:
