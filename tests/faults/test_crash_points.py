@@ -61,7 +61,11 @@ class Hailuo:
             if not k.startswith("HAILUO_") and not k.endswith(("API_KEY", "AIMLAPI_KEY"))
         }
         path = [ROOT, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-        env.update(PYTHONPATH=os.pathsep.join(path), SEGMIND_API_KEY=KEY)
+        # The request budget's per-user file would carry the 429's pause into the re-run
+        # (as it should for a real user): these tests are about the journal, not the budget.
+        env.update(
+            PYTHONPATH=os.pathsep.join(path), SEGMIND_API_KEY=KEY, HAILUO_BUDGET_STATE="off"
+        )
         return env
 
     def start(self) -> subprocess.Popen[str]:
