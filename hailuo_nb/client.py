@@ -345,7 +345,7 @@ class Client:
         except NetworkError as exc:
             raise NetworkError(exc.message, job_id=job_id) from exc
         result = _marked(self._jobs[job_id], job)
-        if result.status in ("failed", "expired"):
+        if result.status in ("failed", "expired", "cancelled"):
             raise JobFailed(job_id, result.error or result.status, provider=result.provider)
         return result
 

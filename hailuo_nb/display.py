@@ -43,6 +43,7 @@ _STATUS_COLOURS = {
     "failed": "#dc2626",
     "expired": "#b45309",
     "uncertain": "#b45309",
+    "cancelled": "#6b7280",
 }
 
 
@@ -135,6 +136,7 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
         "failed": "danger",
         "expired": "danger",
         "uncertain": "warning",
+        "cancelled": "warning",
     }.get(job.status, "")
     return {
         "status": job.status,

@@ -17,13 +17,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Status = Literal[
-    "submitting", "queued", "processing", "completed", "failed", "expired", "uncertain"
+    "submitting",
+    "queued",
+    "processing",
+    "completed",
+    "failed",
+    "expired",
+    "uncertain",
+    "cancelled",
 ]
 """Where a job is. ``completed``, ``failed``, ``expired`` and ``uncertain`` are final.
 
 ``submitting`` is the write-ahead journal's mark: the request is about to leave or is in
 flight, and the provider's id is not known yet. ``expired`` means the provider no longer
 knows the job (past its documented retention) and we never fetched its video.
+``cancelled`` means the provider confirmed a cancel (MiniMax v2 for a queued task, fal
+before the job starts, Replicate at any time): nothing more will come of it.
 ``uncertain`` means the submit's outcome is unknown (the connection dropped, the process
 was interrupted or died with the request in flight): the provider may have accepted and
 billed it. Nothing follows such a job; reconciliation (``Client.reconcile``) can still
@@ -31,8 +40,10 @@ turn it into the real job, or dismiss it.
 """
 
 STATUSES: tuple[Status, ...] = get_args(Status)
-FINAL_STATUSES: frozenset[Status] = frozenset({"completed", "failed", "expired", "uncertain"})
-UNPAID_STATUSES: frozenset[Status] = frozenset({"failed", "expired"})
+FINAL_STATUSES: frozenset[Status] = frozenset(
+    {"completed", "failed", "expired", "uncertain", "cancelled"}
+)
+UNPAID_STATUSES: frozenset[Status] = frozenset({"failed", "expired", "cancelled"})
 """Final statuses whose estimate costs nothing (an ``uncertain`` job may have been billed).
 
 A job in one of them still counts an amount its provider reported as billed (see

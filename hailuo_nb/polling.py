@@ -194,7 +194,7 @@ def apply_update(job: Job, update: Update, *, now: float) -> Job:
         changes["raw"] = update.raw
     if update.status == "processing" and job.started_at is None:
         changes["started_at"] = now
-    if update.status in ("completed", "failed", "expired"):
+    if update.status in ("completed", "failed", "expired", "cancelled"):
         finished = now
         if update.run_seconds is not None and job.submitted_at is not None:
             finished = min(now, job.submitted_at + update.run_seconds)

@@ -22,6 +22,8 @@ from ..params import Request
 from .aimlapi import AimlApi
 from .base import (
     Adapter,
+    CancelAnswer,
+    Cancellable,
     HttpRequest,
     MalformedResponse,
     Submitted,
@@ -36,6 +38,8 @@ from .segmind import SegmindV1, SegmindV2
 __all__ = [
     "Adapter",
     "AimlApi",
+    "CancelAnswer",
+    "Cancellable",
     "HttpRequest",
     "MalformedResponse",
     "MiniMax",

@@ -35,6 +35,8 @@ from ..params import Request
 
 __all__ = [
     "Adapter",
+    "CancelAnswer",
+    "Cancellable",
     "HttpRequest",
     "MalformedResponse",
     "NoUploads",
@@ -102,6 +104,8 @@ class Update:
     video_url: str | None = None
     cost_usd: float | None = None
     run_seconds: float | None = None  # server-side submit → finish, when reported
+    # Jobs ahead of this one in the provider's queue, where the provider says (fal).
+    queue_position: int | None = None
     follow_up: HttpRequest | None = None
     raw: dict[str, Any] | None = None
 
@@ -113,7 +117,9 @@ class Update:
             >>> Update("processing").final
             False
         """
-        return self.follow_up is None and self.status in ("completed", "failed", "expired")
+        return self.follow_up is None and self.status in (
+            "completed", "failed", "expired", "cancelled"
+        )
 
 
 class Adapter(Protocol):
@@ -174,6 +180,40 @@ class WithHistory(Protocol):
     def history_page(
         self, since: float, until: float, wire_model: str | None, page: int = 1
     ) -> HttpRequest: ...
+
+
+@dataclass(frozen=True)
+class CancelAnswer:
+    """What the provider answered to a cancel: did it take, and its own words.
+
+    ``accepted`` False means the job goes on (and is billed): MiniMax v2 and fal refuse
+    once a job runs. ``status`` is the job's status after the answer, where known.
+
+    Example:
+        >>> CancelAnswer(False, "the task is already running").accepted
+        False
+    """
+
+    accepted: bool
+    message: str
+    status: Status | None = None
+
+
+@runtime_checkable
+class Cancellable(Protocol):
+    """An adapter whose provider can cancel a job (MiniMax v2, fal, Replicate).
+
+    The client sends :meth:`cancel_request` and hands the answer to :meth:`parse_cancel`;
+    a refusal is an answer (``accepted=False``), not an exception.
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMax
+        >>> isinstance(MiniMax("http://h", "k"), Cancellable)
+        False
+    """
+
+    def cancel_request(self, job_id: str) -> HttpRequest: ...
+    def parse_cancel(self, job_id: str, response: httpx.Response) -> CancelAnswer: ...
 
 
 class NoUploads:

@@ -32,6 +32,7 @@ _COLORS = {
     "failed": "#dc2626",
     "expired": "#b45309",
     "uncertain": "#b45309",
+    "cancelled": "#6b7280",
 }
 
 

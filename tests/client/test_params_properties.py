@@ -105,7 +105,11 @@ def valid_call(draw: st.DrawFn) -> tuple[Shape, dict[str, Any]]:
         kw["duration"] = draw(st.sampled_from([d, str(d), f"{d}s"]))
     with_resolution: bool = bool(shape.resolutions) and draw(st.booleans())
     if with_resolution:
-        choices = [r for r in shape.resolutions if r != "512p" or "first_frame" in kw]
+        # 512P needs a first frame and cannot go with a last one (MiniMax's rule).
+        choices = [
+            r for r in shape.resolutions
+            if r != "512p" or ("first_frame" in kw and "last_frame" not in kw)
+        ]
         if str(kw.get("duration", "6")).rstrip("s") == "10":
             choices = [r for r in choices if r != "1080p"]
         kw["resolution"] = draw(st.sampled_from(choices).flatmap(_cased))
