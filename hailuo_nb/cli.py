@@ -84,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--store", help="job store file (default <out>/hailuo_jobs.sqlite3)")
         q.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         q.add_argument("--timeout", type=float, help="give up waiting after this many seconds")
-        q.add_argument("--rpm", type=float, help="requests per minute for this provider")
+        q.add_argument(
+            "--rpm",
+            type=float,
+            help="a hard cap on requests per minute to this provider (default: learnt from the"
+            " server, starting at its paid tier, shared by every process using the key)",
+        )
 
     g = sub.add_parser(
         "generate",

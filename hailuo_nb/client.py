@@ -66,6 +66,9 @@ class Client:
 
     Settings come from the arguments, then ``notebook_settings`` (``%config Hailuo``),
     then ``environ`` (default ``os.environ``, read here, never at import), then defaults.
+    ``budget`` replaces the provider's request budget (``hailuo_nb.ratelimit``), e.g. one
+    whose minute is scaled for a sped-up emulator; by default it is learnt (unless
+    ``requests_per_minute`` is set) and shared with every process using the same key.
 
     Example:
         >>> Client("emulator", environ={}).settings.base_url

@@ -285,7 +285,8 @@ class Follower:
             return
         if before.status != "queued" or after.submitted_at is None or not after.expected_seconds:
             return
-        left_line = self._seen_queued.get(after.id, after.submitted_at)  # the earliest it can
+        # It left the line between the last poll that saw it queued and this one.
+        left_line = (self._seen_queued.get(after.id, after.submitted_at) + now) / 2.0
         usual = self._usual_wait(after)
         if left_line - after.submitted_at > usual + self.policy.spread * after.expected_seconds:
             self._starts[after.id] = left_line - usual

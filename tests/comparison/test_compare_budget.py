@@ -17,9 +17,11 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from hailuo_nb.comparison import Comparison
 from hailuo_nb.emulator import EmulatorConfig
+from hailuo_nb.emulator.catalog import model as emulator_model
 from tests.notebook.conftest import RecordingPublisher, shell  # noqa: F401 - fixture
 
-EIGHT_SECONDS = 156.71 / 8.0  # the emulator's hailuo-2.3 takes 156.71 s at time_scale 1
+# The time scale at which the emulator's hailuo-2.3 takes 8 s.
+EIGHT_SECONDS = emulator_model("segmind", "hailuo-2.3").typical_s / 8.0  # type: ignore[union-attr]
 
 
 @pytest.fixture
