@@ -30,6 +30,7 @@ from .base import (
     Synchronous,
     Update,
     WithHistory,
+    WithListing,
     parse_retry_at,
 )
 from .fal import Fal
@@ -53,6 +54,7 @@ __all__ = [
     "Synchronous",
     "Update",
     "WithHistory",
+    "WithListing",
     "make_adapter",
     "needs_upload",
     "parse_retry_at",

@@ -303,6 +303,7 @@ def prediction_update(body: dict[str, Any]) -> Update:
             return Update(
                 "expired",
                 reason="the output was deleted (Replicate keeps it one hour)",
+                output_gone=True,
                 raw=body,
             )
         raise MalformedResponse(

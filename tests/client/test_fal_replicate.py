@@ -17,10 +17,10 @@ from PIL import Image
 
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig
-from hailuo_nb.errors import JobFailed, ValidationError
+from hailuo_nb.errors import JobFailed, PossiblyPaid, SubmitUncertain, ValidationError
 from hailuo_nb.settings import resolve
 
-from .conftest import requests_to, set_faults, stats
+from .conftest import advance_clock, requests_to, set_faults, stats
 
 
 def frame() -> bytes:
@@ -170,3 +170,71 @@ async def test_the_key_never_goes_to_the_file_host(
     api = [auth for path, auth in seen if not path.endswith(".mp4")]
     assert len(files) == 2 and files == [None, None]
     assert "Key SECRET-fal-0123456789" in api and "Bearer SECRET-replicate-0123456789" in api
+
+
+async def test_replicate_lost_create_is_found_in_the_prediction_list(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    async with make_client("replicate", reuse="always") as client:
+        other = await client.generate("an owl at dusk")  # another prediction in the list
+        set_faults(emulator_url, {"endpoint": "replicate.create", "kind": "drop_after"})
+        with pytest.raises(SubmitUncertain) as info:
+            await client.submit("a fox", first_frame=frame())
+        with pytest.raises(PossiblyPaid):  # Run All again: nothing is sent
+            await client.submit("a fox", first_frame=frame())
+        [found] = await client.reconcile()
+        assert found.job is not None and "found, it is job" in found.line
+        assert found.ref == info.value.ref and found.job.id != other.id
+        done = await client.wait(found.job.id)
+        again = await client.submit("a fox", first_frame=frame())
+    assert done.status == "completed" and done.video_path and os.path.exists(done.video_path)
+    assert again.reused and again.id == done.id
+    assert stats(emulator_url)["submissions"]["total"] == 2
+
+
+async def test_replicate_create_never_taken_is_dismissed(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    set_faults(emulator_url, {"endpoint": "replicate.create", "kind": "502", "times": 1})
+    async with make_client("replicate", reuse="always") as client:
+        with pytest.raises(SubmitUncertain):
+            await client.submit("a fox")
+        [early] = await client.reconcile()
+        assert early.job is None and "try again in a minute" in early.line
+        with client.store.connect() as conn:  # as if reconciled minutes later
+            conn.execute("UPDATE jobs SET submitted_at = submitted_at - 600")
+        [outcome] = await client.reconcile()
+        assert outcome.job is None and "not accepted" in outcome.line
+        job = await client.generate("a fox")
+    assert job.status == "completed" and not job.reused
+    assert stats(emulator_url)["submissions"]["total"] == 1
+
+
+async def test_fal_says_an_uncertain_submit_cannot_be_looked_up(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    set_faults(emulator_url, {"endpoint": "fal.submit", "kind": "drop_after", "times": 1})
+    async with make_client("fal", reuse="always") as client:
+        with pytest.raises(SubmitUncertain):
+            await client.submit("a fox")
+        [outcome] = await client.reconcile()
+        with pytest.raises(PossiblyPaid):
+            await client.submit("a fox")
+    assert outcome.job is None and "cannot be looked up" in outcome.line
+    assert "dashboard" in outcome.line and "--dismiss" in outcome.line
+    assert stats(emulator_url)["submissions"]["total"] == 1
+
+
+async def test_replicate_output_deleted_after_an_hour_is_expired_on_resume(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    # Nobody followed the prediction (the kernel was closed) until two hours later:
+    # Replicate has deleted the output by then, which the job says.
+    async with make_client("replicate") as client:
+        job = await client.submit("a fox")
+    advance_clock(emulator_url, 2 * 3600)
+    async with make_client("replicate") as later:
+        assert later.get(job.id) is not None and not later.get(job.id).done  # type: ignore[union-attr]
+        resumed = await later.resume(job.id)
+    assert resumed.status == "expired" and "one hour" in (resumed.error or "")
+    assert resumed.video_path is None
