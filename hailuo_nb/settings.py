@@ -284,8 +284,10 @@ def _api_key(explicit: str | None, where: Host, base: str, env: Mapping[str, str
         return key
     if where.key_env is None or urlsplit(base).hostname in _LOOPBACK:
         return LOCAL_KEY  # a local emulator server takes any key; nothing secret to leak
+    pair = f" (or {' and '.join(where.key_pair_env)})" if where.key_pair_env else ""
     raise ValidationError(
-        "api_key", f"no API key for {where.name}: set the {where.key_env} environment variable"
+        "api_key",
+        f"no API key for {where.name}: set the {where.key_env} environment variable{pair}",
     )
 
 
