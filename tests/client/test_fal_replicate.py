@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,8 +17,15 @@ import pytest
 from PIL import Image
 
 from hailuo_nb.client import Client
-from hailuo_nb.emulator import EmulatorConfig
-from hailuo_nb.errors import JobFailed, PossiblyPaid, SubmitUncertain, ValidationError
+from hailuo_nb.emulator import EmulatorConfig, create_app
+from hailuo_nb.errors import (
+    JobFailed,
+    PossiblyPaid,
+    RateLimited,
+    SubmitUncertain,
+    ValidationError,
+)
+from hailuo_nb.providers import Replicate
 from hailuo_nb.settings import resolve
 
 from .conftest import advance_clock, requests_to, set_faults, stats
@@ -140,8 +148,6 @@ def test_keys_come_from_the_environment_never_shown() -> None:
 async def test_the_key_never_goes_to_the_file_host(
     emulator_config: EmulatorConfig, tmp_path: Path
 ) -> None:
-    from hailuo_nb.emulator import create_app
-
     app = create_app(emulator_config)
     seen: list[tuple[str, str | None]] = []
 
@@ -238,3 +244,18 @@ async def test_replicate_output_deleted_after_an_hour_is_expired_on_resume(
         resumed = await later.resume(job.id)
     assert resumed.status == "expired" and "one hour" in (resumed.error or "")
     assert resumed.video_path is None
+
+
+async def test_replicate_429_says_when_it_lifts_only_in_words() -> None:
+    # Replicate sends no Retry-After: the wait comes from "resets in ~Ns" in the detail.
+    app = create_app(EmulatorConfig(time_scale=1.0, preview=True, rate_limit_rpm=1))
+    adapter = Replicate("http://emulator/replicate", "r8_token-0123456789")
+    wire = adapter.poll_request("nope")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        answers = [await http.get(wire.url, headers=wire.headers) for _ in range(2)]
+    assert answers[1].status_code == 429 and "retry-after" not in answers[1].headers
+    with pytest.raises(RateLimited) as info:
+        adapter.parse("status", "nope", answers[1])
+    assert info.value.retry_at is not None
+    assert 30 < info.value.retry_at - time.time() <= 61
+    assert "resets in" in info.value.message

@@ -113,3 +113,17 @@ def test_one_comparison_mixes_fal_replicate_and_segmind(mixed: Mixed) -> None:
         "segmind",
     ]
     no_secret_in(rec)
+
+
+def test_config_says_where_each_key_comes_from_never_the_key(
+    mixed: Mixed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sh, rec, _ = mixed
+    monkeypatch.delenv("FAL_KEY")
+    monkeypatch.setenv("FAL_KEY_ID", "fal-id-0123")
+    monkeypatch.setenv("FAL_KEY_SECRET", "fal-SECRET-part-0123456789")
+    sh.run_line_magic("hailuo", "config")
+    text = rec.bundles()[-1]["text/plain"]
+    assert "$FAL_KEY_ID+FAL_KEY_SECRET" in text and "$REPLICATE_API_TOKEN" in text
+    assert "fal-SECRET-part" not in repr(rec.bundles())
+    no_secret_in(rec)
