@@ -89,6 +89,8 @@ class Submitted:
     status: Status
     raw: dict[str, Any] | None = None
     cost_usd: float | None = None
+    # Jobs ahead in the provider's queue, where the submit answer says (fal).
+    queue_position: int | None = None
 
 
 @dataclass(frozen=True)

@@ -163,8 +163,8 @@ class Fal(NoUploads):
 
         Example:
             >>> Fal("http://h", "k").parse_submit(httpx.Response(200, json={
-            ...     "request_id": "r1", "status": "IN_QUEUE", "queue_position": 2})).job_id
-            'r1'
+            ...     "request_id": "r1", "status": "IN_QUEUE", "queue_position": 2})).queue_position
+            2
         """
         body = _check(response)
         rid = body.get("request_id")
@@ -172,7 +172,9 @@ class Fal(NoUploads):
             raise MalformedResponse(
                 "the submit answer has no request_id", provider="fal", status_code=200
             )
-        return Submitted(str(rid), "queued", body)
+        position = body.get("queue_position")
+        ahead = position if isinstance(position, int) and position >= 0 else None
+        return Submitted(str(rid), "queued", body, queue_position=ahead)
 
     def _url(self, job_id: str, tail: str = "") -> str:
         return f"{self.base_url}/{APP}/requests/{job_id}{tail}"

@@ -134,6 +134,7 @@ async def test_fal_queue_position_reaches_the_live_view(
 ) -> None:
     async with make_client("fal") as client:
         jobs = [await client.submit(f"fox number {n}") for n in range(4)]
+        assert jobs[3].queue_position == 2  # the submit answer says it already
         seen: list[str] = []
         positions: list[int] = []
         async for snapshot in client.updates(jobs[3]):

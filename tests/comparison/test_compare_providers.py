@@ -127,3 +127,24 @@ def test_config_says_where_each_key_comes_from_never_the_key(
     assert "$FAL_KEY_ID+FAL_KEY_SECRET" in text and "$REPLICATE_API_TOKEN" in text
     assert "fal-SECRET-part" not in repr(rec.bundles())
     no_secret_in(rec)
+
+
+def test_the_panel_generates_on_replicate(mixed: Mixed) -> None:
+    from hailuo_nb.notebook.registry import current_session
+    from hailuo_nb.widgets.panel import Panel
+
+    _, rec, stats = mixed
+    panel = Panel()
+    panel.form.provider.value = "replicate"
+    panel.form.fill(prompt="a paper boat on a rainy street", duration=10)
+    assert not panel.generate.disabled, panel.reason.value
+    panel.generate.click()
+    session = current_session()
+    (tracked,) = session.tracked()
+    session.wait()
+    tile = panel.jobs.tiles[tracked.job.id]
+    html = "".join(o["data"].get("text/html", "") for o in tile.out.outputs)
+    assert "<video controls" in html
+    assert stats()["submissions"]["by_provider"] == {"replicate": 1}
+    assert session.tracked()[0].job.provider == "replicate"
+    no_secret_in(rec)
