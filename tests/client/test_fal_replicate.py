@@ -16,6 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from hailuo_nb.catalog import models
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig, create_app
 from hailuo_nb.errors import (
@@ -25,6 +26,7 @@ from hailuo_nb.errors import (
     SubmitUncertain,
     ValidationError,
 )
+from hailuo_nb.params import build_request
 from hailuo_nb.providers import Replicate
 from hailuo_nb.settings import resolve
 
@@ -259,3 +261,39 @@ async def test_replicate_429_says_when_it_lifts_only_in_words() -> None:
     assert info.value.retry_at is not None
     assert 30 < info.value.retry_at - time.time() <= 61
     assert "resets in" in info.value.message
+
+
+@pytest.mark.parametrize("provider", ["fal", "replicate"])
+async def test_every_combination_the_catalog_allows_the_host_renders(
+    emulator_config: EmulatorConfig, tmp_path: Path, provider: str
+) -> None:
+    # The catalog and the adapters against the emulator's own schemas (written from the
+    # protocol notes, not from them): every model x duration x resolution x frames that
+    # passes validation here must be accepted there and end as a video, not as a 422
+    # (fal) or a prediction failed on a MiniMax rule (Replicate).
+    image = "https://example.com/frame.png"
+    wanted: list[dict[str, object]] = []
+    for spec in models(provider):
+        for duration in spec.durations or (None,):
+            for resolution in spec.resolutions or (None,):
+                for first, last in ((None, None), (image, None), (image, image)):
+                    kw = {"model": spec.name, "duration": duration, "resolution": resolution}
+                    kw.update(first_frame=first, last_frame=last)
+                    try:
+                        build_request(provider, "a fox", **kw)  # type: ignore[arg-type]
+                    except ValidationError:
+                        continue
+                    wanted.append({"prompt": "a fox", **{k: v for k, v in kw.items() if v}})
+    async with Client(
+        provider,
+        base_url=f"http://emulator.invalid/{provider}",
+        api_key="key-0123456789abcdef",
+        transport=httpx.ASGITransport(app=create_app(emulator_config)),
+        output_dir=tmp_path,
+        environ={},
+        settings={"poll_min_interval": 0.01, "poll_max_interval": 0.1},
+        requests_per_minute=60_000,
+    ) as client:
+        jobs = await client.run_many(wanted, concurrency=8)
+    failed = [(w, j.error) for w, j in zip(wanted, jobs, strict=True) if j.status != "completed"]
+    assert failed == [] and len(jobs) > 20
