@@ -190,14 +190,16 @@ class Fal(NoUploads):
             "GET", self._url(job_id, "/status"), "status", dict(self._headers), params={"logs": "0"}
         )
 
-    def result_request(self, job_id: str) -> HttpRequest:
-        """``GET .../requests/{id}``: the video, or why there is none.
+    def result_request(self, job_id: str, *, failed: bool = False) -> HttpRequest:
+        """``GET .../requests/{id}``: the video, or why there is none (``failed``: the
+        status already said the job failed, so the answer is read as its reason).
 
         Example:
             >>> Fal("http://h", "k").result_request("r1").step
             'result'
         """
-        return HttpRequest("GET", self._url(job_id), "result", dict(self._headers))
+        step = "failure" if failed else "result"
+        return HttpRequest("GET", self._url(job_id), step, dict(self._headers))
 
     def parse(self, step: str, job_id: str, response: httpx.Response) -> Update:
         """A status or result answer as an :class:`Update`.
@@ -211,9 +213,11 @@ class Fal(NoUploads):
             ...     {"loc": ["body", "prompt"], "msg": "flagged by a content checker",
             ...      "type": "content_policy_violation"}]})).reason
             'prompt: flagged by a content checker'
+            >>> fal.parse("failure", "r1", httpx.Response(500, json={"detail": "GPU lost"})).reason
+            'GPU lost'
         """
-        if step == "result":
-            return self._result(job_id, response)
+        if step in ("result", "failure"):
+            return self._result(job_id, response, failed=step == "failure")
         if response.status_code == 404:
             body = try_json(response)
             return Update("expired", reason=message_of(response, body, "detail"), raw=body)
@@ -232,10 +236,13 @@ class Fal(NoUploads):
         if str(body.get("error_type") or "") == "request_cancelled":
             reason = str(body.get("error") or "cancelled before it started")
             return Update("cancelled", reason=reason, raw=body)
-        # Done, or failed: the result says which (a failure's reason is fuller there).
-        return Update("processing", follow_up=self.result_request(job_id), raw=body)
+        # Done, or failed (``error`` on the status): the result says why, in fuller words.
+        failed = bool(body.get("error") or body.get("error_type"))
+        return Update(
+            "processing", follow_up=self.result_request(job_id, failed=failed), raw=body
+        )
 
-    def _result(self, job_id: str, response: httpx.Response) -> Update:
+    def _result(self, job_id: str, response: httpx.Response, *, failed: bool) -> Update:
         if response.is_success:
             body = json_body(response, "fal")
             video = body.get("video")
@@ -250,11 +257,12 @@ class Fal(NoUploads):
         if response.status_code == 400 and detail and _STILL_RUNNING in detail.lower():
             # The status said COMPLETED: the result is a moment behind; ask again.
             raise ServiceError(detail, provider="fal", status_code=400, request_id=job_id)
-        # The job's own failure: a 422 (input, content policy), or an answer fal marks as
-        # final. Anything else (a gateway page, a 429, a 5xx without the mark) is ours to
-        # retry, never the job's failure.
+        # The job's own failure: a 422 (input, content policy), an answer fal marks as
+        # final, or any answer with fal's ``detail`` once the status said the job failed.
+        # Anything else (a gateway page, a 429, a 5xx of a job not known to have failed)
+        # is ours to retry, never the job's failure.
         final = response.headers.get("x-fal-retryable", "").lower() == "false"
-        if detail and (response.status_code == 422 or final):
+        if detail and (response.status_code == 422 or final or failed):
             return Update("failed", reason=detail, raw=error)
         _check(response, job_id)
         raise AssertionError("unreachable: _check raises for an error answer")
