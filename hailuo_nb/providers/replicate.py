@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Mapping
@@ -315,8 +316,6 @@ def prediction_update(body: dict[str, Any]) -> Update:
 def _time(value: Any) -> float | None:
     if not isinstance(value, str):
         return None
-    import datetime as dt
-
     try:
         return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
