@@ -77,6 +77,9 @@ class ModelSpec:
     modes: tuple[str, ...]
     typical_seconds: float
     price_usd: tuple[float, float]
+    # The resolutions at which durations beyond the shortest are allowed, where the host
+    # says more than MiniMax's "not at 1080p" (Replicate's hailuo-02: 10 s only at 768p).
+    long_resolutions: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -123,6 +126,16 @@ videos are 768p or 1080p only'
             return (
                 "resolution",
                 f"1080p allows only 6 s on {self.label}; choose 768p for {duration} s",
+            )
+        longer = duration is not None and bool(self.durations) and duration > min(self.durations)
+        if longer and self.long_resolutions is not None and resolution not in (
+            *self.long_resolutions,
+            None,
+        ):
+            return (
+                "resolution",
+                f"{duration} s is only available at {' or '.join(self.long_resolutions)}"
+                f" on {self.label}; choose it, or {min(self.durations)} s",
             )
         # 512P exists only for Hailuo-02 image-to-video (MiniMax's matrix).
         if resolution == "512p" and not has_first_frame:
@@ -180,6 +193,7 @@ def _spec(
     last_frame: bool = False,
     options: tuple[str, ...] = ("prompt_optimizer",),
     modes: tuple[str, ...] = (),
+    long_resolutions: tuple[str, ...] | None = None,
 ) -> ModelSpec:
     return ModelSpec(
         name=name,
@@ -195,6 +209,7 @@ def _spec(
         modes=modes,
         typical_seconds=typical_seconds,
         price_usd=price_usd,
+        long_resolutions=long_resolutions,
     )
 
 
@@ -319,10 +334,131 @@ _AIMLAPI = (
     ),
 )
 
+# fal.ai: one model per Hailuo family; the endpoint is picked per request, so the wire
+# name is a template the fal adapter fills: {tier} is "pro" at 1080p, else "standard";
+# {kind} is "image-to-video" with a first frame, else "text-to-video"; {i2v} is
+# "/image-to-video" with a first frame (the video-01 family). Prices are fal's where the
+# notes give them (2.3 standard $0.28 / $0.56), else MiniMax's list prices; the low figure
+# is the cheapest standard clip, the high one the dearer of 10 s and 1080p. Typical times:
+# MiniMax's (fal resells the same jobs; its own queue adds little).
+_FAL = (
+    _spec(
+        "hailuo-2.3",
+        "fal",
+        "fal-ai/minimax/hailuo-2.3/{tier}/{kind}",
+        first_frame="optional",
+        typical_seconds=100.0,
+        price_usd=(0.28, 0.56),
+    ),
+    _spec(
+        "hailuo-2.3-fast",
+        "fal",
+        "fal-ai/minimax/hailuo-2.3-fast/{tier}/image-to-video",
+        first_frame="required",
+        typical_seconds=70.0,
+        price_usd=(0.19, 0.33),
+    ),
+    # 512p and a last frame: the standard image-to-video endpoint (and pro's, at 1080p).
+    _spec(
+        "hailuo-02",
+        "fal",
+        "fal-ai/minimax/hailuo-02/{tier}/{kind}",
+        first_frame="optional",
+        resolutions=("512p", "768p", "1080p"),
+        last_frame=True,
+        typical_seconds=240.0,
+        price_usd=(0.28, 0.49),
+    ),
+    # 512p, image-to-video only; no resolution field.
+    _spec(
+        "hailuo-02-fast",
+        "fal",
+        "fal-ai/minimax/hailuo-02-fast/image-to-video",
+        first_frame="required",
+        resolutions=(),
+        typical_seconds=80.0,
+        price_usd=(0.10, 0.17),
+    ),
+    *(
+        _spec(
+            name,
+            "fal",
+            f"fal-ai/minimax/{name}{{i2v}}",
+            first_frame="optional",
+            durations=(),
+            resolutions=(),
+            typical_seconds=180.0,
+            price_usd=(0.50, 0.50),
+        )
+        for name in ("video-01", "video-01-live", "video-01-director")
+    ),
+)
+
+# Replicate: its official MiniMax models by name (protocols-more.md 4.5); durations are
+# integers and resolutions lower case there. hailuo-02 defaults to 1080p on Replicate; we
+# always send a resolution, so our default (768p) holds. Its 10 s clips are 768p only, and
+# 02-fast makes 512p clips of 6 s. Prices: MiniMax's list prices (Replicate's pages were
+# not captured with prices); times as MiniMax's.
+_REPLICATE = (
+    _spec(
+        "hailuo-2.3",
+        "replicate",
+        "minimax/hailuo-2.3",
+        first_frame="optional",
+        typical_seconds=100.0,
+        price_usd=(0.28, 0.56),
+    ),
+    _spec(
+        "hailuo-2.3-fast",
+        "replicate",
+        "minimax/hailuo-2.3-fast",
+        first_frame="required",
+        typical_seconds=70.0,
+        price_usd=(0.19, 0.33),
+    ),
+    _spec(
+        "hailuo-02",
+        "replicate",
+        "minimax/hailuo-02",
+        first_frame="optional",
+        resolutions=("512p", "768p", "1080p"),
+        last_frame=True,
+        typical_seconds=240.0,
+        price_usd=(0.28, 0.49),
+        long_resolutions=("768p",),
+    ),
+    _spec(
+        "hailuo-02-fast",
+        "replicate",
+        "minimax/hailuo-02-fast",
+        first_frame="required",
+        durations=(6,),
+        resolutions=(),
+        options=("prompt_optimizer", "go_fast"),
+        typical_seconds=80.0,
+        price_usd=(0.10, 0.10),
+    ),
+    *(
+        _spec(
+            name,
+            "replicate",
+            f"minimax/{name}",
+            first_frame="optional",
+            durations=(),
+            resolutions=(),
+            typical_seconds=180.0,
+            price_usd=(0.50, 0.50),
+        )
+        for name in ("video-01", "video-01-live", "video-01-director")
+    ),
+)
+
 _CATALOG: dict[str, tuple[ModelSpec, ...]] = {
     "segmind": _SEGMIND,
     "aimlapi": _AIMLAPI,
     "minimax": _MINIMAX,
+    "fal": _FAL,
+    "replicate": _REPLICATE,
     # Same models and wire format as Segmind; only the provider name differs, so the
     # job records and messages say "emulator".
     "emulator": tuple(dataclasses.replace(s, provider="emulator") for s in _SEGMIND),
@@ -333,6 +469,8 @@ _DEFAULTS = {
     "aimlapi": "hailuo-2.3",
     "minimax": "hailuo-2.3",
     "emulator": "hailuo-2.3",
+    "fal": "hailuo-2.3",
+    "replicate": "hailuo-2.3",
 }
 
 

@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--provider", help="segmind, aimlapi, minimax or emulator")
+        q.add_argument(
+            "--provider", help="segmind, aimlapi, minimax, fal, replicate or emulator"
+        )
         q.add_argument("--base-url", help="provider root, e.g. http://127.0.0.1:8000/segmind")
         q.add_argument("--out", help="output folder (default hailuo_outputs/)")
         q.add_argument("--store", help="job store file (default <out>/hailuo_jobs.sqlite3)")
@@ -115,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(r)
     rc = sub.add_parser(
         "reconcile",
-        help="look for submits whose outcome is unknown at the provider (Segmind's history)",
+        help="look for submits whose outcome is unknown at the provider (Segmind's history,"
+        " Replicate's predictions)",
     )
     rc.add_argument(
         "--dismiss", metavar="SUBMIT_ID", help="mark one as not accepted (checked on the dashboard)"

@@ -1,4 +1,5 @@
-"""``Client``: one async API over Segmind, the AI/ML API, MiniMax and the in-process emulator.
+"""``Client``: one async API over Segmind, the AI/ML API, MiniMax, fal, Replicate and the
+in-process emulator.
 
 Submit returns at once, with the job already in the store; a background task per job
 polls it on the adaptive schedule (inside the provider's shared request budget) and

@@ -140,6 +140,8 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
     }.get(job.status, "")
     return {
         "status": job.status,
+        # The status as said: a queued job's place in line where the provider tells it.
+        "state": status_words(job),
         "value": job.progress(now),
         "elapsed": format_seconds(job.elapsed(now)),
         "left": left,
@@ -153,6 +155,25 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
     }
 
 
+def status_words(job: Job) -> str:
+    """The status as the live views say it: ``"queued, 3 ahead"`` when the provider
+    tells the place in its queue (fal), else the status itself.
+
+    Example:
+        >>> status_words(Job(id="a", provider="fal", model="m", queue_position=3))
+        'queued, 3 ahead'
+        >>> status_words(Job(id="a", provider="fal", model="m", queue_position=0))
+        'queued, next'
+        >>> status_words(Job(id="a", provider="p", model="m", status="processing"))
+        'processing'
+    """
+    if job.status != "queued" or job.queue_position is None:
+        return job.status
+    if job.queue_position <= 0:
+        return "queued, next"
+    return f"queued, {job.queue_position} ahead"
+
+
 def live_label_html(f: dict[str, Any]) -> str:
     """The left part of the live view: a coloured status word.
 
@@ -163,7 +184,7 @@ def live_label_html(f: dict[str, Any]) -> str:
     colour = _STATUS_COLOURS.get(str(f["status"]), "#6b7280")
     return (
         f'<span style="color:{colour};font-weight:600;font-family:monospace">'
-        f"{_e(f['status'])}</span>"
+        f"{_e(f.get('state') or f['status'])}</span>"
     )
 
 
@@ -209,7 +230,7 @@ def live_text(job: Job, now: float | None = None) -> str:
     extra = f" · {f['cost']}" if f["cost"] else ""
     err = f" · {f['error']}" if f["error"] else ""
     return (
-        f"hailuo job {f['id']}: {f['status']} {pct} {f['elapsed']} · {f['left']}{extra}"
+        f"hailuo job {f['id']}: {f['state']} {pct} {f['elapsed']} · {f['left']}{extra}"
         f' · {f["settings"]} · "{f["prompt"]}"{err}'
     )
 

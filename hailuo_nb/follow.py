@@ -139,7 +139,7 @@ class Follower:
                     raise NetworkError(str(exc), job_id=job_id) from exc
                 continue
             failed = 0
-            if update.status == "expired":
+            if update.status == "expired" and not update.output_gone:
                 update = await self.unknown(job, update)
             before = self.jobs.get(job_id, job)
             job = apply_update(before, update, now=time.time())

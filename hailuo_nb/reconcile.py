@@ -2,8 +2,9 @@
 
 An ``uncertain`` submit (see :mod:`hailuo_nb.journal`) may have been accepted and billed.
 Where the provider keeps a request history we can read (Segmind's, see
-:mod:`hailuo_nb.providers.segmind_history`), it is looked up by model, time and request
-body:
+:mod:`hailuo_nb.providers.segmind_history`) or lists the account's jobs (Replicate's
+predictions, :class:`~hailuo_nb.providers.WithListing`), it is looked up by model, time
+and request body:
 
 - found: the row becomes the provider's job (its real status, video URL and billed cost),
   and the client follows it (its video is saved);
@@ -35,7 +36,7 @@ from .http import Http
 from .journal import Journal, match_form
 from .models import Job
 from .polling import apply_update
-from .providers import Adapter, WithHistory
+from .providers import Adapter, WithHistory, WithListing
 from .providers.segmind_history import PER_PAGE, HistoryRow, parse_page
 
 __all__ = ["LISTING_GRACE", "Lookup", "Reconciled", "best_match", "matches", "reconcile"]
@@ -106,6 +107,8 @@ async def reconcile(client: Lookup, dismiss: str | None = None) -> list[Reconcil
 
 async def _one(client: Lookup, job: Job, request: dict[str, Any]) -> Reconciled:
     adapter = client.adapter_for(job)
+    if isinstance(adapter, WithListing):
+        return await _listed(client, adapter, job, request)
     if not isinstance(adapter, WithHistory):
         return Reconciled(
             job.id,
@@ -134,6 +137,66 @@ async def _one(client: Lookup, job: Job, request: dict[str, Any]) -> Reconciled:
     return Reconciled(
         job.id, f"{job.id}: not accepted ({job.provider}'s history has no such request)"
     )
+
+
+async def _listed(
+    client: Lookup, adapter: WithListing, job: Job, request: dict[str, Any]
+) -> Reconciled:
+    """Look for the submit in the provider's list of jobs (Replicate's predictions).
+
+    The list is newest first: pages are read until one reaches back before the submit.
+    A job of the same model from that time whose inputs the provider no longer keeps (it
+    deletes them an hour after the end) could be this one: then nothing is dismissed.
+    """
+    wire = catalog.get_model(job.provider, job.model).wire_name
+    start = (job.submitted_at or time.time()) - LISTING_GRACE
+    rows: list[HistoryRow] = []
+    cursor: str | None = None
+    try:
+        for _ in range(_MAX_PAGES):
+            batch, cursor = await client.http.call(
+                adapter.list_request(cursor), adapter.parse_list, idempotent=True
+            )
+            rows += [r for r in batch if r.model in ("", wire)]
+            oldest = min((r.created_at for r in batch if r.created_at is not None), default=None)
+            if cursor is None or (oldest is not None and oldest < start):
+                break
+    except HailuoError as exc:
+        return Reconciled(job.id, f"{job.id}: the list of jobs could not be read ({exc})")
+    return _settle(client, job, request, rows)
+
+
+def _settle(
+    client: Lookup, job: Job, request: dict[str, Any], rows: list[HistoryRow]
+) -> Reconciled:
+    taken = {j.id for j in client.journal.store.history() if j.provider == job.provider}
+    found = best_match(rows, request, job, taken)
+    if found is not None:
+        real = dataclasses.replace(job, id=found.request_id, status="queued", error=None)
+        real = apply_update(real, found.update(), now=time.time())
+        client.journal.resolve(job.id, real)
+        return Reconciled(job.id, f"{job.id}: found, it is job {real.id} ({real.status})", real)
+    start = (job.submitted_at or 0.0) - LISTING_GRACE
+    blind = [
+        r
+        for r in rows
+        if not r.request_body
+        and r.request_id not in taken
+        and (r.created_at is None or r.created_at >= start)
+    ]
+    if blind:
+        return Reconciled(
+            job.id,
+            f"{job.id}: {job.provider} no longer keeps the inputs of {len(blind)} job(s) from"
+            f" that time ({', '.join(r.request_id for r in blind[:3])}), so it cannot be told"
+            f" apart: check the dashboard, then dismiss it (reconcile --dismiss {job.id})",
+        )
+    if time.time() - (job.submitted_at or 0.0) < LISTING_GRACE / client.scale:
+        return Reconciled(
+            job.id, f"{job.id}: not in {job.provider}'s list yet; try again in a minute"
+        )
+    client.journal.dismiss(job.id, f"not accepted: {job.provider} lists no such request")
+    return Reconciled(job.id, f"{job.id}: not accepted ({job.provider} lists no such request)")
 
 
 async def _rows(client: Lookup, adapter: WithHistory, job: Job) -> list[HistoryRow]:

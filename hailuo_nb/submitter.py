@@ -214,7 +214,12 @@ class Submitter:
         self, flight: _Flight, prepared: Prepared, job: Job, answer: Submitted, at: float
     ) -> Job:
         job = dataclasses.replace(
-            job, id=answer.job_id, status=answer.status, submitted_at=at, raw=answer.raw
+            job,
+            id=answer.job_id,
+            status=answer.status,
+            submitted_at=at,
+            raw=answer.raw,
+            queue_position=answer.queue_position if answer.status == "queued" else None,
         )
         if answer.cost_usd is not None:
             # Billed at submit (AI/ML's meta.usage): what was charged, not the estimate.

@@ -158,8 +158,9 @@ class Session:
         """
         if provider not in KEY_ENV:
             return "not needed"
-        if key_source(provider):
-            return f"from ${KEY_ENV[provider]}"
+        source = key_source(provider)
+        if source:
+            return f"from ${source}"
         return "entered this session" if provider in self._keys else "missing"
 
     # -- jobs ------------------------------------------------------------------------

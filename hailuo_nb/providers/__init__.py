@@ -30,9 +30,12 @@ from .base import (
     Synchronous,
     Update,
     WithHistory,
+    WithListing,
     parse_retry_at,
 )
+from .fal import Fal
 from .minimax import MiniMax
+from .replicate import Replicate
 from .segmind import SegmindV1, SegmindV2
 
 __all__ = [
@@ -40,15 +43,18 @@ __all__ = [
     "AimlApi",
     "CancelAnswer",
     "Cancellable",
+    "Fal",
     "HttpRequest",
     "MalformedResponse",
     "MiniMax",
+    "Replicate",
     "SegmindV1",
     "SegmindV2",
     "Submitted",
     "Synchronous",
     "Update",
     "WithHistory",
+    "WithListing",
     "make_adapter",
     "needs_upload",
     "parse_retry_at",
@@ -77,6 +83,10 @@ def make_adapter(
         return kind(base_url, api_key, upload_url=upload_url, history_url=history_url)
     if protocol == "aimlapi":
         return AimlApi(base_url, api_key)
+    if protocol == "fal":
+        return Fal(base_url, api_key)
+    if protocol == "replicate":
+        return Replicate(base_url, api_key)
     return MiniMax(base_url, api_key)
 
 

@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -33,6 +33,9 @@ from ..errors import (
 from ..models import Status
 from ..params import Request
 
+if TYPE_CHECKING:
+    from .segmind_history import HistoryRow
+
 __all__ = [
     "Adapter",
     "CancelAnswer",
@@ -44,6 +47,7 @@ __all__ = [
     "Synchronous",
     "Update",
     "WithHistory",
+    "WithListing",
     "error_for_status",
     "image_values",
     "json_body",
@@ -85,6 +89,8 @@ class Submitted:
     status: Status
     raw: dict[str, Any] | None = None
     cost_usd: float | None = None
+    # Jobs ahead in the provider's queue, where the submit answer says (fal).
+    queue_position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,9 @@ class Update:
     run_seconds: float | None = None  # server-side submit → finish, when reported
     # Jobs ahead of this one in the provider's queue, where the provider says (fal).
     queue_position: int | None = None
+    # "expired" from a provider that still knows the job but deleted its output
+    # (Replicate, an hour after the end): not a job it does not know (another key).
+    output_gone: bool = False
     follow_up: HttpRequest | None = None
     raw: dict[str, Any] | None = None
 
@@ -180,6 +189,26 @@ class WithHistory(Protocol):
     def history_page(
         self, since: float, until: float, wire_model: str | None, page: int = 1
     ) -> HttpRequest: ...
+
+
+@runtime_checkable
+class WithListing(Protocol):
+    """An adapter whose provider lists the account's jobs, newest first, a page at a time
+    (Replicate's ``GET /v1/predictions``): where an uncertain submit is looked for.
+
+    ``parse_list`` gives the page's jobs as history rows (``request_body`` = the body as
+    sent, when the provider still keeps it) and the next page's cursor (None: the last).
+
+    Example:
+        >>> from hailuo_nb.providers import Fal, Replicate
+        >>> isinstance(Replicate("http://h", "t"), WithListing)
+        True
+        >>> isinstance(Fal("http://h", "k"), WithListing)
+        False
+    """
+
+    def list_request(self, cursor: str | None = None) -> HttpRequest: ...
+    def parse_list(self, response: httpx.Response) -> tuple[list[HistoryRow], str | None]: ...
 
 
 @dataclass(frozen=True)

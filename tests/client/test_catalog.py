@@ -30,7 +30,7 @@ WIRE_NAMES = {
 
 
 def test_providers_and_models() -> None:
-    assert PROVIDERS == ("segmind", "aimlapi", "minimax", "emulator")
+    assert PROVIDERS == ("segmind", "aimlapi", "minimax", "fal", "replicate", "emulator")
     real = ("segmind", "aimlapi", "minimax")
     listed = {(p, m.name): m.wire_name for p in real for m in models(p)}
     assert listed == WIRE_NAMES
@@ -67,9 +67,9 @@ def test_unknown_model_names_choices() -> None:
 
 def test_unknown_provider() -> None:
     with pytest.raises(ValidationError) as info:
-        models("replicate")
+        models("runway")
     assert info.value.field == "provider"
-    assert "segmind, aimlapi, minimax, emulator" in str(info.value)
+    assert "segmind, aimlapi, minimax, fal, replicate, emulator" in str(info.value)
 
 
 def test_segmind_models_follow_the_seeds_and_the_current_pages() -> None:

@@ -235,7 +235,7 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("segmind", {"prompt": "   "}, "prompt", "is empty"),
     ("aimlapi", {"prompt": "x" * 2001}, "prompt", "is 2001 characters; the limit is 2000"),
     ("minimax", {"prompt": 42}, "prompt", "must be text"),
-    ("nowhere", {}, "provider", "choose one of: segmind, aimlapi, minimax, emulator"),
+    ("nowhere", {}, "provider", "one of: segmind, aimlapi, minimax, fal, replicate, emulator"),
     ("segmind", {"model": "hailuo-9"}, "model", "choose one of: hailuo-2.3, "),
     ("segmind", {"duration": 7}, "duration", "must be 6 or 10 s on hailuo-2.3 (segmind), got 7"),
     ("segmind", {"duration": "long"}, "duration", "must be 6 or 10 (seconds), got 'long'"),
