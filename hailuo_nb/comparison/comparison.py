@@ -207,11 +207,12 @@ class Comparison:
         """
         return summary.to_dataframe(self.table())
 
-    def export_html(self, path: str | Path, embed: bool = False) -> Path:
+    def export_html(self, path: str | Path, embed: bool | None = None) -> Path:
         """Write one self-contained HTML page: videos side by side, captions, the table.
 
-        Videos are linked by their path relative to the page (keep them next to it), or
-        with ``embed=True`` inlined (a bigger file that plays anywhere).
+        By default light previews are inlined, each linking its full file relative to the
+        page (it plays anywhere, also in Jupyter's "Open in New Browser Tab"); with
+        ``embed=False`` the videos are only linked (keep them next to the page).
 
         Example: see the class.
         """
@@ -347,6 +348,7 @@ class Comparison:
             self.table(),
             columns=self.columns,
             embed=self.embed,
+            cap_bytes=self.session.config.preview_max_bytes,
         )
 
 
@@ -436,7 +438,7 @@ def start_comparison(
         session,
         plan,
         clients,
-        embed=embed or bool(session.config.embed),
+        embed=session.embeds(embed),
         view_kind=session.config.progress,
     )
     session.add_group(comparison)  # `%hailuo wait` waits for its tiles, sent or not yet
