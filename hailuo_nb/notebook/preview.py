@@ -70,14 +70,19 @@ def _encode(source: str, target: str, height: int, crf: int) -> None:
                 aout = out.add_stream("aac", rate=ain.rate or 32000)
                 aout.bit_rate = 64_000
             streams = [vin] if ain is None else [vin, ain]
+            # Frames are numbered anew in the encoders' own time bases (a frame per tick,
+            # a sample per tick): copied source timestamps would mean another clock.
+            shown = heard = 0
             for packet in src.demux(*streams):
                 for frame in packet.decode():
                     if packet.stream.type == "video":
                         small = frame.reformat(width=w, height=h, format="yuv420p")
-                        small.pts = None  # the encoder numbers frames at its own rate
+                        small.pts, small.time_base = shown, Fraction(1) / rate
+                        shown += 1
                         out.mux(vout.encode(small))
                     elif aout is not None:
-                        frame.pts = None
+                        frame.pts, frame.time_base = heard, Fraction(1, frame.sample_rate)
+                        heard += frame.samples
                         out.mux(aout.encode(frame))
             out.mux(vout.encode(None))
             if aout is not None:

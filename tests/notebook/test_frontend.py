@@ -126,5 +126,7 @@ def test_preview_keeps_the_sound(tmp_path: Path) -> None:
     light = make_preview(loud)
     assert light is not None and light.parent.name == "previews"
     assert _height(light.read_bytes(), tmp_path) == (480, 1)
+    with av.open(str(light)) as c:  # timestamps kept: it lasts as long as the original
+        assert c.duration is not None and abs(c.duration / 1e6 - 2.0) < 0.1
     data = light.read_bytes()
     assert 0 < data.find(b"moov") < data.find(b"mdat")  # faststart: playable before the end
