@@ -267,12 +267,14 @@ def final_html(
     path: str | None = None,
     width: int = 480,
     full_src: str | None = None,
+    still_src: str | None = None,
 ) -> str:
     """HTML of a finished job: a ``<video controls>`` with a caption, or the failure reason.
 
     ``video_src``/``poster_src`` are URLs already chosen by the caller (a path relative to
     the notebook, or a data URL); they are escaped like everything else. ``full_src``
-    links the full-size file when ``video_src`` is an embedded preview.
+    links the full-size file when ``video_src`` is an embedded preview; ``still_src`` is
+    the fallback picture (default: the poster).
 
     The poster is also an ``<img>`` *inside* the ``<video>``: a browser that plays video
     never draws it (one video in JupyterLab, no duplicate picture), while a renderer that
@@ -290,10 +292,11 @@ def final_html(
     """
     if job.status == "completed" and video_src:
         poster = f' poster="{_e(poster_src)}"' if poster_src else ""
+        still_url = still_src or poster_src
         still = (
-            f'<img class="hailuo-still" src="{_e(poster_src)}" width="{int(width)}"'
+            f'<img class="hailuo-still" src="{_e(still_url)}" width="{int(width)}"'
             f' alt="first frame of {_e(path or job.id)}" style="max-width:100%">'
-            if poster_src
+            if still_url
             else ""
         )
         full = (
@@ -336,6 +339,7 @@ def final_bundle(
     poster: tuple[bytes, str] | None = None,
     path: str | None = None,
     full_src: str | None = None,
+    still_src: str | None = None,
 ) -> dict[str, Any]:
     """The lasting MIME bundle of a finished job: ``text/html``, ``text/plain``, poster image.
 
@@ -350,7 +354,12 @@ def final_bundle(
     bundle: dict[str, Any] = {
         "text/plain": final_text(job, path),
         "text/html": final_html(
-            job, video_src=video_src, poster_src=poster_src, path=path, full_src=full_src
+            job,
+            video_src=video_src,
+            poster_src=poster_src,
+            path=path,
+            full_src=full_src,
+            still_src=still_src,
         ),
     }
     if poster is not None:

@@ -75,11 +75,10 @@ class Sources:
         return media.data_url(light), (None if str(light) == str(path) else linked)
 
 
-def _poster(path: str) -> str:
+def _poster(path: str) -> bytes:
     # The session already wrote the first frame next to the video (media.save_poster).
     saved = Path(path).with_suffix(".jpg")
-    data = saved.read_bytes() if saved.exists() else media.poster_for(path)[0]
-    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+    return saved.read_bytes() if saved.exists() else media.poster_for(path)[0]
 
 
 def _note(job: Job) -> str:
@@ -113,17 +112,20 @@ def figures(
         note = _note(job)
         if job.status == "completed" and not ready:
             status, note = "missing", "completed, but the video was not downloaded"
-        src: str | None = None
-        full: str | None = None
+        src = full = poster = still = None
         if ready and path:
             got = video_src(path)
             src, full = got if isinstance(got, tuple) else (got, None)
+            data = _poster(path)
+            poster = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+            still = media.still_src(data)
         out.append(
             render.figure_html(
                 cell.caption(),
                 status=status,
                 video_src=src,
-                poster_src=_poster(path) if ready and path else None,
+                poster_src=poster,
+                still_src=still,
                 note=note,
                 job_id=job.id,
                 full_src=full,

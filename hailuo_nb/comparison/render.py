@@ -107,12 +107,14 @@ def figure_html(
     job_id: str = "",
     full_src: str | None = None,
     file_name: str = "",
+    still_src: str | None = None,
 ) -> str:
     """One tile: its caption, then its video (or why there is none), then a small note.
 
     The poster is also an ``<img>`` inside the ``<video>`` (drawn only where ``<video>``
     is stripped, as on GitHub: see :func:`hailuo_nb.display.final_html`); ``full_src``
-    links the full-size file beside an embedded preview, named ``file_name``.
+    links the full-size file beside an embedded preview, named ``file_name``;
+    ``still_src`` is that picture (default: the poster).
 
     Example:
         >>> "hailuo-reason" in figure_html([("tile", "#1")], status="failed", note="blocked")
@@ -124,10 +126,11 @@ def figure_html(
     """
     if status == "completed" and video_src:
         poster = f' poster="{_e(poster_src)}"' if poster_src else ""
+        still_url = still_src or poster_src
         still = (
-            f'<img class="hailuo-still" src="{_e(poster_src)}"'
+            f'<img class="hailuo-still" src="{_e(still_url)}"'
             f' alt="first frame of {_e(file_name or job_id)}" style="width:100%">'
-            if poster_src
+            if still_url
             else ""
         )
         body = (

@@ -505,6 +505,7 @@ class Session:
             poster=(poster, "image/jpeg"),
             path=rel,
             full_src=full_src,
+            still_src=media.still_src(poster),
         )
 
     def wait(self, refs: list[str] | None = None, timeout: float | None = None) -> list[Tracked]:
