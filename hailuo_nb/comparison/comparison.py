@@ -377,15 +377,18 @@ def compare(
     ``Hailuo.budget_usd``; above ``confirm_above_usd`` (``None``: never ask) the plan
     waits for its Send button or :meth:`Comparison.confirm`. ``new=True`` asks for fresh
     samples where identical earlier jobs could be reused; ``embed=True`` inlines the
-    videos in the notebook.
+    videos in the notebook (``Hailuo.embed``, by default where the front end needs it).
+    On Colab (``Hailuo.wait``) the cell waits for the grid, which Colab repaints only
+    while its cell runs.
 
     Example (in a notebook)::
 
         cmp = hailuo_nb.compare(["a red fox in snow", "an owl at dusk"],
                                 models=["hailuo-2.3", "minimax-hailuo-2"])
     """
-    return start_comparison(
-        current_session(),
+    session = current_session()
+    comparison = start_comparison(
+        session,
         prompts,
         models=models,
         durations=durations,
@@ -397,6 +400,10 @@ def compare(
         embed=embed,
         common=common,
     )
+    if session.waits() and comparison.state != "pending":
+        # Colab repaints an output only while its cell runs: the grid lives in this cell.
+        comparison.wait()
+    return comparison
 
 
 def start_comparison(

@@ -5,7 +5,8 @@ against the emulator: one as JupyterLab does it (``Hailuo.frontend = "auto"``, d
 videos linked), one as VS Code or Colab do (``frontend = "vscode"``: light previews
 embedded). Their outputs are then drawn the way each front end draws them:
 
-(a) JupyterLab itself: every video plays, and the first-frame ``<img>`` is not drawn too;
+(a) JupyterLab itself: every video plays, and the first-frame ``<img>`` is not drawn too
+    (also in an untrusted copy, whose HTML JupyterLab sanitizes);
 (b) Colab: each output alone in ``<iframe sandbox="allow-scripts" srcdoc>`` on a page
     from another folder: no file is reachable, the embedded videos play from their data;
 (c) VS Code: the outputs on a page whose base URL is not the notebook's folder;
@@ -175,7 +176,7 @@ def _broken(frame: Any) -> list[bool]:
 
 
 # -- (a) JupyterLab -------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["linked", "embedded"])
+@pytest.mark.parametrize("kind", ["linked", "embedded", "untrusted"])
 def test_jupyterlab_shows_one_playing_video_per_output(
     kind: str,
     saved: dict[str, Path],
@@ -183,13 +184,14 @@ def test_jupyterlab_shows_one_playing_video_per_output(
     chromium_page: Any,
 ) -> None:
     base, work = lab_server([])
-    shutil.copytree(saved[kind].parent, work, dirs_exist_ok=True)
-    # As its author sees it: trusted (they ran it). An untrusted copy is (d)'s case.
-    env = dict(os.environ, JUPYTER_DATA_DIR=str(work.parent / "data"))
-    subprocess.run(
-        [sys.executable, "-m", "jupyter", "trust", str(work / "front.ipynb")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    shutil.copytree(saved["linked" if kind == "untrusted" else kind].parent, work,
+                    dirs_exist_ok=True)  # fmt: skip
+    if kind != "untrusted":  # as its author sees it: trusted (they ran it)
+        env = dict(os.environ, JUPYTER_DATA_DIR=str(work.parent / "data"))
+        subprocess.run(
+            [sys.executable, "-m", "jupyter", "trust", str(work / "front.ipynb")],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
     page = chromium_page
     open_notebook(page, base, "front.ipynb")
     page.wait_for_function(

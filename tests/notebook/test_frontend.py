@@ -110,6 +110,11 @@ def test_colab_waits_in_the_foreground_and_reads_its_secrets(
     html = final_of(rec, fox)["text/html"]
     assert _video_src(html).startswith("data:video/mp4;base64,")
 
+    import hailuo_nb
+
+    cmp = hailuo_nb.compare(["an owl", "a boat"], confirm_above_usd=None)
+    assert all(j.status == "completed" for j in cmp.jobs)  # compare() waited too
+
     session.client("segmind")  # asks for the key: from the secrets, no prompt
     assert session.has_key("segmind") == "from Colab secrets"
     sh.run_line_magic("hailuo", "config")
