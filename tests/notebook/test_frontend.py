@@ -135,3 +135,24 @@ def test_preview_keeps_the_sound(tmp_path: Path) -> None:
         assert c.duration is not None and abs(c.duration / 1e6 - 2.0) < 0.1
     data = light.read_bytes()
     assert 0 < data.find(b"moov") < data.find(b"mdat")  # faststart: playable before the end
+
+
+def test_every_new_source_is_escaped() -> None:
+    from hailuo_nb import display
+    from hailuo_nb.comparison import render
+    from hailuo_nb.models import Job
+
+    evil = '"><script>x()</script><img src=x onerror="y()">'
+    done = Job(id=evil, provider="p", model="m", status="completed", params={"prompt": evil})
+    pages = [
+        display.final_html(
+            done, video_src=evil, poster_src=evil, full_src=evil, still_src=evil, path=evil
+        ),
+        render.figure_html(
+            [("prompt", evil)], status="completed", video_src=evil, poster_src=evil,
+            full_src=evil, file_name=evil, still_src=evil, job_id=evil,
+        ),
+    ]  # fmt: skip
+    for page in pages:
+        assert "<script" not in page and 'onerror="' not in page
+        assert page.count("<img") == 1 and '<img class="hailuo-still"' in page
