@@ -287,24 +287,51 @@ def final_html(
     poster_src: str | None = None,
     path: str | None = None,
     width: int = 480,
+    full_src: str | None = None,
+    still_src: str | None = None,
 ) -> str:
     """HTML of a finished job: a ``<video controls>`` with a caption, or the failure reason.
 
     ``video_src``/``poster_src`` are URLs already chosen by the caller (a path relative to
-    the notebook, or a data URL); they are escaped like everything else.
+    the notebook, or a data URL); they are escaped like everything else. ``full_src``
+    links the full-size file when ``video_src`` is an embedded preview; ``still_src`` is
+    the fallback picture (default: the poster).
+
+    The poster is also an ``<img>`` *inside* the ``<video>``: a browser that plays video
+    never draws it (one video in JupyterLab, no duplicate picture), while a renderer that
+    strips ``<video>`` but keeps its content (GitHub's sanitizer) shows the frame. Where
+    media is blocked but ``<video>`` kept (a CSP ``media-src 'none'``), ``poster=`` draws it.
 
     Example:
         >>> j = Job(id="a", provider="p", model="m", status="completed", params={"prompt": "x"})
         >>> final_html(j, video_src="out/a b.mp4").count("<video")
         1
+        >>> h = final_html(j, video_src="data:video/mp4;base64,AA", poster_src="p.jpg",
+        ...                full_src="out/a.mp4")
+        >>> h.index("<video") < h.index("<img") < h.index("</video>"), 'href="out/a.mp4"' in h
+        (True, True)
     """
     if job.status == "completed" and video_src:
         poster = f' poster="{_e(poster_src)}"' if poster_src else ""
+        still_url = still_src or poster_src
+        still = (
+            f'<img class="hailuo-still" src="{_e(still_url)}" width="{int(width)}"'
+            f' alt="first frame of {_e(path or job.id)}" style="max-width:100%">'
+            if still_url
+            else ""
+        )
+        full = (
+            '<div class="hailuo-full" style="font-size:smaller">embedded preview · full size: '
+            f'<a href="{_e(full_src)}" target="_blank" rel="noopener">{_e(path or full_src)}</a>'
+            "</div>"
+            if full_src
+            else ""
+        )
         return (
             f'<figure class="hailuo-result {NO_MATH}" data-job-id="{_e(job.id)}" style="margin:0">'
-            f'<video controls preload="metadata" width="{int(width)}"{poster}'
-            f' src="{_e(video_src)}" style="max-width:100%"></video>'
-            f"{_caption_html(job, path)}</figure>"
+            f'<video controls preload="metadata" playsinline width="{int(width)}"{poster}'
+            f' src="{_e(video_src)}" style="max-width:100%">{still}</video>'
+            f"{full}{_caption_html(job, path)}</figure>"
         )
     colour = _STATUS_COLOURS.get(job.status, "#6b7280")
     if job.status == "completed":
@@ -332,6 +359,8 @@ def final_bundle(
     poster_src: str | None = None,
     poster: tuple[bytes, str] | None = None,
     path: str | None = None,
+    full_src: str | None = None,
+    still_src: str | None = None,
 ) -> dict[str, Any]:
     """The lasting MIME bundle of a finished job: ``text/html``, ``text/plain``, poster image.
 
@@ -345,7 +374,14 @@ def final_bundle(
     """
     bundle: dict[str, Any] = {
         "text/plain": final_text(job, path),
-        "text/html": final_html(job, video_src=video_src, poster_src=poster_src, path=path),
+        "text/html": final_html(
+            job,
+            video_src=video_src,
+            poster_src=poster_src,
+            path=path,
+            full_src=full_src,
+            still_src=still_src,
+        ),
     }
     if poster is not None:
         data, mime = poster

@@ -207,11 +207,12 @@ class Comparison:
         """
         return summary.to_dataframe(self.table())
 
-    def export_html(self, path: str | Path, embed: bool = False) -> Path:
+    def export_html(self, path: str | Path, embed: bool | None = None) -> Path:
         """Write one self-contained HTML page: videos side by side, captions, the table.
 
-        Videos are linked by their path relative to the page (keep them next to it), or
-        with ``embed=True`` inlined (a bigger file that plays anywhere).
+        By default light previews are inlined, each linking its full file relative to the
+        page (it plays anywhere, also in Jupyter's "Open in New Browser Tab"); with
+        ``embed=False`` the videos are only linked (keep them next to the page).
 
         Example: see the class.
         """
@@ -347,6 +348,7 @@ class Comparison:
             self.table(),
             columns=self.columns,
             embed=self.embed,
+            cap_bytes=self.session.config.preview_max_bytes,
         )
 
 
@@ -375,15 +377,18 @@ def compare(
     ``Hailuo.budget_usd``; above ``confirm_above_usd`` (``None``: never ask) the plan
     waits for its Send button or :meth:`Comparison.confirm`. ``new=True`` asks for fresh
     samples where identical earlier jobs could be reused; ``embed=True`` inlines the
-    videos in the notebook.
+    videos in the notebook (``Hailuo.embed``, by default where the front end needs it).
+    On Colab (``Hailuo.wait``) the cell waits for the grid, which Colab repaints only
+    while its cell runs.
 
     Example (in a notebook)::
 
         cmp = hailuo_nb.compare(["a red fox in snow", "an owl at dusk"],
                                 models=["hailuo-2.3", "minimax-hailuo-2"])
     """
-    return start_comparison(
-        current_session(),
+    session = current_session()
+    comparison = start_comparison(
+        session,
         prompts,
         models=models,
         durations=durations,
@@ -395,6 +400,10 @@ def compare(
         embed=embed,
         common=common,
     )
+    if session.waits() and comparison.state != "pending":
+        # Colab repaints an output only while its cell runs: the grid lives in this cell.
+        comparison.wait()
+    return comparison
 
 
 def start_comparison(
@@ -436,7 +445,7 @@ def start_comparison(
         session,
         plan,
         clients,
-        embed=embed or bool(session.config.embed),
+        embed=session.embeds(embed),
         view_kind=session.config.progress,
     )
     session.add_group(comparison)  # `%hailuo wait` waits for its tiles, sent or not yet

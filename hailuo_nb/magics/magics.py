@@ -105,7 +105,7 @@ class HailuoMagics(Magics):
             if not self._may_reuse(prepared):
                 prepared = prepared.as_new()
             tracked = self.session.send(
-                client, prepared, embed=args.embed or self.config_obj.embed, name=args.o
+                client, prepared, embed=self.session.embeds(args.embed), name=args.o
             )
         except (ValidationError, BudgetExceeded) as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
@@ -120,7 +120,7 @@ class HailuoMagics(Magics):
             raise UsageError(f"%%hailuo: {outcomes.error_line(exc)}") from None
         if tracked.extra.get("reused"):
             print(reports.reused_line(tracked.job))
-        if args.wait:
+        if self.session.waits(args.wait):  # on Colab by default: it repaints running cells
             self._wait_for([tracked.job.id], summary=False)
 
     # -- %hailuo -------------------------------------------------------------------------
@@ -199,7 +199,7 @@ class HailuoMagics(Magics):
         except ValidationError as exc:
             raise UsageError(f"%hailuo resume: {exc}") from None
         done = stored.done and (stored.status != "completed" or bool(stored.video_path))
-        self.session.start(client, stored, already_done=done)
+        self.session.start(client, stored, embed=self.session.embeds(), already_done=done)
         if done:
             self._wait_for([stored.id], summary=False)
 

@@ -144,7 +144,9 @@ class Panel:
         self._refresh()
         try:
             client = self._client(self.form.provider.value)
-            tracked = self.session.submit(client, prompt, params, view=self.jobs.view, new=new)
+            tracked = self.session.submit(
+                client, prompt, params, view=self.jobs.view, new=new, embed=self.session.embeds()
+            )
         except (ValidationError, BudgetExceeded) as exc:
             self._say(f"not sent: {exc}", _RED)
             return None
@@ -191,7 +193,13 @@ class Panel:
                 return
             client = self._client(stored.provider)
             done = stored.done and (stored.status != "completed" or bool(stored.video_path))
-            self.session.start(client, stored, already_done=done, view=self.jobs.view(stored))
+            self.session.start(
+                client,
+                stored,
+                already_done=done,
+                view=self.jobs.view(stored),
+                embed=self.session.embeds(),
+            )
             what = "shown" if done else "followed again"
             self._say(f"job {job_id} ({stored.status}) {what} above", _GREY)
 
