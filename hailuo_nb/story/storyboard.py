@@ -1,0 +1,578 @@
+"""``storyboard()``: shots chained into one film, each starting from the last frame before.
+
+The flow: build the shots, validate and price them all (:mod:`.plan`; nothing is sent if
+one is wrong, and a model that takes no first frame is refused naming the shot), check
+the session's budget, show the plan; above ``confirm_above_usd`` wait for "Send" (or
+``.confirm()``), as a comparison does. Then the shots run one after another on the
+session's runner: each is sent through the session (its client, ledger, budget and job
+list), followed like a ``%%hailuo`` job in its own card, and when it is done its last
+frame is extracted (:mod:`.frames`) and becomes the next shot's first frame. An unchanged
+shot is answered by the client's ledger (the first frame enters the fingerprint by its
+content), so re-running an edited storyboard pays only from the first changed shot on.
+Finally the shots are joined (:mod:`.join`), a manifest is written beside the film, and
+the board becomes one lasting MIME bundle.
+
+Example (in a notebook)::
+
+    import hailuo_nb
+    story = hailuo_nb.storyboard(["a fox wakes up in its den", "it steps out into snow"],
+                                 model="hailuo-2.3")
+    story.wait(); story.film; story.export_html("fox.html")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import hashlib
+import html
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..catalog import get_model
+from ..comparison.comparison import DEFAULT_CONFIRM_ABOVE_USD
+from ..comparison.grid import Board, make_board
+from ..errors import HailuoError, PossiblyPaid, SubmitUncertain, ValidationError
+from ..models import Job
+from ..notebook import media as nb_media
+from ..notebook import outcomes
+from ..notebook.registry import current_session
+from ..notebook.session import ask_reuse
+from ..progress import LiveView
+from . import media, render
+from .frames import require_av, save_last_frame
+from .join import Joined, join
+from .plan import ShotError, StoryPlan, build_shots, make_story_plan
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..notebook.session import Session, Tracked
+
+__all__ = ["Storyboard", "start_storyboard", "storyboard"]
+
+#: Longest crossfade accepted (seconds): half of the shortest Hailuo shot (6 s).
+MAX_CROSSFADE = 3.0
+
+
+class Storyboard:
+    """A running (or planned) storyboard: its shots' jobs, the film, the manifest.
+
+    Made by :func:`storyboard`. ``state`` is ``pending`` (waiting for confirmation),
+    ``running`` or ``done``.
+
+    Example (in a notebook)::
+
+        story = hailuo_nb.storyboard(["a fox wakes up", "it runs"], model="hailuo-2.3")
+        story.shots         # the Job of each shot, in order
+        story.wait()        # blocks; Interrupt Kernel stops waiting, not the jobs
+        story.film          # Path of the joined MP4 (None until done)
+        story.manifest      # the record written beside it
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        plan: StoryPlan,
+        client: Client,
+        *,
+        name: str = "storyboard",
+        crossfade: float = 0.0,
+        embed: bool = False,
+        view_kind: str = "auto",
+    ) -> None:
+        self.session = session
+        self.plan = plan
+        self.client = client
+        self.name = name
+        self.crossfade = crossfade
+        self.embed = embed
+        self._lock = threading.Lock()
+        provider = client.settings.provider
+        self._jobs = [
+            Job(
+                id="",
+                provider=provider,
+                model=str(params.get("model", "")),
+                params={**params, "prompt": shot.prompt},
+                status="submitting",
+                cost=estimate,
+            )
+            for shot, params, estimate in zip(
+                plan.shots, plan.resolved, plan.estimates, strict=True
+            )
+        ]
+        self._tracked: list[Tracked | None] = [None] * len(plan.shots)
+        self._frames: list[str | None] = [None] * len(plan.shots)
+        self._future: concurrent.futures.Future[None] | None = None
+        self._bundle: dict[str, Any] | None = None
+        self._current: int | None = None
+        self.joined: Joined | None = None
+        self.manifest: dict[str, Any] | None = None
+        self.manifest_path: Path | None = None
+        self.error: str | None = None
+        self.state = "pending"
+        self.board: Board = make_board(self.heading(), view_kind)
+
+    # -- what it shows ---------------------------------------------------------------
+    @property
+    def shots(self) -> list[Job]:
+        """The latest ``Job`` of each shot, in order (``id=''`` while not yet sent).
+
+        Example: see the class.
+        """
+        return [
+            t.job if t is not None else j for t, j in zip(self._tracked, self._jobs, strict=True)
+        ]
+
+    @property
+    def film(self) -> Path | None:
+        """The joined MP4 (None until every shot is done and joined).
+
+        Example: see the class.
+        """
+        return self.joined.path if self.joined is not None else None
+
+    @property
+    def sent(self) -> bool:
+        """Whether it was sent (False while it waits for its Send button).
+
+        Example: see the class.
+        """
+        return self._future is not None
+
+    def eta_seconds(self, now: float | None = None) -> float:
+        """Seconds until the whole film is done, from typical durations (shots run one
+        after another, so the shots still to come add up).
+
+        Example: see the class.
+        """
+        now = time.time() if now is None else now
+        known = [j.expected_seconds for j in self.shots if j.expected_seconds]
+        left = 0.0
+        for job in self.shots:
+            if job.done:
+                continue
+            expected = job.expected_seconds or (known[-1] if known else self._typical(job))
+            started = job.submitted_at if job.id else None
+            left += max(0.0, expected - (now - started)) if started else expected
+        return left
+
+    def _typical(self, job: Job) -> float:
+        try:
+            return float(get_model(job.provider, job.model).typical_seconds or 120.0)
+        except HailuoError:
+            return 120.0
+
+    def heading(self) -> str:
+        """One line: the plan, or which shot runs and the time left, or the film.
+
+        Example: see the class.
+        """
+        if self.state == "pending":
+            return "storyboard: " + self.plan.describe()
+        jobs = self.shots
+        n = len(jobs)
+        again = sum(1 for t in self._tracked if t is not None and t.extra.get("reused"))
+        paid = sum(
+            j.cost.usd
+            for j, t in zip(jobs, self._tracked, strict=True)
+            if t is not None and not t.extra.get("reused") and j.cost is not None
+        )
+        billed = all(j.cost is None or not j.cost.estimated for j in jobs if j.id)
+        money = f"${paid:.2f}" + (" billed" if billed else " (estimate)")
+        tail = f" · paid for this storyboard: {money}" + (
+            f" · {again} shown again (paid before)" if again else ""
+        )
+        if self.state == "done":
+            if self.joined is not None:
+                return f"film: {n} shots · {self.joined.seconds:.1f} s · {self.film_name()}{tail}"
+            return f"storyboard: {n} shots · not joined: {self.error or 'a shot failed'}{tail}"
+        i = self._current if self._current is not None else 0
+        status = jobs[i].status
+        return (
+            f"storyboard: shot {i + 1} of {n} {status} · about {_duration(self.eta_seconds())}"
+            f" left for the film{tail}"
+        )
+
+    def film_name(self) -> str:
+        """The film's file name, relative to the kernel's folder when it is under it.
+
+        Example: see the class.
+        """
+        if self.film is None:
+            return ""
+        with contextlib.suppress(ValueError):
+            return os.path.relpath(self.film)
+        return str(self.film)
+
+    def table(self) -> list[dict[str, Any]]:
+        """One record per shot: shot, prompt, model, status, seconds, cost, file, job id.
+
+        Example: see the class.
+        """
+        out = []
+        for n, job in enumerate(self.shots, 1):
+            elapsed = job.elapsed() if job.submitted_at is not None else None
+            out.append(
+                {
+                    "tile": n,
+                    "prompt": job.prompt,
+                    "model": job.model,
+                    "status": job.status,
+                    "seconds": round(elapsed, 1) if elapsed is not None else None,
+                    "cost_usd": job.cost.usd if job.cost is not None else None,
+                    "billed": job.cost is not None and not job.cost.estimated,
+                    "file": job.video_path,
+                    "job_id": job.id or None,
+                    "error": job.error,
+                }
+            )
+        return out
+
+    def __repr__(self) -> str:
+        return f"<Storyboard {self.heading()}>"
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<div class="hailuo-story"><b>{html.escape(self.heading())}</b>'
+            f"<pre>{html.escape(chr(10).join(self.plan.lines()))}</pre></div>"
+        )
+
+    # -- sending -------------------------------------------------------------------
+    def ask(self) -> None:
+        """Show the plan and a Send button; nothing is sent until confirmed.
+
+        Example: see the class.
+        """
+        label = f"Send {self.plan.to_send} shots (~${self.plan.total_usd:.2f})"
+        self.board.ask(self.plan.lines(), label, self._on_button)
+
+    def _on_button(self) -> None:
+        try:
+            self.confirm()
+        except HailuoError as exc:
+            self.board.note(str(exc))
+
+    def confirm(self) -> Storyboard:
+        """Start the shots now (after the budget is checked again); no-op once sent.
+
+        Example: see the class.
+        """
+        with self._lock:
+            if self.state != "pending":
+                return self
+            self.session.check_budget(self.plan.total_usd)
+            self.state = "running"
+        headers = [f"<b>shot {s.index}</b> {html.escape(s.label())}" for s in self.plan.shots]
+        views = self.board.start(self._jobs, headers, min(len(self._jobs), 5))
+        self._set_heading()
+        self._future = self.session.runner.submit(self._run(views))
+        return self
+
+    def wait(self, timeout: float | None = None) -> Storyboard:
+        """Block until the film is made (or a shot failed); the result is shown again here.
+
+        Interrupt Kernel raises :class:`~hailuo_nb.errors.StoppedWaiting`; the jobs go on.
+
+        Example: see the class.
+        """
+        if self._future is None:
+            raise HailuoError(
+                f"nothing sent yet: call .confirm() to send {self.plan.to_send} shots"
+                f" (~${self.plan.total_usd:.2f})"
+            )
+        self.session.runner.wait(self._future, timeout)
+        if self._bundle is not None:
+            self.board.finish(self._bundle)  # for executors that keep only this cell's
+        return self
+
+    def export_html(self, path: str | Path, embed: bool = False) -> Path:
+        """Write one HTML page: the film, the shot cards; the film linked or ``embed``-ded.
+
+        Example: see the class.
+        """
+        target = Path(path)
+        folder = str(target.resolve().parent)
+        body = self._html(
+            lambda p: nb_media.data_url(p) if embed else nb_media.relative_src(p, cwd=folder)
+        )
+        target.write_text(render.document("Hailuo storyboard", body), encoding="utf-8")
+        return target
+
+    # -- running -------------------------------------------------------------------
+    async def _run(self, views: list[LiveView]) -> None:
+        ticker = asyncio.ensure_future(self._tick())
+        try:
+            await self._shots(views)
+            if all(j.status == "completed" for j in self.shots):
+                try:
+                    await asyncio.to_thread(self._join)
+                except Exception as exc:  # a full disk, a file gone: say it, keep the shots
+                    self.error = f"joining failed: {exc}"
+        finally:
+            ticker.cancel()
+        self.state = "done"
+        self._bundle = await asyncio.to_thread(self.final_bundle)
+        self.board.finish(self._bundle)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self._set_heading()
+
+    def _set_heading(self) -> None:
+        # The boards are the comparison's: the heading line is where the ETA goes.
+        text = self.heading()
+        with contextlib.suppress(Exception):  # a front end gone must not stop the shots
+            widget: Any = getattr(self.board, "heading", None)
+            if hasattr(widget, "value"):
+                widget.value = f'<div style="font-weight:600">{html.escape(text)}</div>'
+            elif isinstance(widget, str):
+                self.board.heading = text  # type: ignore[attr-defined]
+
+    async def _shots(self, views: list[LiveView]) -> None:
+        before: str | None = None  # the last frame (PNG) of the shot before
+        for i, shot in enumerate(self.plan.shots):
+            self._current = i
+            self._set_heading()
+            view = views[i]
+            try:
+                prepared = self.plan.prepared[0] if i == 0 else None
+                if prepared is None:
+                    # Prepared now, with the real last frame: the one request that is sent.
+                    prepared = await asyncio.to_thread(
+                        self.client.prepare,
+                        shot.prompt,
+                        new=shot.new,
+                        **{**shot.params, "first_frame": before},
+                    )
+                job = await self.session.asubmit(self.client, prepared)
+            except HailuoError as exc:
+                maybe = isinstance(exc, (SubmitUncertain, PossiblyPaid))
+                if isinstance(exc, ValidationError):
+                    exc = ShotError(shot.index, shot.label(), exc)
+                self._stop(i, "uncertain" if maybe else "failed", outcomes.error_line(exc), views)
+                return
+            done = job.done and (job.status != "completed" or bool(job.video_path))
+            tracked = self.session.start(self.client, job, view=view, already_done=done)
+            tracked.extra["reused"] = job.reused
+            self._tracked[i] = tracked
+            assert tracked.future is not None
+            with contextlib.suppress(Exception):  # the card shows what went wrong
+                await asyncio.wrap_future(tracked.future)
+            job = tracked.job
+            if job.status != "completed" or not job.video_path:
+                self.error = f"shot {i + 1} {job.status}" + (f": {job.error}" if job.error else "")
+                self._stop(i + 1, None, f"not sent: shot {i + 1} did not complete", views)
+                return
+            try:
+                frame = await asyncio.to_thread(save_last_frame, job.video_path)
+            except (HailuoError, OSError) as exc:
+                self.error = f"shot {i + 1}: its last frame could not be read: {exc}"
+                self._stop(i + 1, None, f"not sent: {self.error}", views)
+                return
+            before = self._frames[i] = str(frame)
+
+    def _stop(self, first: int, status: str | None, error: str, views: list[LiveView]) -> None:
+        """Mark shot ``first`` (as ``status``) and every later one as not made."""
+        from .. import display as d
+
+        for k in range(first, len(self._jobs)):
+            job = dataclasses.replace(
+                self._jobs[k],
+                status=status if (k == first and status) else "failed",  # type: ignore[arg-type]
+                error=error if k == first else f"not sent: shot {first + 1} did not complete",
+                cost=None if not (k == first and status == "uncertain") else self._jobs[k].cost,
+            )
+            self._jobs[k] = job
+            self.error = self.error or error
+            with contextlib.suppress(Exception):
+                views[k].update(job)
+                views[k].finish(d.final_bundle(job))
+
+    def _join(self) -> None:
+        jobs = self.shots
+        videos = [str(j.video_path) for j in jobs]
+        key = "|".join([*(j.id for j in jobs), f"{self.crossfade:g}"])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+        folder = Path(videos[0]).parent
+        target = folder / f"{_safe(self.name)}-{digest}.mp4"
+        self.joined = join(videos, target, crossfade=self.crossfade)
+        self.manifest = media.manifest(jobs, self._frames, self.joined, crossfade=self.crossfade)
+        self.manifest_path = media.write_manifest(self.manifest, target)
+
+    # -- the lasting output ----------------------------------------------------------
+    def _cards(self) -> list[render.Card]:
+        cards = []
+        for n, job in enumerate(self.shots, 1):
+            first, last = media.shot_thumbnails(job)
+            elapsed = job.elapsed() if job.submitted_at is not None else None
+            cost = None
+            if job.cost is not None:
+                again = self._tracked[n - 1] is not None and job.reused
+                cost = "$0 (shown again)" if again else (
+                    f"${job.cost.usd:.2f}" if not job.cost.estimated else f"~${job.cost.usd:.2f}"
+                )  # fmt: skip
+            status = job.status + (f": {job.error}" if job.error else "")
+            cards.append(
+                render.Card(
+                    n,
+                    job.prompt,
+                    status,
+                    elapsed,
+                    cost,
+                    media.data_url(first) if first else None,
+                    media.data_url(last) if last else None,
+                )
+            )
+        return cards
+
+    def _html(self, src: Any, cards: list[render.Card] | None = None) -> str:
+        film_src = poster_src = None
+        if self.film is not None and self.film.exists():
+            film_src = src(str(self.film))
+            poster, mime = nb_media.poster_for(self.film)
+            poster_src = media.data_url(poster, mime)
+        note = f"manifest: {os.path.basename(self.manifest_path)}" if self.manifest_path else ""
+        return render.story_html(
+            self.heading(), film_src, poster_src, cards or self._cards(), note=note
+        )
+
+    def final_bundle(self) -> dict[str, Any]:
+        """The lasting MIME bundle: film player and shot cards (HTML), a poster strip
+        (JPEG), and a ``text/plain`` twin with the manifest's lines.
+
+        Example: see the class.
+        """
+        cards = self._cards()
+
+        def src(path: str) -> str:
+            return nb_media.data_url(path) if self.embed else nb_media.relative_src(path)
+
+        text = [self.heading(), *render.cards_text(cards)]
+        if self.manifest_path is not None:
+            text.append(f"manifest: {self.manifest_path}")
+        bundle: dict[str, Any] = {
+            "text/plain": "\n".join(text),
+            "text/html": self._html(src, cards),
+        }
+        pictures = [t for j in self.shots for t in [media.shot_thumbnails(j)[1]] if t is not None]
+        if pictures:
+            bundle["image/jpeg"] = media.data_url(media.strip(pictures)).split(",", 1)[1]
+        return bundle
+
+
+def storyboard(
+    shots: Sequence[str | Mapping[str, Any]],
+    model: str | None = None,
+    first_frame: Any = None,
+    *,
+    provider: str | None = None,
+    crossfade: float = 0.0,
+    confirm_above_usd: float | None = DEFAULT_CONFIRM_ABOVE_USD,
+    new: bool = False,
+    embed: bool = False,
+    name: str = "storyboard",
+    **common: Any,
+) -> Storyboard:
+    """Chain ``shots`` into one film: each later shot starts from the last frame before.
+
+    A shot is a prompt or a dict (``{"prompt": ..., "duration": 10, "last_frame": ...,
+    "new": True}``); ``common`` (``duration=``, ``resolution=``, ...) applies to every
+    shot; ``first_frame`` starts shot 1 from an image (path, bytes, PIL image, URL).
+    ``crossfade`` (seconds) blends each seam. Runs on the ``%%hailuo`` session: its
+    settings, client, ledger (unchanged shots are free), budget and confirmation rules.
+
+    Example (in a notebook)::
+
+        story = hailuo_nb.storyboard(["a fox wakes up", "it runs into the snow"],
+                                     model="hailuo-2.3", duration=6)
+    """
+    return start_storyboard(
+        current_session(),
+        shots,
+        model=model,
+        first_frame=first_frame,
+        provider=provider,
+        crossfade=crossfade,
+        confirm_above_usd=confirm_above_usd,
+        new=new,
+        embed=embed,
+        name=name,
+        common=common,
+    )
+
+
+def start_storyboard(
+    session: Session,
+    shots: Sequence[str | Mapping[str, Any]],
+    *,
+    model: str | None = None,
+    first_frame: Any = None,
+    provider: str | None = None,
+    crossfade: float = 0.0,
+    confirm_above_usd: float | None = DEFAULT_CONFIRM_ABOVE_USD,
+    new: bool = False,
+    embed: bool = False,
+    name: str = "storyboard",
+    common: Mapping[str, Any] | None = None,
+) -> Storyboard:
+    """:func:`storyboard` on a given session (``%%hailuo --story`` passes the magic's).
+
+    Example (in a notebook)::
+
+        story = start_storyboard(current_session(), ["a fox", "it runs"])
+    """
+    require_av()
+    if not 0.0 <= float(crossfade) <= MAX_CROSSFADE:
+        raise ValidationError("crossfade", f"must be between 0 and {MAX_CROSSFADE:g} s")
+    built = build_shots(shots, {**(common or {}), "model": model}, first_frame)
+    client = session.client(provider)
+    reuse = client.settings.reuse == "always"
+    plan = make_story_plan(built, client, reuse=reuse, new=new)
+    if plan.to_send < len(built) and not _may_reuse(session, plan):
+        plan = make_story_plan(built, client, reuse=False, new=True)
+    session.check_budget(plan.total_usd)
+    story = Storyboard(
+        session,
+        plan,
+        client,
+        name=name,
+        crossfade=float(crossfade),
+        embed=embed or bool(session.config.embed),
+        view_kind=session.config.progress,
+    )
+    session.add_group(story)  # `%hailuo wait` waits for it
+    if confirm_above_usd is not None and plan.total_usd > confirm_above_usd + 1e-9:
+        story.ask()
+    else:
+        story.confirm()
+    return story
+
+
+def _may_reuse(session: Session, plan: StoryPlan) -> bool:
+    # Hailuo.reuse = "ask": one y/N question per storyboard, only when shots would be free.
+    if session.config.reuse != "ask":
+        return True
+    again = len(plan.shots) - plan.to_send
+    return ask_reuse(
+        f"{again} of {len(plan.shots)} shots repeat earlier requests: show those videos again"
+        f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
+    )
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``3 min``."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe version of ``name`` (the ``-o`` variable, usually)."""
+    kept = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
+    return kept or "storyboard"
