@@ -2,7 +2,7 @@
 
 Modules: :mod:`.plan` (shots, validation, price, what is free), :mod:`.frames` (last
 frames with PyAV), :mod:`.join` (one MP4 from the shots), :mod:`.media` (thumbnails,
-strip, manifest), :mod:`.render` (pure HTML), :mod:`.storyboard` (the flow).
+strip, manifest), :mod:`.render` (pure HTML), :mod:`.flow` (the flow: :class:`Storyboard`).
 ``hailuo_nb.storyboard`` is :func:`storyboard`.
 
 Example:
@@ -17,8 +17,8 @@ In a notebook::
 
 from __future__ import annotations
 
+from .flow import Storyboard, start_storyboard, storyboard
 from .plan import Shot, ShotError, StoryPlan, build_shots
-from .storyboard import Storyboard, start_storyboard, storyboard
 
 __all__ = [
     "Shot",
