@@ -1,0 +1,75 @@
+"""``%%hailuo --story`` through a real IPython shell, against the served emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from hailuo_nb.story import Storyboard
+from tests.notebook.conftest import RecordingPublisher
+
+Served = tuple[InteractiveShell, RecordingPublisher, Callable[[], dict[str, Any]]]
+
+CELL = """a {animal} wakes up in its den
+---
+--duration 10 --no-optimizer
+the {animal} steps out into fresh snow
+---
+
+the {animal} runs across a frozen lake
+"""
+
+
+def submissions(stats: Callable[[], dict[str, Any]]) -> int:
+    return int(stats()["submissions"]["total"])
+
+
+def test_a_story_cell_makes_one_film_with_per_shot_options(served: Served) -> None:
+    sh, _rec, stats = served
+    sh.user_ns["animal"] = "fox"
+    try:
+        sh.run_cell_magic("hailuo", "--story -m hailuo-2.3 -o story --wait", CELL)
+        story = sh.user_ns["story"]
+    finally:
+        sh.user_ns.pop("animal", None)
+        sh.user_ns.pop("story", None)
+    assert isinstance(story, Storyboard) and story.state == "done"
+    assert submissions(stats) == 3
+    jobs = story.shots
+    assert [j.prompt for j in jobs] == [
+        "a fox wakes up in its den",
+        "the fox steps out into fresh snow",
+        "the fox runs across a frozen lake",
+    ]
+    assert [j.params["duration"] for j in jobs] == [6, 10, 6]
+    assert jobs[1].params.get("prompt_optimizer") is False
+    assert story.film is not None and story.film.name.startswith("story-")
+    manifest = json.loads(story.film.with_suffix(".json").read_text())
+    assert [s["start_seconds"] for s in manifest["shots"]] == [0.0, 6.0, 16.0]
+
+
+@pytest.mark.parametrize(
+    ("line", "body", "said"),
+    [
+        ("--story", "---\n", "write the shots below the %%hailuo line"),
+        ("--story", "a fox\n---\n--wait\nit runs", "shot 2: --wait belongs on the %%hailuo line"),
+        ("--story", "a fox\n---\n--duration 10", "shot 2 has options but no prompt"),
+        ("--story", "a fox\n---\nit {runs}", "no variable 'runs' is defined"),
+        ("--story", "a fox\n---\n--duration 7\nit runs", "shot 2 (it runs): duration"),
+        ("--story --compare", "a fox", "--story or --compare, not both"),
+        ("--story --crossfade 5", "a fox\n---\nit runs", "crossfade: must be between 0 and 3 s"),
+    ],
+)
+def test_story_cell_mistakes_are_one_line_and_send_nothing(
+    served: Served, line: str, body: str, said: str
+) -> None:
+    sh, _rec, stats = served
+    with pytest.raises(UsageError) as caught:
+        sh.run_cell_magic("hailuo", line, body)
+    assert said in str(caught.value) and "\n" not in str(caught.value)
+    assert submissions(stats) == 0
