@@ -112,6 +112,8 @@ class Storyboard:
         self._future: concurrent.futures.Future[None] | None = None
         self._bundle: dict[str, Any] | None = None
         self._current: int | None = None
+        self._views: list[LiveView] = []
+        self._thumbs: list[tuple[str | None, str | None]] = [(None, None)] * len(plan.shots)
         self.joined: Joined | None = None
         self.manifest: dict[str, Any] | None = None
         self.manifest_path: Path | None = None
@@ -269,8 +271,9 @@ class Storyboard:
                 return self
             self.session.check_budget(self.plan.total_usd)
             self.state = "running"
-        headers = [f"<b>shot {s.index}</b> {html.escape(s.label())}" for s in self.plan.shots]
+        headers = [self._header(i) for i in range(len(self._jobs))]
         views = self.board.start(self._jobs, headers, min(len(self._jobs), 5))
+        self._views = views
         self._set_heading()
         self._future = self.session.runner.submit(self._run(views))
         return self
@@ -304,6 +307,26 @@ class Storyboard:
         )
         target.write_text(render.document("Hailuo storyboard", body), encoding="utf-8")
         return target
+
+    def _header(self, i: int) -> str:
+        """A shot card's top: number, prompt, and its first and last frames once known."""
+        shot = self.plan.shots[i]
+        first, last = self._thumbs[i]
+        waiting = ""
+        if i and self.state == "running" and self._tracked[i] is None and not self._jobs[i].done:
+            waiting = f" <i>(starts when shot {i} is done)</i>"
+        return (
+            f"<b>shot {shot.index}</b> {html.escape(shot.label())}{waiting}"
+            f'<div style="display:flex;gap:4px">{render.thumb(first, "first frame", 96)}'
+            f"{render.thumb(last, 'last frame', 96)}</div>"
+        )
+
+    def _show_card(self, i: int) -> None:
+        # The cards are the comparison's JobTiles: their header is where the frames go.
+        with contextlib.suppress(Exception):  # a front end gone must not stop the shots
+            header: Any = getattr(self._views[i], "header", None)
+            if hasattr(header, "value"):
+                header.value = self._header(i)
 
     # -- running -------------------------------------------------------------------
     async def _run(self, views: list[LiveView]) -> None:
@@ -360,9 +383,12 @@ class Storyboard:
                 self._stop(i, "uncertain" if maybe else "failed", outcomes.error_line(exc), views)
                 return
             done = job.done and (job.status != "completed" or bool(job.video_path))
+            if i:
+                self._thumbs[i] = (self._thumbs[i - 1][1], None)  # its first frame is that
             tracked = self.session.start(self.client, job, view=view, already_done=done)
             tracked.extra["reused"] = job.reused
             self._tracked[i] = tracked
+            self._show_card(i)
             assert tracked.future is not None
             with contextlib.suppress(Exception):  # the card shows what went wrong
                 await asyncio.wrap_future(tracked.future)
@@ -378,6 +404,12 @@ class Storyboard:
                 self._stop(i + 1, None, f"not sent: {self.error}", views)
                 return
             before = self._frames[i] = str(frame)
+            first, last = await asyncio.to_thread(media.shot_thumbnails, job)
+            self._thumbs[i] = (
+                media.data_url(first) if first else None,
+                media.data_url(last) if last else None,
+            )
+            self._show_card(i)
 
     def _stop(self, first: int, status: str | None, error: str, views: list[LiveView]) -> None:
         """Mark shot ``first`` (as ``status``) and every later one as not made."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..display import NO_MATH
 
-__all__ = ["Card", "card_html", "cards_text", "document", "story_html"]
+__all__ = ["Card", "card_html", "cards_text", "document", "story_html", "thumb"]
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,19 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _thumb(src: str | None, alt: str) -> str:
+def thumb(src: str | None, alt: str, width: int = 120) -> str:
+    """A thumbnail ``<img>``, or a grey box of the same size while there is no picture.
+
+    Example:
+        >>> thumb(None, "last frame", 96).startswith('<div style="width:96px')
+        True
+    """
     if not src:
         return (
-            '<div style="width:120px;height:68px;background:#e5e7eb;display:inline-block"'
-            f' title="{_e(alt)}"></div>'
+            f'<div style="width:{width}px;height:{round(width * 9 / 16)}px;'
+            f'background:#e5e7eb;display:inline-block" title="{_e(alt)}"></div>'
         )
-    return f'<img src="{_e(src)}" alt="{_e(alt)}" style="width:120px;height:auto">'
+    return f'<img src="{_e(src)}" alt="{_e(alt)}" style="width:{width}px;height:auto">'
 
 
 def card_html(card: Card) -> str:
@@ -76,7 +82,7 @@ def card_html(card: Card) -> str:
     facts = " · ".join(x for x in (card.status, card.time_text(), card.cost or "") if x)
     return (
         '<figure class="hailuo-shot" style="margin:0;flex:0 0 auto;width:244px">'
-        f"<div>{_thumb(card.first_src, 'first frame')}{_thumb(card.last_src, 'last frame')}"
+        f"<div>{thumb(card.first_src, 'first frame')}{thumb(card.last_src, 'last frame')}"
         "</div>"
         f'<figcaption style="font-size:smaller"><b>shot {card.shot}</b> {_e(card.prompt)}'
         f'<br><span style="color:#6b7280">{_e(facts)}</span></figcaption></figure>'

@@ -200,3 +200,33 @@ def test_a_failed_shot_stops_the_chain_and_says_so(served: Served) -> None:
     assert story.film is None
     text = final_story(rec)["text/plain"]
     assert text.startswith("storyboard: 3 shots · not joined: shot 2 failed")
+
+
+def test_widget_cards_show_each_shots_first_and_last_frames(served: Served) -> None:
+    sh, rec, _stats = served
+    sh.run_line_magic("config", 'Hailuo.progress = "widget"')
+    story = hailuo_nb.storyboard(FIVE[:2], model="hailuo-2.3")
+    first = rec.messages[0]
+    assert "application/vnd.jupyter.widget-view+json" in first["data"]
+    board: Any = story.board
+    cards = board.grid.children
+    assert len(cards) == 2
+    story.wait(timeout=120)
+    headers = [c.children[0].value for c in cards]
+    assert all(h.count('<img src="data:image/jpeg;base64,') == 2 for h in headers), headers
+    assert "shot 2</b> the fox steps out" in headers[1] and "starts when" not in headers[1]
+    final = rec.latest()[first["display_id"]]
+    assert "application/vnd.jupyter.widget-view+json" not in final  # plain MIME now
+    assert final["text/plain"].startswith("film: 2 shots · 12.0 s")
+    assert final["text/html"].count("<video") == 1 and "image/jpeg" in final
+
+
+def test_the_eta_adds_up_the_shots_still_to_come(served: Served) -> None:
+    _sh, _rec, stats = served
+    story = hailuo_nb.storyboard(FIVE[:2], model="hailuo-2.3", confirm_above_usd=0.1)
+    assert story.state == "pending" and submissions(stats) == 0
+    assert story.eta_seconds() == pytest.approx(2 * 140.7)  # Segmind's typical hailuo-2.3
+    with pytest.raises(HailuoError, match=r"nothing sent yet: call \.confirm\(\) to send 2"):
+        story.wait()
+    story.confirm().wait(timeout=60)
+    assert story.eta_seconds() == 0.0 and submissions(stats) == 2
