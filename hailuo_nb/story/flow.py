@@ -301,6 +301,7 @@ class Storyboard:
         Example: see the class.
         """
         target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
         folder = str(target.resolve().parent)
         body = self._html(
             lambda p: nb_media.data_url(p) if embed else nb_media.relative_src(p, cwd=folder)

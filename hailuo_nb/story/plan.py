@@ -165,18 +165,6 @@ class StoryPlan:
         """How many shots will be paid for."""
         return sum(1 for r in self.reused if r is None)
 
-    def as_new(self) -> StoryPlan:
-        """Every shot paid for as a fresh sample (nothing shown again).
-
-        Example:
-            >>> StoryPlan([Shot(1, "a")], [None], [Cost(0.35)], ["job 5f3a"]).as_new().reused
-            [None]
-        """
-        fresh: list[Prepared | None] = [p.as_new() if p else None for p in self.prepared]
-        for shot in self.shots:
-            shot.new = True
-        return StoryPlan(self.shots, fresh, self.estimates, [None] * len(self.shots), self.resolved)
-
     def describe(self) -> str:
         """One line: how many shots, the estimate of what will be paid, what is free.
 
@@ -231,12 +219,15 @@ hailuo-2.3 (emulator), got 7
     resolved: list[dict[str, Any]] = []
     before: str | None = None  # the video of the shot before, when it is known now
     for shot in shots:
+        # A fresh sample of every shot: marked on the shot, which is prepared again (with
+        # its real first frame) when the shot before is done.
+        shot.new = shot.new or new
         params = dict(shot.params)
         known = shot.index == 1 or before is not None
         if shot.index > 1:
             params["first_frame"] = str(save_last_frame(before)) if before else _stand_in()
         try:
-            p = client.prepare(shot.prompt, new=new or shot.new, **params)
+            p = client.prepare(shot.prompt, new=shot.new, **params)
         except ValidationError as exc:
             raise ShotError(shot.index, shot.label(), exc) from None
         found = p.reusable if known and reuse and not p.new else None

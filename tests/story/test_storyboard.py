@@ -230,3 +230,31 @@ def test_the_eta_adds_up_the_shots_still_to_come(served: Served) -> None:
         story.wait()
     story.confirm().wait(timeout=60)
     assert story.eta_seconds() == 0.0 and submissions(stats) == 2
+
+
+def test_reuse_ask_answered_no_pays_for_every_shot_once(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sh, _rec, stats = served
+    hailuo_nb.storyboard(FIVE[:2], model="hailuo-2.3").wait(timeout=60)
+    sh.run_line_magic("config", 'Hailuo.reuse = "ask"')
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda q: asked.append(q) or "n")
+    story = hailuo_nb.storyboard(FIVE[:2], model="hailuo-2.3")
+    assert len(asked) == 1 and asked[0].startswith("2 of 2 shots repeat earlier requests")
+    assert story.plan.reused == [None, None]
+    story.wait(timeout=60)
+    assert submissions(stats) == 4 and not any(j.reused for j in story.shots)
+
+
+def test_a_crossfade_is_joined_and_the_page_exports(served: Served, tmp_path: Path) -> None:
+    _sh, _rec, _stats = served
+    story = hailuo_nb.storyboard(FIVE[:2], model="hailuo-2.3", crossfade=0.5).wait(timeout=60)
+    assert story.film is not None and story.joined is not None
+    assert story.joined.method == "encode" and abs(probe(story.film).seconds - 11.5) <= 1 / 24
+    page = story.export_html(tmp_path / "page" / "fox.html")
+    text = page.read_text()
+    src = re.search(r'<video class="hailuo-film" src="([^"]+)"', text)
+    assert src and (page.parent / unquote(src.group(1))).resolve() == story.film.resolve()
+    embedded = story.export_html(tmp_path / "fox-embedded.html", embed=True).read_text()
+    assert 'src="data:video/mp4;base64,' in embedded
