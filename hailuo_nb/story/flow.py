@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Storyboard", "start_storyboard", "storyboard"]
 
-#: Longest crossfade accepted (seconds): half of the shortest Hailuo shot (6 s).
+#: Crossfades must be shorter than this (seconds): half of the shortest Hailuo shot (6 s).
 MAX_CROSSFADE = 3.0
 
 
@@ -563,8 +563,8 @@ def start_storyboard(
         story = start_storyboard(current_session(), ["a fox", "it runs"])
     """
     require_av()
-    if not 0.0 <= float(crossfade) <= MAX_CROSSFADE:
-        raise ValidationError("crossfade", f"must be between 0 and {MAX_CROSSFADE:g} s")
+    if not 0.0 <= float(crossfade) < MAX_CROSSFADE:
+        raise ValidationError("crossfade", f"must be 0 or more and under {MAX_CROSSFADE:g} s")
     built = build_shots(shots, {**(common or {}), "model": model}, first_frame)
     client = session.client(provider)
     reuse = client.settings.reuse == "always"

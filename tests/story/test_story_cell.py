@@ -62,7 +62,11 @@ def test_a_story_cell_makes_one_film_with_per_shot_options(served: Served) -> No
         ("--story", "a fox\n---\nit {runs}", "no variable 'runs' is defined"),
         ("--story", "a fox\n---\n--duration 7\nit runs", "shot 2 (it runs): duration"),
         ("--story --compare", "a fox", "--story or --compare, not both"),
-        ("--story --crossfade 5", "a fox\n---\nit runs", "crossfade: must be between 0 and 3 s"),
+        (
+            "--story --crossfade 3",
+            "a fox\n---\nit runs",
+            "crossfade: must be 0 or more and under 3 s",
+        ),
     ],
 )
 def test_story_cell_mistakes_are_one_line_and_send_nothing(
