@@ -318,8 +318,8 @@ class Storyboard:
             waiting = f" <i>(starts when shot {i} is done)</i>"
         return (
             f"<b>shot {shot.index}</b> {html.escape(shot.label())}{waiting}"
-            f'<div style="display:flex;gap:4px">{render.thumb(first, "first frame", 96)}'
-            f"{render.thumb(last, 'last frame', 96)}</div>"
+            f'<div style="display:flex;gap:4px">{render.thumb(first, "first frame", "48%")}'
+            f"{render.thumb(last, 'last frame', '48%')}</div>"
         )
 
     def _show_card(self, i: int) -> None:

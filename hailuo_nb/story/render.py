@@ -57,19 +57,21 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def thumb(src: str | None, alt: str, width: int = 120) -> str:
-    """A thumbnail ``<img>``, or a grey box of the same size while there is no picture.
+def thumb(src: str | None, alt: str, width: int | str = 120) -> str:
+    """A thumbnail ``<img>`` (``width`` in px, or a CSS length such as ``"48%"``), or a
+    grey 16:9 box of that width while there is no picture.
 
     Example:
         >>> thumb(None, "last frame", 96).startswith('<div style="width:96px')
         True
     """
+    css = f"{width}px" if isinstance(width, int) else str(width)
     if not src:
         return (
-            f'<div style="width:{width}px;height:{round(width * 9 / 16)}px;'
-            f'background:#e5e7eb;display:inline-block" title="{_e(alt)}"></div>'
+            f'<div style="width:{_e(css)};aspect-ratio:16/9;background:#e5e7eb;'
+            f'display:inline-block" title="{_e(alt)}"></div>'
         )
-    return f'<img src="{_e(src)}" alt="{_e(alt)}" style="width:{width}px;height:auto">'
+    return f'<img src="{_e(src)}" alt="{_e(alt)}" style="width:{_e(css)};height:auto">'
 
 
 def card_html(card: Card) -> str:
