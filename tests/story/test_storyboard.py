@@ -258,3 +258,23 @@ def test_a_crossfade_is_joined_and_the_page_exports(served: Served, tmp_path: Pa
     assert src and (page.parent / unquote(src.group(1))).resolve() == story.film.resolve()
     embedded = story.export_html(tmp_path / "fox-embedded.html", embed=True).read_text()
     assert 'src="data:video/mp4;base64,' in embedded
+
+
+def test_a_shot_may_name_its_last_frame_where_the_model_takes_one(
+    served: Served, tmp_path: Path
+) -> None:
+    _sh, _rec, stats = served
+    end = tmp_path / "end.png"
+    Image.new("RGB", (640, 360), (200, 40, 40)).save(end)
+    shots = [FIVE[0], {"prompt": FIVE[1], "last_frame": str(end)}, FIVE[2]]
+    with pytest.raises(
+        ShotError, match=r"^shot 2 \(the fox steps out into fresh snow\): last_frame"
+    ):
+        hailuo_nb.storyboard(shots, model="hailuo-2.3")  # takes no last frame
+    assert submissions(stats) == 0
+    story = hailuo_nb.storyboard(shots, model="minimax-hailuo-2").wait(timeout=60)
+    assert [j.status for j in story.shots] == ["completed"] * 3
+    # Shot 2 ends on the picture it named, so shot 3 starts from it.
+    with Image.open(story.shots[2].params["first_frame"]) as sent:
+        red = np.asarray(sent.convert("RGB")).astype(int).mean(axis=(0, 1))
+    assert red[0] > 150 and red[1] < 90 and red[2] < 90, red
