@@ -44,11 +44,12 @@ from ..notebook import media as nb_media
 from ..notebook import outcomes
 from ..notebook.registry import current_session
 from ..notebook.session import ask_reuse
+from ..prepared import Prepared
 from ..progress import LiveView
 from . import media, render
 from .frames import require_av, save_last_frame
 from .join import Joined, join
-from .plan import ShotError, StoryPlan, build_shots, make_story_plan
+from .plan import Shot, ShotError, StoryPlan, build_shots, make_story_plan, pick_key
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -107,13 +108,23 @@ class Storyboard:
                 plan.shots, plan.resolved, plan.estimates, strict=True
             )
         ]
-        self._tracked: list[Tracked | None] = [None] * len(plan.shots)
-        self._frames: list[str | None] = [None] * len(plan.shots)
+        n = len(plan.shots)
+        self._tracked: list[Tracked | None] = [None] * n
+        self._frames: list[str | None] = [None] * n
         self._future: concurrent.futures.Future[None] | None = None
         self._bundle: dict[str, Any] | None = None
         self._current: int | None = None
+        # One card per candidate: (shot, variant) from 0, in order; a shot without
+        # variants has one. The live views come in this order too.
+        self._slots = [(i, v) for i, s in enumerate(plan.shots) for v in range(len(s.candidates()))]
         self._views: list[LiveView] = []
-        self._thumbs: list[tuple[str | None, str | None]] = [(None, None)] * len(plan.shots)
+        self._thumbs: dict[tuple[int, int], tuple[str | None, str | None]] = {}
+        self._variants: dict[int, list[Tracked | None]] = {}
+        self._picked: dict[int, int] = {i - 1: v - 1 for i, v in plan.picks.items()}
+        self._requested: dict[int, int] = {}  # picks asked for by pick(), not yet used
+        self._events: dict[int, asyncio.Event] = {}
+        self._gate: concurrent.futures.Future[None] | None = None
+        self.awaiting: int | None = None  # the shot (from 1) that waits for a pick
         self.joined: Joined | None = None
         self.manifest: dict[str, Any] | None = None
         self.manifest_path: Path | None = None
@@ -195,6 +206,12 @@ class Storyboard:
             if self.joined is not None:
                 return f"film: {n} shots · {self.joined.seconds:.1f} s · {self.film_name()}{tail}"
             return f"storyboard: {n} shots · not joined: {self.error or 'a shot failed'}{tail}"
+        if self.awaiting is not None:
+            k = len(self.plan.shots[self.awaiting - 1].candidates())
+            return (
+                f"storyboard: shot {self.awaiting} of {n} waits for a pick:"
+                f" story.pick(shot={self.awaiting}, variant=1..{k}), or Use this one{tail}"
+            )
         i = self._current if self._current is not None else 0
         status = jobs[i].status
         return (
@@ -271,8 +288,9 @@ class Storyboard:
                 return self
             self.session.check_budget(self.plan.total_usd)
             self.state = "running"
-        headers = [self._header(i) for i in range(len(self._jobs))]
-        views = self.board.start(self._jobs, headers, min(len(self._jobs), 5))
+        headers = [self._header(slot) for slot in self._slots]
+        jobs = [self._slot_job(slot) for slot in self._slots]
+        views = self.board.start(jobs, headers, min(len(self._slots), 5))
         self._views = views
         self._set_heading()
         self._future = self.session.runner.submit(self._run(views))
@@ -290,6 +308,18 @@ class Storyboard:
                 f"nothing sent yet: call .confirm() to send {self.plan.to_send} shots"
                 f" (~${self.plan.total_usd:.2f})"
             )
+        future = self._future
+        future.add_done_callback(lambda _: self._attention())
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not future.done():
+            # A fresh gate before the checks: a change after them opens it.
+            gate: concurrent.futures.Future[None] = concurrent.futures.Future()
+            self._gate = gate
+            if self._needs_pick():
+                print(self.heading().partition(" · paid")[0])  # waits for a pick: say which
+                return self
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self.session.runner.wait(gate, left)
         self.session.runner.wait(self._future, timeout)
         if self._bundle is not None:
             self.board.finish(self._bundle)  # for executors that keep only this cell's
@@ -309,25 +339,118 @@ class Storyboard:
         target.write_text(render.document("Hailuo storyboard", body), encoding="utf-8")
         return target
 
-    def _header(self, i: int) -> str:
-        """A shot card's top: number, prompt, and its first and last frames once known."""
+    def _slot_job(self, slot: tuple[int, int]) -> Job:
+        i, v = slot
         shot = self.plan.shots[i]
-        first, last = self._thumbs[i]
+        if not shot.variants:
+            return self._jobs[i]
+        return dataclasses.replace(
+            self._jobs[i], params={**self._jobs[i].params, "prompt": shot.variants[v]}
+        )
+
+    def _header(self, slot: tuple[int, int]) -> str:
+        """A card's top: shot (and variant), prompt, its first and last frames once known."""
+        i, v = slot
+        shot = self.plan.shots[i]
+        first, last = self._thumbs.get(slot, (None, None))
+        title = f"<b>shot {shot.index}</b>"
+        prompt = shot.label()
+        if shot.variants:
+            title += f" · variant {v + 1} of {len(shot.variants)}"
+            prompt = _label(shot.variants[v])
+            if self._picked.get(i) == v:
+                title += " <b>· picked</b>"
         waiting = ""
-        if i and self.state == "running" and self._tracked[i] is None and not self._jobs[i].done:
+        started = self._tracked[i] is not None or i in self._variants
+        if i and self.state == "running" and not started and not self._jobs[i].done:
             waiting = f" <i>(starts when shot {i} is done)</i>"
         return (
-            f"<b>shot {shot.index}</b> {html.escape(shot.label())}{waiting}"
+            f"{title} {html.escape(prompt)}{waiting}"
             f'<div style="display:flex;gap:4px">{render.thumb(first, "first frame", "48%")}'
             f"{render.thumb(last, 'last frame', '48%')}</div>"
         )
 
-    def _show_card(self, i: int) -> None:
+    def _show_card(self, slot: tuple[int, int]) -> None:
         # The cards are the comparison's JobTiles: their header is where the frames go.
         with contextlib.suppress(Exception):  # a front end gone must not stop the shots
-            header: Any = getattr(self._views[i], "header", None)
+            header: Any = getattr(self._views[self._slots.index(slot)], "header", None)
             if hasattr(header, "value"):
-                header.value = self._header(i)
+                header.value = self._header(slot)
+
+    def _view(self, slot: tuple[int, int]) -> LiveView:
+        return self._views[self._slots.index(slot)]
+
+    # -- picking a variant ---------------------------------------------------------
+    def variants(self, shot: int) -> list[Job]:
+        """The jobs of shot ``shot``'s candidates (from 1), in order.
+
+        Example: see :meth:`pick`.
+        """
+        i = shot - 1
+        tracked = self._variants.get(i)
+        if not tracked:
+            return [self.shots[i]]
+        return [t.job if t is not None else self._jobs[i] for t in tracked]
+
+    def pick(self, shot: int, variant: int) -> Storyboard:
+        """Go on from variant ``variant`` of shot ``shot`` (both from 1); remembered, so a
+        re-run does not ask again. May be called before the candidates are done.
+
+        Example (in a notebook)::
+
+            story = hailuo_nb.storyboard(["a fox", {"prompts": ["it runs", "it jumps"]}])
+            story.pick(shot=2, variant=2)
+        """
+        shots = self.plan.shots
+        if not 1 <= shot <= len(shots) or not shots[shot - 1].variants:
+            with_variants = [s.index for s in shots if s.variants] or "none"
+            raise HailuoError(
+                f"shot {shot} has no variants to pick (shots with some: {with_variants})"
+            )
+        k = len(shots[shot - 1].variants)
+        if not 1 <= variant <= k:
+            raise HailuoError(f"shot {shot} has variants 1 to {k}, not {variant}")
+        tracked = self._variants.get(shot - 1) or []
+        chosen = tracked[variant - 1] if len(tracked) >= variant else None
+        if chosen is not None and chosen.job.done and chosen.job.status != "completed":
+            raise HailuoError(f"variant {variant} of shot {shot} {chosen.job.status}: pick another")
+        if shot - 1 in self._picked and self._picked[shot - 1] != variant - 1:
+            raise HailuoError(f"shot {shot} went on from variant {self._picked[shot - 1] + 1}")
+        self._requested[shot - 1] = variant - 1
+        event = self._events.get(shot - 1)
+        if event is not None:
+            self.session.runner.loop.call_soon_threadsafe(event.set)
+        return self
+
+    def _on_pick(self, i: int, v: int) -> None:
+        try:
+            self.pick(i + 1, v + 1)
+        except HailuoError as exc:
+            self.board.note(str(exc))
+
+    def _offer(self, i: int, done: list[int]) -> None:
+        """A *Use this one* button on each finished candidate's card (widget boards)."""
+        with contextlib.suppress(Exception):  # no widgets here: story.pick() still works
+            import ipywidgets as w
+
+            for v in done:
+                card: Any = getattr(self._view((i, v)), "widget", None)
+                if card is None:
+                    continue
+                button = w.Button(description="Use this one", button_style="success", icon="check")
+                button.on_click(lambda _, v=v: self._on_pick(i, v))
+                card.children = (*card.children, button)
+
+    def _needs_pick(self) -> bool:
+        """Whether the chain is stopped at a shot whose pick nobody has asked for yet."""
+        return self.awaiting is not None and (self.awaiting - 1) not in self._requested
+
+    def _attention(self) -> None:
+        """Wake a blocked :meth:`wait`: the storyboard is done or waits for a pick."""
+        gate = self._gate
+        if gate is not None:
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                gate.set_result(None)
 
     # -- running -------------------------------------------------------------------
     async def _run(self, views: list[LiveView]) -> None:
@@ -365,69 +488,147 @@ class Storyboard:
         for i, shot in enumerate(self.plan.shots):
             self._current = i
             self._set_heading()
-            view = views[i]
             try:
-                prepared = self.plan.prepared[0] if i == 0 else None
-                if prepared is None:
-                    # Prepared now, with the real last frame: the one request that is sent.
-                    prepared = await asyncio.to_thread(
-                        self.client.prepare,
-                        shot.prompt,
-                        new=shot.new,
-                        **{**shot.params, "first_frame": before},
-                    )
-                job = await self.session.asubmit(self.client, prepared)
-            except HailuoError as exc:
-                maybe = isinstance(exc, (SubmitUncertain, PossiblyPaid))
-                if isinstance(exc, ValidationError):
-                    exc = ShotError(shot.index, shot.label(), exc)
-                self._stop(i, "uncertain" if maybe else "failed", outcomes.error_line(exc), views)
+                planned = self.plan.prepared[0] if i == 0 else None
+                # Prepared now, with the real last frame: the requests that are sent.
+                if planned is None:
+                    planned = await asyncio.to_thread(self._prepare, shot, before)
+                prepared: list[Prepared] = planned
+            except ValidationError as exc:
+                error = outcomes.error_line(ShotError(shot.index, shot.label(), exc))
+                self._stop(i, "failed", error)
                 return
-            done = job.done and (job.status != "completed" or bool(job.video_path))
-            if i:
-                self._thumbs[i] = (self._thumbs[i - 1][1], None)  # its first frame is that
-            tracked = self.session.start(self.client, job, view=view, already_done=done)
-            tracked.extra["reused"] = job.reused
-            self._tracked[i] = tracked
-            self._show_card(i)
-            assert tracked.future is not None
-            with contextlib.suppress(Exception):  # the card shows what went wrong
-                await asyncio.wrap_future(tracked.future)
-            job = tracked.job
-            if job.status != "completed" or not job.video_path:
-                self.error = f"shot {i + 1} {job.status}" + (f": {job.error}" if job.error else "")
-                self._stop(i + 1, None, f"not sent: shot {i + 1} did not complete", views)
+            if shot.variants:
+                job = await self._variants_of(i, prepared)
+            else:
+                job = await self._one(i, 0, prepared[0])
+            if job is None:
                 return
             try:
-                frame = await asyncio.to_thread(save_last_frame, job.video_path)
+                frame = await asyncio.to_thread(save_last_frame, str(job.video_path))
             except (HailuoError, OSError) as exc:
                 self.error = f"shot {i + 1}: its last frame could not be read: {exc}"
-                self._stop(i + 1, None, f"not sent: {self.error}", views)
+                self._stop(i + 1, None, f"not sent: {self.error}")
                 return
             before = self._frames[i] = str(frame)
-            first, last = await asyncio.to_thread(media.shot_thumbnails, job)
-            self._thumbs[i] = (
-                media.data_url(first) if first else None,
-                media.data_url(last) if last else None,
-            )
-            self._show_card(i)
 
-    def _stop(self, first: int, status: str | None, error: str, views: list[LiveView]) -> None:
-        """Mark shot ``first`` (as ``status``) and every later one as not made."""
+    def _prepare(self, shot: Shot, before: str | None) -> list[Prepared]:
+        params = {**shot.params, "first_frame": before}
+        return [self.client.prepare(p, new=shot.new, **params) for p in shot.candidates()]
+
+    async def _one(self, i: int, v: int, prepared: Prepared, *, alone: bool = True) -> Job | None:
+        """Send and follow candidate ``v`` of shot ``i``; its finished job, or None."""
+        shot = self.plan.shots[i]
+        try:
+            job = await self.session.asubmit(self.client, prepared)
+        except HailuoError as exc:
+            maybe = isinstance(exc, (SubmitUncertain, PossiblyPaid))
+            status = "uncertain" if maybe else "failed"
+            if alone:
+                self._stop(i, status, outcomes.error_line(exc))
+            else:
+                self._fail_slot((i, v), status, outcomes.error_line(exc))
+            return None
+        if i:  # its first frame is the last frame of the shot before
+            before = self._thumbs.get((i - 1, self._picked.get(i - 1, 0)), (None, None))[1]
+            self._thumbs[(i, v)] = (before, None)
+        done = job.done and (job.status != "completed" or bool(job.video_path))
+        tracked = self.session.start(self.client, job, view=self._view((i, v)), already_done=done)
+        tracked.extra["reused"] = job.reused
+        if shot.variants:
+            self._variants.setdefault(i, [None] * len(shot.variants))[v] = tracked
+        if alone or self._tracked[i] is None:
+            self._tracked[i] = tracked
+        self._show_card((i, v))
+        assert tracked.future is not None
+        with contextlib.suppress(Exception):  # the card shows what went wrong
+            await asyncio.wrap_future(tracked.future)
+        job = tracked.job
+        if job.status != "completed" or not job.video_path:
+            if alone:
+                self.error = f"shot {i + 1} {job.status}" + (f": {job.error}" if job.error else "")
+                self._stop(i + 1, None, f"not sent: shot {i + 1} did not complete")
+            return None
+        first, last = await asyncio.to_thread(media.shot_thumbnails, job)
+        self._thumbs[(i, v)] = (
+            media.data_url(first) if first else None,
+            media.data_url(last) if last else None,
+        )
+        self._show_card((i, v))
+        return job
+
+    async def _variants_of(self, i: int, prepared: list[Prepared]) -> Job | None:
+        """Run shot ``i``'s candidates side by side, then wait for (or recall) the pick."""
+        self._variants[i] = [None] * len(prepared)
+        results = await asyncio.gather(
+            *(self._one(i, v, p, alone=False) for v, p in enumerate(prepared))
+        )
+        done = [v for v, job in enumerate(results) if job is not None]
+        if not done:
+            self.error = f"shot {i + 1}: no variant completed"
+            self._stop(i + 1, None, f"not sent: {self.error}")
+            return None
+        key = pick_key(prepared)
+        folder = self.client.settings.output_dir
+        remembered = media.load_picks(folder).get(key)
+        pick = self._requested.get(i)
+        if pick is None and remembered is not None:
+            pick = remembered - 1
+        if pick is None and len(done) == 1:
+            pick = done[0]
+        if pick not in done:
+            self._events[i] = event = asyncio.Event()
+            self._offer(i, done)
+            while True:
+                pick = self._requested.get(i)
+                if pick in done:
+                    break
+                self._requested.pop(i, None)  # none yet, or one that failed: ask (again)
+                self.awaiting = i + 1
+                self._set_heading()
+                self._attention()
+                event.clear()
+                await event.wait()
+            self.awaiting = None
+        assert pick is not None
+        self._picked[i] = pick
+        self._tracked[i] = self._variants[i][pick]
+        with contextlib.suppress(OSError):  # not remembered: a re-run asks again, that's all
+            await asyncio.to_thread(media.save_pick, folder, key, pick + 1)
+        for v in range(len(prepared)):
+            self._show_card((i, v))
+        self._set_heading()
+        return results[pick]
+
+    def _fail_slot(self, slot: tuple[int, int], status: str, error: str) -> None:
         from .. import display as d
 
+        i, _v = slot
+        job = dataclasses.replace(
+            self._slot_job(slot),
+            status=status,  # type: ignore[arg-type]
+            error=error,
+            cost=self._jobs[i].cost if status == "uncertain" else None,
+        )
+        with contextlib.suppress(Exception):
+            self._view(slot).update(job)
+            self._view(slot).finish(d.final_bundle(job))
+
+    def _stop(self, first: int, status: str | None, error: str) -> None:
+        """Mark shot ``first`` (as ``status``) and every later one as not made."""
         for k in range(first, len(self._jobs)):
+            here = k == first and status is not None
             job = dataclasses.replace(
                 self._jobs[k],
-                status=status if (k == first and status) else "failed",  # type: ignore[arg-type]
+                status=status if here else "failed",  # type: ignore[arg-type]
                 error=error if k == first else f"not sent: shot {first + 1} did not complete",
-                cost=None if not (k == first and status == "uncertain") else self._jobs[k].cost,
+                cost=self._jobs[k].cost if here and status == "uncertain" else None,
             )
             self._jobs[k] = job
             self.error = self.error or error
-            with contextlib.suppress(Exception):
-                views[k].update(job)
-                views[k].finish(d.final_bundle(job))
+            for slot in self._slots:
+                if slot[0] == k:
+                    self._fail_slot(slot, str(job.status), str(job.error))
 
     def _join(self) -> None:
         jobs = self.shots
@@ -437,7 +638,10 @@ class Storyboard:
         folder = Path(videos[0]).parent
         target = folder / f"{_safe(self.name)}-{digest}.mp4"
         self.joined = join(videos, target, crossfade=self.crossfade)
-        self.manifest = media.manifest(jobs, self._frames, self.joined, crossfade=self.crossfade)
+        variants = {i: (self.variants(i + 1), v) for i, v in self._picked.items()}
+        self.manifest = media.manifest(
+            jobs, self._frames, self.joined, crossfade=self.crossfade, variants=variants
+        )
         self.manifest_path = media.write_manifest(self.manifest, target)
 
     # -- the lasting output ----------------------------------------------------------
@@ -568,9 +772,10 @@ def start_storyboard(
     built = build_shots(shots, {**(common or {}), "model": model}, first_frame)
     client = session.client(provider)
     reuse = client.settings.reuse == "always"
-    plan = make_story_plan(built, client, reuse=reuse, new=new)
+    picks = media.load_picks(client.settings.output_dir)
+    plan = make_story_plan(built, client, reuse=reuse, new=new, picks=picks)
     if plan.to_send < len(built) and not _may_reuse(session, plan):
-        plan = make_story_plan(built, client, reuse=False, new=True)
+        plan = make_story_plan(built, client, reuse=False, new=True, picks=picks)
     session.check_budget(plan.total_usd)
     story = Storyboard(
         session,
@@ -598,6 +803,10 @@ def _may_reuse(session: Session, plan: StoryPlan) -> bool:
         f"{again} of {len(plan.shots)} shots repeat earlier requests: show those videos again"
         f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
     )
+
+
+def _label(text: str) -> str:
+    return Shot(0, text).label()
 
 
 def _duration(seconds: float) -> str:

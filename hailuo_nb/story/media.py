@@ -17,7 +17,7 @@ import base64
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,24 @@ from ..models import Job
 from .frames import thumbnail
 from .join import Joined
 
-__all__ = ["data_url", "manifest", "shot_thumbnails", "strip", "write_manifest"]
+__all__ = [
+    "PICKS_FILE",
+    "data_url",
+    "load_picks",
+    "manifest",
+    "save_pick",
+    "shot_thumbnails",
+    "strip",
+    "write_manifest",
+]
+
+PICKS_FILE = "storyboard-picks.json"
+"""Where picked variants are remembered, in the output folder (beside the job store).
+
+Example:
+    >>> PICKS_FILE
+    'storyboard-picks.json'
+"""
 
 
 def data_url(data: bytes, mime: str = "image/jpeg") -> str:
@@ -80,11 +97,13 @@ def manifest(
     joined: Joined | None,
     *,
     crossfade: float = 0.0,
+    variants: Mapping[int, tuple[Sequence[Job], int]] | None = None,
 ) -> dict[str, Any]:
     """The film's record: every shot's job id, prompt, settings, video, where it starts.
 
     Paths are as the jobs store them; images appear by their reference (a path or
-    ``bytes:<sha256>``), never their data, and no key is in any of it.
+    ``bytes:<sha256>``), never their data, and no key is in any of it. ``variants`` maps
+    a shot (from 0) to its candidates' jobs and the picked one (from 0).
 
     Example:
         >>> m = manifest([Job(id="j1", provider="emulator", model="hailuo-2.3",
@@ -113,6 +132,14 @@ def manifest(
                 "billed": job.cost is not None and not job.cost.estimated,
             }
         )
+        if variants and n - 1 in variants:
+            candidates, picked = variants[n - 1]
+            shots[-1]["picked_variant"] = picked + 1
+            shots[-1]["variants"] = [
+                {"job_id": c.id or None, "prompt": c.prompt, "status": c.status,
+                 "video": c.video_path}
+                for c in candidates
+            ]  # fmt: skip
     return {
         "film": str(joined.path) if joined is not None else None,
         "seconds": round(joined.seconds, 3) if joined is not None else None,
@@ -136,3 +163,35 @@ def write_manifest(record: dict[str, Any], film: Path) -> Path:
     tmp.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     tmp.replace(target)
     return target
+
+
+def load_picks(folder: str | os.PathLike[str]) -> dict[str, int]:
+    """The remembered picks in ``folder``: candidates' key → variant (from 1); {} if none.
+
+    Example:
+        >>> import tempfile
+        >>> d = tempfile.mkdtemp(); save_pick(d, "k1", 2); load_picks(d)
+        {'k1': 2}
+    """
+    path = Path(folder) / PICKS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or unreadable: the storyboard asks again, nothing is paid
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int) and v >= 1}
+
+
+def save_pick(folder: str | os.PathLike[str], key: str, variant: int) -> None:
+    """Remember ``variant`` (from 1) for the candidates filed under ``key``.
+
+    Example: see :func:`load_picks`.
+    """
+    picks = load_picks(folder)
+    picks[key] = int(variant)
+    path = Path(folder) / PICKS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(picks, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)

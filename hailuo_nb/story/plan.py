@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,10 +29,10 @@ from ..models import Cost, Job
 from ..prepared import Prepared
 from .frames import save_last_frame
 
-__all__ = ["Shot", "ShotError", "StoryPlan", "build_shots", "make_story_plan"]
+__all__ = ["Shot", "ShotError", "StoryPlan", "build_shots", "make_story_plan", "pick_key"]
 
 #: Keys of a shot's dict that are not request parameters.
-_OWN = ("prompt", "new")
+_OWN = ("prompt", "prompts", "new")
 
 
 class ShotError(ValidationError):
@@ -68,6 +69,16 @@ class Shot:
     prompt: str
     params: dict[str, Any] = field(default_factory=dict)
     new: bool = False
+    variants: list[str] = field(default_factory=list)  # candidate prompts, when several
+
+    def candidates(self) -> list[str]:
+        """The prompts this shot tries: its variants, or its one prompt.
+
+        Example:
+            >>> Shot(1, "a", variants=["a", "b"]).candidates(), Shot(2, "c").candidates()
+            (['a', 'b'], ['c'])
+        """
+        return list(self.variants) or [self.prompt]
 
     def label(self, limit: int = 40) -> str:
         """The prompt, shortened to ``limit`` characters.
@@ -100,7 +111,8 @@ to shot 1 (shot 2 starts from the last frame of shot 1)
     out = []
     for n, raw in enumerate(shots, start=1):
         own: dict[str, Any] = {"prompt": raw} if isinstance(raw, str) else dict(raw)
-        prompt = own.get("prompt")
+        variants = _variants(n, own)
+        prompt = variants[0] if variants else own.get("prompt")
         label = prompt if isinstance(prompt, str) else "?"
         if not isinstance(prompt, str) or not prompt.strip():
             raise ShotError(n, label, ValidationError("prompt", "each shot needs a prompt"))
@@ -118,8 +130,28 @@ to shot 1 (shot 2 starts from the last frame of shot 1)
             )
         if n > 1:
             params.pop("first_frame", None)  # a None left by common options
-        out.append(Shot(n, prompt.strip(), params, new=bool(own.get("new", False))))
+        new = bool(own.get("new", False))
+        out.append(Shot(n, prompt.strip(), params, new=new, variants=variants))
     return out
+
+
+def _variants(n: int, own: Mapping[str, Any]) -> list[str]:
+    """A shot's candidate prompts (``"prompts": [...]``), checked; [] for a single prompt."""
+    listed = own.get("prompts")
+    if listed is None:
+        return []
+    label = str(listed[0]) if isinstance(listed, list) and listed else "?"
+    if "prompt" in own:
+        raise ShotError(n, label, ValidationError("prompts", "give prompt or prompts, not both"))
+    if (
+        not isinstance(listed, list)
+        or len(listed) < 2
+        or not all(isinstance(p, str) and p.strip() for p in listed)
+    ):
+        raise ShotError(
+            n, label, ValidationError("prompts", "a list of two or more candidate prompts")
+        )
+    return [p.strip() for p in listed]
 
 
 class _Preparer(Protocol):
@@ -130,9 +162,11 @@ class _Preparer(Protocol):
 class StoryPlan:
     """The validated shots, each one's estimate and prepared request, and what is free.
 
-    ``prepared[i]`` is None for a shot whose first frame is not known yet (it is prepared
-    when the shot before is done); ``reused[i]`` is ``"job <id>"`` for a shot shown again
-    from an earlier job, None for one that will be paid for.
+    ``prepared[i]`` holds one prepared request per candidate of shot ``i``, or None for a
+    shot whose first frame is not known yet (it is prepared when the shot before is
+    done); ``reused[i]`` is ``"job <id>"`` (``"jobs <id>, <id>"`` for variants) for a shot
+    shown again from earlier jobs, None for one that will be paid for; ``estimates[i]``
+    is what shot ``i`` will cost (every candidate of it that is paid for).
 
     Example:
         >>> p = StoryPlan([Shot(1, "a"), Shot(2, "b")], [None, None],
@@ -144,10 +178,11 @@ class StoryPlan:
     """
 
     shots: list[Shot]
-    prepared: list[Prepared | None]
+    prepared: list[list[Prepared] | None]
     estimates: list[Cost]
     reused: list[str | None]
     resolved: list[dict[str, Any]] = field(default_factory=list)  # each shot's parameters
+    picks: dict[int, int] = field(default_factory=dict)  # remembered: shot -> variant (1-)
 
     @property
     def total_usd(self) -> float:
@@ -186,19 +221,26 @@ class StoryPlan:
         Example: see the class.
         """
         return [
-            f"{s.index:3d}. {s.label()}  "
+            f"{s.index:3d}. {s.label()}{_choice(s, self.picks.get(s.index))}  "
             + (f"~${e.usd:.2f}" if r is None else f"$0 (shows {r} again)")
             for s, e, r in zip(self.shots, self.estimates, self.reused, strict=True)
         ]
 
 
 def make_story_plan(
-    shots: list[Shot], client: _Preparer, *, reuse: bool = True, new: bool = False
+    shots: list[Shot],
+    client: _Preparer,
+    *,
+    reuse: bool = True,
+    new: bool = False,
+    picks: Mapping[str, int] | None = None,
 ) -> StoryPlan:
     """Validate and price every shot; extract the last frames of shots shown again.
 
     ``reuse`` is the client's ``reuse == "always"``; ``new`` asks for fresh samples of
-    every shot. Raises :class:`ShotError` for the first invalid shot. Nothing is sent.
+    every shot; ``picks`` are the remembered picks (:func:`pick_key` → variant), which
+    let the chain go on past a shot of variants. Raises :class:`ShotError` for the first
+    invalid shot. Nothing is sent.
 
     Example:
         >>> import tempfile
@@ -213,10 +255,11 @@ def make_story_plan(
         hailuo_nb.story.plan.ShotError: shot 2 (x): duration: must be 6 or 10 s on \
 hailuo-2.3 (emulator), got 7
     """
-    prepared: list[Prepared | None] = []
+    prepared: list[list[Prepared] | None] = []
     reused: list[str | None] = []
     estimates: list[Cost] = []
     resolved: list[dict[str, Any]] = []
+    chosen: dict[int, int] = {}
     before: str | None = None  # the video of the shot before, when it is known now
     for shot in shots:
         # A fresh sample of every shot: marked on the shot, which is prepared again (with
@@ -226,17 +269,51 @@ hailuo-2.3 (emulator), got 7
         known = shot.index == 1 or before is not None
         if shot.index > 1:
             params["first_frame"] = str(save_last_frame(before)) if before else _stand_in()
-        try:
-            p = client.prepare(shot.prompt, new=shot.new, **params)
-        except ValidationError as exc:
-            raise ShotError(shot.index, shot.label(), exc) from None
-        found = p.reusable if known and reuse and not p.new else None
-        prepared.append(p if known else None)
-        estimates.append(p.estimate)
-        resolved.append({k: v for k, v in p.params.items() if k != "first_frame" or known})
-        reused.append(None if found is None else f"job {found.id}")
-        before = _video_of(found)
-    return StoryPlan(shots, prepared, estimates, reused, resolved)
+        ps: list[Prepared] = []
+        for prompt in shot.candidates():
+            try:
+                ps.append(client.prepare(prompt, new=shot.new, **params))
+            except ValidationError as exc:
+                raise ShotError(shot.index, _short(prompt), exc) from None
+        found = [p.reusable if known and reuse and not p.new else None for p in ps]
+        paid = [p.estimate.usd for p, f in zip(ps, found, strict=True) if f is None]
+        prepared.append(ps if known else None)
+        estimates.append(Cost(round(sum(paid) if paid else sum(p.estimate.usd for p in ps), 4)))
+        resolved.append({k: v for k, v in ps[0].params.items() if k != "first_frame" or known})
+        ids = [f.id for f in found if f is not None]
+        reused.append(None if paid else ("job " if len(ids) == 1 else "jobs ") + ", ".join(ids))
+        pick: int | None = 1
+        if len(ps) > 1:
+            pick = picks.get(pick_key(ps)) if picks is not None and known else None
+            if pick is not None:
+                chosen[shot.index] = pick
+        before = _video_of(found[pick - 1]) if pick is not None else None
+    return StoryPlan(shots, prepared, estimates, reused, resolved, chosen)
+
+
+def pick_key(candidates: Sequence[Prepared]) -> str:
+    """What a remembered pick is filed under: the candidates' fingerprints (prompts,
+    settings and the first frame's content), so an edit upstream asks again.
+
+    Example:
+        >>> from hailuo_nb import Client
+        >>> c = Client("emulator", environ={})
+        >>> len(pick_key([c.prepare("a"), c.prepare("b")]))
+        24
+    """
+    digest = hashlib.sha256("|".join(p.fingerprint for p in candidates).encode())
+    return digest.hexdigest()[:24]
+
+
+def _choice(shot: Shot, pick: int | None) -> str:
+    if not shot.variants:
+        return ""
+    n = len(shot.variants)
+    return f" ({n} variants, picked {pick})" if pick else f" ({n} variants, to pick)"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return Shot(0, text).label(limit)
 
 
 def _video_of(job: Job | None) -> str | None:

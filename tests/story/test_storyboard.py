@@ -278,3 +278,59 @@ def test_a_shot_may_name_its_last_frame_where_the_model_takes_one(
     with Image.open(story.shots[2].params["first_frame"]) as sent:
         red = np.asarray(sent.convert("RGB")).astype(int).mean(axis=(0, 1))
     assert red[0] > 150 and red[1] < 90 and red[2] < 90, red
+
+
+VARIANTS = [FIVE[0], {"prompts": ["the fox steps out", "the fox jumps out"]}, FIVE[2]]
+
+
+def test_variants_run_side_by_side_and_the_chain_goes_on_from_the_pick(served: Served) -> None:
+    _sh, _rec, stats = served
+    story = hailuo_nb.storyboard(VARIANTS, model="hailuo-2.3")
+    assert story.plan.lines()[1].startswith("  2. the fox steps out (2 variants, to pick)")
+    assert story.plan.total_usd == pytest.approx(4 * 0.35)
+    story.wait(timeout=60)  # returns when shot 2 waits for its pick
+    assert story.awaiting == 2 and story.state == "running"
+    assert submissions(stats) == 3  # shot 1 and both candidates of shot 2, nothing more
+    assert "waits for a pick: story.pick(shot=2, variant=1..2)" in story.heading()
+    with pytest.raises(HailuoError, match="shot 1 has no variants to pick"):
+        story.pick(shot=1, variant=1)
+    with pytest.raises(HailuoError, match="shot 2 has variants 1 to 2, not 3"):
+        story.pick(shot=2, variant=3)
+    candidates = story.variants(2)
+    assert [j.prompt for j in candidates] == ["the fox steps out", "the fox jumps out"]
+    story.pick(shot=2, variant=2).wait(timeout=60)
+    assert story.state == "done" and story.awaiting is None and submissions(stats) == 4
+    assert story.shots[1].id == candidates[1].id
+    sent = Path(story.shots[2].params["first_frame"])
+    assert sent.name == Path(str(candidates[1].video_path)).with_suffix(".last.png").name
+    manifest = story.manifest
+    assert manifest is not None and manifest["shots"][1]["picked_variant"] == 2
+    assert [v["job_id"] for v in manifest["shots"][1]["variants"]] == [j.id for j in candidates]
+
+    # Run again: the pick is remembered, nothing is asked, nothing is paid.
+    again = hailuo_nb.storyboard(VARIANTS, model="hailuo-2.3")
+    assert again.plan.picks == {2: 2} and again.plan.to_send == 0
+    again.wait(timeout=60)
+    assert again.state == "done" and submissions(stats) == 4
+    assert again.film == story.film
+
+
+def test_use_this_one_on_a_card_picks_the_variant(served: Served) -> None:
+    sh, _rec, stats = served
+    sh.run_line_magic("config", 'Hailuo.progress = "widget"')
+    story = hailuo_nb.storyboard(VARIANTS[:2], model="hailuo-2.3")
+    board: Any = story.board
+    assert len(board.grid.children) == 3  # shot 1, and shot 2's two candidates
+    story.wait(timeout=60)
+    assert story.awaiting == 2
+    buttons = [
+        w
+        for card in board.grid.children
+        for w in card.children
+        if getattr(w, "description", None) == "Use this one"
+    ]
+    assert len(buttons) == 2
+    buttons[0].click()
+    story.wait(timeout=60)
+    assert story.state == "done" and story.manifest is not None
+    assert story.manifest["shots"][1]["picked_variant"] == 1 and submissions(stats) == 3
