@@ -2,9 +2,11 @@
 
 Each shot may start with its own options line (``--duration 10``, ``--new``,
 ``--last-frame end.png``, ``--no-optimizer``); the ``%%hailuo`` line's options apply to
-every shot. ``{name}`` is filled from your variables as in ``%%hailuo``; ``-o NAME``
-keeps the :class:`~hailuo_nb.story.Storyboard`, ``--wait`` blocks until the film is
-made, ``--crossfade S`` blends each seam, ``--first-frame`` starts shot 1 from an image.
+every shot. Candidate prompts of one shot (variants, run side by side; the storyboard
+waits for a pick) are separated by lines of ``~~~``. ``{name}`` is filled from your
+variables as in ``%%hailuo``; ``-o NAME`` keeps the :class:`~hailuo_nb.story.Storyboard`,
+``--wait`` blocks until the film is made (or a pick is needed), ``--crossfade S`` blends
+each seam, ``--first-frame`` starts shot 1 from an image.
 A mistake in any shot is one ``UsageError`` line and nothing is sent.
 
 Example:
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 
 from ..errors import HailuoError, StoppedWaiting
-from ..story import Storyboard, start_storyboard
+from ..story import Storyboard, split_variants, start_storyboard
 from .compare_cell import split_prompts
 from .parsing import cell_params, fill_prompt, parse_cell_args
 
@@ -68,7 +70,9 @@ def _shot(n: int, options: str, text: str, user_ns: MutableMapping[str, Any]) ->
         raise UsageError(f"%%hailuo --story: shot {n}: {flag} belongs on the %%hailuo line")
     if not text:
         raise UsageError(f"%%hailuo --story: shot {n} has options but no prompt")
-    return {"prompt": fill_prompt(text, user_ns), **cell_params(args, user_ns), "new": args.new}
+    prompts = [fill_prompt(t, user_ns) for t in split_variants(text)]
+    own = {"prompts": prompts} if len(prompts) > 1 else {"prompt": prompts[0]}
+    return {**own, **cell_params(args, user_ns), "new": args.new}
 
 
 def run_story_cell(

@@ -18,7 +18,7 @@ In a notebook::
 from __future__ import annotations
 
 from .flow import Storyboard, start_storyboard, storyboard
-from .plan import Shot, ShotError, StoryPlan, build_shots
+from .plan import Shot, ShotError, StoryPlan, build_shots, split_variants
 
 __all__ = [
     "Shot",
@@ -26,6 +26,7 @@ __all__ = [
     "StoryPlan",
     "Storyboard",
     "build_shots",
+    "split_variants",
     "start_storyboard",
     "storyboard",
 ]

@@ -2,7 +2,9 @@
 
 The file is written like a ``%%hailuo --story`` cell: shots separated by lines of
 ``---``, each optionally starting with its own options line (``--duration 10``,
-``--new``, ``--last-frame end.png``, ``--no-optimizer``, ``-m MODEL``). Progress goes to
+``--new``, ``--last-frame end.png``, ``--no-optimizer``, ``-m MODEL``); candidate
+prompts of one shot separated by lines of ``~~~`` (pick one with ``--pick SHOT=VARIANT``;
+without it the command stops there and lists the candidates' videos). Progress goes to
 stderr; stdout gets the film's path (or the manifest as JSON with ``--json``).
 Unchanged shots are shown again from the job store (the point of a storyboard is to
 edit and run it again), so only the first changed shot and those after it are paid
@@ -34,6 +36,7 @@ from ..errors import HailuoError, StoppedWaiting, ValidationError
 from ..notebook.config import Hailuo
 from ..notebook.session import Session
 from .flow import start_storyboard
+from .plan import split_variants
 
 __all__ = ["add_story_parser", "read_shots", "run_story"]
 
@@ -74,7 +77,9 @@ def read_shots(text: str) -> list[dict[str, Any]]:
             args = _shot_parser().parse_args(shlex.split(options))
         except (ValidationError, ValueError) as exc:
             raise ValidationError(f"shot {len(shots) + 1}", str(exc)) from None
-        shot: dict[str, Any] = {"prompt": section, "new": args.new}
+        prompts = split_variants(section)
+        own = {"prompts": prompts} if len(prompts) > 1 else {"prompt": prompts[0]}
+        shot: dict[str, Any] = {**own, "new": args.new}
         for key in ("model", "duration", "resolution", "last_frame", "mode"):
             if getattr(args, key) is not None:
                 shot[key] = getattr(args, key)
@@ -107,6 +112,13 @@ def add_story_parser(sub: Any, common: Any) -> None:
     s.add_argument("--new", action="store_true", help="pay for every shot afresh")
     s.add_argument("--yes", action="store_true", help="send without asking, whatever the cost")
     s.add_argument(
+        "--pick",
+        action="append",
+        default=[],
+        metavar="SHOT=VARIANT",
+        help="go on from this variant of a shot of ~~~ candidates (remembered for re-runs)",
+    )
+    s.add_argument(
         "--confirm-above",
         type=float,
         default=DEFAULT_CONFIRM_ABOVE_USD,
@@ -133,6 +145,11 @@ def run_story(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except ValidationError as exc:
         print(f"hailuo: {exc}", file=err)
         return 2
+    try:
+        picks = [_pick(text) for text in args.pick]
+    except ValueError:
+        print(f"hailuo: --pick takes SHOT=VARIANT, e.g. --pick 2=1, not {args.pick}", file=err)
+        return 2
     settings = {
         "provider": args.provider,
         "base_url": args.base_url,
@@ -157,6 +174,8 @@ def run_story(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 name=Path(args.file).stem,
                 common={k: v for k, v in common.items() if v is not None},
             )
+            for shot, variant in picks:
+                story.pick(shot, variant)
             if story.state == "pending":
                 print(
                     f"hailuo: nothing sent: ~${story.plan.total_usd:.2f} is above"
@@ -176,6 +195,12 @@ def run_story(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 1
     finally:
         session.close()
+    if story.awaiting is not None:
+        n = story.awaiting
+        print(f"hailuo: shot {n} has variants; look at them and run again with --pick", file=err)
+        for v, job in enumerate(story.variants(n), 1):
+            print(f"  --pick {n}={v}: {job.video_path or job.status}  {job.prompt}", file=err)
+        return 1
     if story.film is None:
         print(f"hailuo: no film: {story.error or 'a shot failed'}", file=err)
         return 1
@@ -184,3 +209,9 @@ def run_story(args: argparse.Namespace, out: TextIO | None = None) -> int:
     else:
         print(story.film, file=out)
     return 0
+
+
+def _pick(text: str) -> tuple[int, int]:
+    """``"2=1"`` → ``(2, 1)``."""
+    shot, _, variant = text.partition("=")
+    return int(shot), int(variant)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,7 +30,30 @@ from ..models import Cost, Job
 from ..prepared import Prepared
 from .frames import save_last_frame
 
-__all__ = ["Shot", "ShotError", "StoryPlan", "build_shots", "make_story_plan", "pick_key"]
+__all__ = [
+    "Shot",
+    "ShotError",
+    "StoryPlan",
+    "build_shots",
+    "make_story_plan",
+    "pick_key",
+    "split_variants",
+]
+
+_VARIANT_LINE = re.compile(r"^[ \t]*~{3,}[ \t]*$", re.MULTILINE)
+
+
+def split_variants(text: str) -> list[str]:
+    """A shot's text in a cell or file: candidate prompts separated by lines of ``~~~``.
+
+    Example:
+        >>> split_variants("the fox steps out\\n~~~\\nthe fox jumps out\\n")
+        ['the fox steps out', 'the fox jumps out']
+        >>> split_variants("one prompt")
+        ['one prompt']
+    """
+    return [part.strip() for part in _VARIANT_LINE.split(text) if part.strip()] or [text]
+
 
 #: Keys of a shot's dict that are not request parameters.
 _OWN = ("prompt", "prompts", "new")

@@ -77,3 +77,19 @@ def test_story_cell_mistakes_are_one_line_and_send_nothing(
         sh.run_cell_magic("hailuo", line, body)
     assert said in str(caught.value) and "\n" not in str(caught.value)
     assert submissions(stats) == 0
+
+
+def test_a_shot_of_variants_in_a_cell_waits_for_a_pick(served: Served) -> None:
+    sh, _rec, stats = served
+    body = "a fox wakes up\n---\nthe fox steps out\n~~~\nthe fox jumps {how}\n"
+    sh.user_ns["how"] = "high"
+    try:
+        sh.run_cell_magic("hailuo", "--story -m hailuo-2.3 -o story --wait", body)
+        story = sh.user_ns["story"]
+    finally:
+        sh.user_ns.pop("how", None)
+        sh.user_ns.pop("story", None)
+    assert story.awaiting == 2 and submissions(stats) == 3
+    assert [j.prompt for j in story.variants(2)] == ["the fox steps out", "the fox jumps high"]
+    story.pick(shot=2, variant=1).wait(timeout=60)
+    assert story.state == "done" and story.film is not None

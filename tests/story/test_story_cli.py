@@ -61,3 +61,20 @@ def test_story_file_mistakes_send_nothing(tmp_path: Path) -> None:
     dear = hailuo("story", "dear.txt", "-m", "hailuo-2.3", cwd=tmp_path)
     assert dear.returncode == 2 and "run again with --yes" in dear.stderr
     assert not (tmp_path / "hailuo_outputs" / "hailuo_jobs.sqlite3").exists() or not jobs(tmp_path)
+
+
+@pytest.mark.slow
+def test_variants_in_a_file_stop_for_a_pick_then_go_on(tmp_path: Path) -> None:
+    (tmp_path / "fox.txt").write_text("a fox wakes up\n---\nit steps out\n~~~\nit jumps out\n")
+    first = hailuo("story", "fox.txt", "-m", "hailuo-2.3", cwd=tmp_path)
+    assert first.returncode == 1 and first.stdout == ""
+    assert "shot 2 has variants; look at them and run again with --pick" in first.stderr
+    assert "--pick 2=2: " in first.stderr and "it jumps out" in first.stderr
+    assert len(jobs(tmp_path)) == 3
+    picked = hailuo("story", "fox.txt", "-m", "hailuo-2.3", "--pick", "2=2", cwd=tmp_path)
+    assert picked.returncode == 0, picked.stderr
+    manifest = json.loads(Path(picked.stdout.strip()).with_suffix(".json").read_text())
+    assert manifest["shots"][1]["picked_variant"] == 2
+    assert len(jobs(tmp_path)) == 3  # the candidates were shown again, not paid twice
+    again = hailuo("story", "fox.txt", "-m", "hailuo-2.3", cwd=tmp_path)  # remembered
+    assert again.returncode == 0 and again.stdout == picked.stdout
