@@ -2,7 +2,9 @@
 
 Modules: :mod:`.plan` (shots, validation, price, what is free), :mod:`.frames` (last
 frames with PyAV), :mod:`.join` (one MP4 from the shots), :mod:`.media` (thumbnails,
-strip, manifest), :mod:`.render` (pure HTML), :mod:`.flow` (the flow: :class:`Storyboard`).
+strip, manifest, remembered picks), :mod:`.render` (pure HTML), :mod:`.output` (the
+lasting bundle), :mod:`.flow` (:class:`Storyboard`: shots, variants, picks, film),
+:mod:`.start` (:func:`storyboard`), :mod:`.cli` (``hailuo story``).
 ``hailuo_nb.storyboard`` is :func:`storyboard`.
 
 Example:
@@ -17,8 +19,9 @@ In a notebook::
 
 from __future__ import annotations
 
-from .flow import Storyboard, start_storyboard, storyboard
+from .flow import Storyboard
 from .plan import Shot, ShotError, StoryPlan, build_shots, split_variants
+from .start import start_storyboard, storyboard
 
 __all__ = [
     "Shot",

@@ -35,8 +35,8 @@ from ..comparison.comparison import DEFAULT_CONFIRM_ABOVE_USD
 from ..errors import HailuoError, StoppedWaiting, ValidationError
 from ..notebook.config import Hailuo
 from ..notebook.session import Session
-from .flow import start_storyboard
 from .plan import split_variants
+from .start import start_storyboard
 
 __all__ = ["add_story_parser", "read_shots", "run_story"]
 

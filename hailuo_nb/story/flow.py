@@ -31,34 +31,27 @@ import html
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import get_model
-from ..comparison.comparison import DEFAULT_CONFIRM_ABOVE_USD
 from ..comparison.grid import Board, make_board
 from ..errors import HailuoError, PossiblyPaid, SubmitUncertain, ValidationError
 from ..models import Job
 from ..notebook import media as nb_media
 from ..notebook import outcomes
-from ..notebook.registry import current_session
-from ..notebook.session import ask_reuse
 from ..prepared import Prepared
 from ..progress import LiveView
-from . import media, render
-from .frames import require_av, save_last_frame
+from . import media, output, render
+from .frames import save_last_frame
 from .join import Joined, join
-from .plan import Shot, ShotError, StoryPlan, build_shots, make_story_plan, pick_key
+from .plan import Shot, ShotError, StoryPlan, pick_key
 
 if TYPE_CHECKING:
     from ..client import Client
     from ..notebook.session import Session, Tracked
 
-__all__ = ["Storyboard", "start_storyboard", "storyboard"]
-
-#: Crossfades must be shorter than this (seconds): half of the shortest Hailuo shot (6 s).
-MAX_CROSSFADE = 3.0
+__all__ = ["Storyboard"]
 
 
 class Storyboard:
@@ -333,8 +326,9 @@ class Storyboard:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         folder = str(target.resolve().parent)
-        body = self._html(
-            lambda p: nb_media.data_url(p) if embed else nb_media.relative_src(p, cwd=folder)
+        body = output.page_html(
+            self,
+            lambda p: nb_media.data_url(p) if embed else nb_media.relative_src(p, cwd=folder),
         )
         target.write_text(render.document("Hailuo storyboard", body), encoding="utf-8")
         return target
@@ -630,6 +624,14 @@ class Storyboard:
                 if slot[0] == k:
                     self._fail_slot(slot, str(job.status), str(job.error))
 
+    def final_bundle(self) -> dict[str, Any]:
+        """The lasting MIME bundle: film player and shot cards (HTML), a poster strip
+        (JPEG), and a ``text/plain`` twin with the manifest's lines.
+
+        Example: see the class.
+        """
+        return output.final_bundle(self)
+
     def _join(self) -> None:
         jobs = self.shots
         videos = [str(j.video_path) for j in jobs]
@@ -643,166 +645,6 @@ class Storyboard:
             jobs, self._frames, self.joined, crossfade=self.crossfade, variants=variants
         )
         self.manifest_path = media.write_manifest(self.manifest, target)
-
-    # -- the lasting output ----------------------------------------------------------
-    def _cards(self) -> list[render.Card]:
-        cards = []
-        for n, job in enumerate(self.shots, 1):
-            first, last = media.shot_thumbnails(job)
-            elapsed = job.elapsed() if job.submitted_at is not None else None
-            cost = None
-            if job.cost is not None:
-                again = self._tracked[n - 1] is not None and job.reused
-                cost = "$0 (shown again)" if again else (
-                    f"${job.cost.usd:.2f}" if not job.cost.estimated else f"~${job.cost.usd:.2f}"
-                )  # fmt: skip
-            status = job.status + (f": {job.error}" if job.error else "")
-            cards.append(
-                render.Card(
-                    n,
-                    job.prompt,
-                    status,
-                    elapsed,
-                    cost,
-                    media.data_url(first) if first else None,
-                    media.data_url(last) if last else None,
-                )
-            )
-        return cards
-
-    def _html(self, src: Any, cards: list[render.Card] | None = None) -> str:
-        film_src = poster_src = None
-        if self.film is not None and self.film.exists():
-            film_src = src(str(self.film))
-            poster, mime = nb_media.poster_for(self.film)
-            poster_src = media.data_url(poster, mime)
-        note = f"manifest: {os.path.basename(self.manifest_path)}" if self.manifest_path else ""
-        return render.story_html(
-            self.heading(), film_src, poster_src, cards or self._cards(), note=note
-        )
-
-    def final_bundle(self) -> dict[str, Any]:
-        """The lasting MIME bundle: film player and shot cards (HTML), a poster strip
-        (JPEG), and a ``text/plain`` twin with the manifest's lines.
-
-        Example: see the class.
-        """
-        cards = self._cards()
-
-        def src(path: str) -> str:
-            return nb_media.data_url(path) if self.embed else nb_media.relative_src(path)
-
-        text = [self.heading(), *render.cards_text(cards)]
-        if self.manifest_path is not None:
-            text.append(f"manifest: {self.manifest_path}")
-        bundle: dict[str, Any] = {
-            "text/plain": "\n".join(text),
-            "text/html": self._html(src, cards),
-        }
-        pictures = [t for j in self.shots for t in [media.shot_thumbnails(j)[1]] if t is not None]
-        if pictures:
-            bundle["image/jpeg"] = media.data_url(media.strip(pictures)).split(",", 1)[1]
-        return bundle
-
-
-def storyboard(
-    shots: Sequence[str | Mapping[str, Any]],
-    model: str | None = None,
-    first_frame: Any = None,
-    *,
-    provider: str | None = None,
-    crossfade: float = 0.0,
-    confirm_above_usd: float | None = DEFAULT_CONFIRM_ABOVE_USD,
-    new: bool = False,
-    embed: bool = False,
-    name: str = "storyboard",
-    **common: Any,
-) -> Storyboard:
-    """Chain ``shots`` into one film: each later shot starts from the last frame before.
-
-    A shot is a prompt or a dict (``{"prompt": ..., "duration": 10, "last_frame": ...,
-    "new": True}``); ``common`` (``duration=``, ``resolution=``, ...) applies to every
-    shot; ``first_frame`` starts shot 1 from an image (path, bytes, PIL image, URL).
-    ``crossfade`` (seconds) blends each seam. Runs on the ``%%hailuo`` session: its
-    settings, client, ledger (unchanged shots are free), budget and confirmation rules.
-
-    Example (in a notebook)::
-
-        story = hailuo_nb.storyboard(["a fox wakes up", "it runs into the snow"],
-                                     model="hailuo-2.3", duration=6)
-    """
-    return start_storyboard(
-        current_session(),
-        shots,
-        model=model,
-        first_frame=first_frame,
-        provider=provider,
-        crossfade=crossfade,
-        confirm_above_usd=confirm_above_usd,
-        new=new,
-        embed=embed,
-        name=name,
-        common=common,
-    )
-
-
-def start_storyboard(
-    session: Session,
-    shots: Sequence[str | Mapping[str, Any]],
-    *,
-    model: str | None = None,
-    first_frame: Any = None,
-    provider: str | None = None,
-    crossfade: float = 0.0,
-    confirm_above_usd: float | None = DEFAULT_CONFIRM_ABOVE_USD,
-    new: bool = False,
-    embed: bool = False,
-    name: str = "storyboard",
-    common: Mapping[str, Any] | None = None,
-) -> Storyboard:
-    """:func:`storyboard` on a given session (``%%hailuo --story`` passes the magic's).
-
-    Example (in a notebook)::
-
-        story = start_storyboard(current_session(), ["a fox", "it runs"])
-    """
-    require_av()
-    if not 0.0 <= float(crossfade) < MAX_CROSSFADE:
-        raise ValidationError("crossfade", f"must be 0 or more and under {MAX_CROSSFADE:g} s")
-    built = build_shots(shots, {**(common or {}), "model": model}, first_frame)
-    client = session.client(provider)
-    reuse = client.settings.reuse == "always"
-    picks = media.load_picks(client.settings.output_dir)
-    plan = make_story_plan(built, client, reuse=reuse, new=new, picks=picks)
-    if plan.to_send < len(built) and not _may_reuse(session, plan):
-        plan = make_story_plan(built, client, reuse=False, new=True, picks=picks)
-    session.check_budget(plan.total_usd)
-    story = Storyboard(
-        session,
-        plan,
-        client,
-        name=name,
-        crossfade=float(crossfade),
-        embed=embed or bool(session.config.embed),
-        view_kind=session.config.progress,
-    )
-    session.add_group(story)  # `%hailuo wait` waits for it
-    if confirm_above_usd is not None and plan.total_usd > confirm_above_usd + 1e-9:
-        story.ask()
-    else:
-        story.confirm()
-    return story
-
-
-def _may_reuse(session: Session, plan: StoryPlan) -> bool:
-    # Hailuo.reuse = "ask": one y/N question per storyboard, only when shots would be free.
-    if session.config.reuse != "ask":
-        return True
-    again = len(plan.shots) - plan.to_send
-    return ask_reuse(
-        f"{again} of {len(plan.shots)} shots repeat earlier requests: show those videos again"
-        f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
-    )
 
 
 def _label(text: str) -> str:
