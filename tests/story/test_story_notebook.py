@@ -64,3 +64,16 @@ def test_story_notebook_saves_the_film_and_a_rerun_pays_nothing(
     plain = outputs(cells["%%hailuo --story -m hailuo-2.3 -o story"], "text/plain")
     assert "5 shown again (paid before)" in plain and "paid for this storyboard: $0.00" in plain
     assert shot_videos(tmp_path) == made  # no new video was made, so none was paid for
+
+    # As a user would: change the third shot's prompt and run the notebook again.
+    edited = json.loads(nb_path.read_text())
+    for cell in edited["cells"]:
+        source = text(cell["source"])
+        if source.startswith("%%hailuo --story"):
+            cell["source"] = source.replace("runs across {place}", "leaps over {place}")
+    nb_path.write_text(json.dumps(edited))
+    third = execute(nb_path, timeout=180)
+    story = next(c for c in third["cells"] if text(c["source"]).startswith("%%hailuo --story"))
+    plain = outputs(story, "text/plain")
+    assert "2 shown again (paid before)" in plain and "leaps over a frozen lake" in plain
+    assert len(shot_videos(tmp_path) - made) == 3  # shots 3, 4 and 5, not five
