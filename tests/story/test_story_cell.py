@@ -93,3 +93,15 @@ def test_a_shot_of_variants_in_a_cell_waits_for_a_pick(served: Served) -> None:
     assert [j.prompt for j in story.variants(2)] == ["the fox steps out", "the fox jumps high"]
     story.pick(shot=2, variant=1).wait(timeout=60)
     assert story.state == "done" and story.film is not None
+
+
+def test_hailuo_wait_by_name_waits_for_the_film(served: Served) -> None:
+    sh, _rec, stats = served
+    try:
+        sh.run_cell_magic("hailuo", "--story -m hailuo-2.3 -o story", "a fox\n---\nit runs")
+        story = sh.user_ns["story"]
+        assert story.state == "running"  # the cell returned at once
+        sh.run_line_magic("hailuo", "wait story")
+    finally:
+        sh.user_ns.pop("story", None)
+    assert story.state == "done" and story.film is not None and submissions(stats) == 2
