@@ -184,13 +184,12 @@ class Storyboard:
             return "storyboard: " + self.plan.describe()
         jobs = self.shots
         n = len(jobs)
-        again = sum(1 for t in self._tracked if t is not None and t.extra.get("reused"))
+        sent = self._sent()
+        again = sum(1 for t in sent if t.extra.get("reused"))
         paid = sum(
-            j.cost.usd
-            for j, t in zip(jobs, self._tracked, strict=True)
-            if t is not None and not t.extra.get("reused") and j.cost is not None
+            t.job.cost.usd for t in sent if not t.extra.get("reused") and t.job.cost is not None
         )
-        billed = all(j.cost is None or not j.cost.estimated for j in jobs if j.id)
+        billed = all(t.job.cost is None or not t.job.cost.estimated for t in sent)
         money = f"${paid:.2f}" + (" billed" if billed else " (estimate)")
         tail = f" · paid for this storyboard: {money}" + (
             f" · {again} shown again (paid before)" if again else ""
@@ -211,6 +210,13 @@ class Storyboard:
             f"storyboard: shot {i + 1} of {n} {status} · about {_duration(self.eta_seconds())}"
             f" left for the film{tail}"
         )
+
+    def _sent(self) -> list[Tracked]:
+        """Every job sent for this storyboard: each shot's, and every candidate's."""
+        found = {id(t): t for t in self._tracked if t is not None}
+        for candidates in self._variants.values():
+            found.update({id(t): t for t in candidates if t is not None})
+        return list(found.values())
 
     def film_name(self) -> str:
         """The film's file name, relative to the kernel's folder when it is under it.

@@ -300,6 +300,7 @@ def test_variants_run_side_by_side_and_the_chain_goes_on_from_the_pick(served: S
     assert [j.prompt for j in candidates] == ["the fox steps out", "the fox jumps out"]
     story.pick(shot=2, variant=2).wait(timeout=60)
     assert story.state == "done" and story.awaiting is None and submissions(stats) == 4
+    assert "paid for this storyboard: $1.40 billed" in story.heading()  # both candidates
     assert story.shots[1].id == candidates[1].id
     sent = Path(story.shots[2].params["first_frame"])
     assert sent.name == Path(str(candidates[1].video_path)).with_suffix(".last.png").name
