@@ -210,18 +210,27 @@ class StoryPlan:
 
     @property
     def total_usd(self) -> float:
-        """The estimated total in USD of the shots that will be paid for."""
+        """The estimated total in USD of the shots that will be paid for.
+
+        Example: see the class.
+        """
         paid = (c.usd for c, r in zip(self.estimates, self.reused, strict=True) if r is None)
         return round(sum(paid), 4)
 
     @property
     def full_usd(self) -> float:
-        """The estimated total with every shot paid for."""
+        """The estimated total with every shot paid for.
+
+        Example: see the class.
+        """
         return round(sum(c.usd for c in self.estimates), 4)
 
     @property
     def to_send(self) -> int:
-        """How many shots will be paid for."""
+        """How many shots will be paid for.
+
+        Example: see the class.
+        """
         return sum(1 for r in self.reused if r is None)
 
     def describe(self) -> str:
