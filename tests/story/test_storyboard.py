@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import av
+import httpx
 import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -335,3 +336,23 @@ def test_use_this_one_on_a_card_picks_the_variant(served: Served) -> None:
     story.wait(timeout=60)
     assert story.state == "done" and story.manifest is not None
     assert story.manifest["shots"][1]["picked_variant"] == 1 and submissions(stats) == 3
+
+
+def test_a_lost_submit_answer_stops_the_chain_and_is_never_sent_again(
+    served: Served, emulator_url: str
+) -> None:
+    _sh, _rec, stats = served
+    hailuo_nb.storyboard(FIVE[:1], model="hailuo-2.3").wait(timeout=60)
+    # Shot 2 is accepted by the server, then the connection drops before its answer.
+    httpx.post(
+        f"{emulator_url}/__emulator__/faults",
+        json={"faults": [{"endpoint": "segmind.submit", "kind": "drop_after", "times": 1}]},
+    ).raise_for_status()
+    story = hailuo_nb.storyboard(FIVE[:3], model="hailuo-2.3").wait(timeout=60)
+    assert [j.status for j in story.shots] == ["completed", "uncertain", "failed"]
+    assert story.shots[2].error == "not sent: shot 2 did not complete" and story.film is None
+    assert submissions(stats) == 2  # shot 1 earlier, and the one whose answer was lost
+    # Run again: the request that may have been paid is not sent a second time.
+    again = hailuo_nb.storyboard(FIVE[:3], model="hailuo-2.3").wait(timeout=60)
+    assert again.shots[1].status == "uncertain" and "reconcile" in str(again.shots[1].error)
+    assert submissions(stats) == 2
