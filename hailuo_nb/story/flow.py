@@ -96,6 +96,8 @@ class Storyboard:
                 params={**params, "prompt": shot.prompt},
                 status="submitting",
                 cost=estimate,
+                # Said on the card until the shot is sent: it waits, it is not stuck.
+                note=f"starts when shot {shot.index - 1} is done" if shot.index > 1 else None,
             )
             for shot, params, estimate in zip(
                 plan.shots, plan.resolved, plan.estimates, strict=True
@@ -360,12 +362,8 @@ class Storyboard:
             prompt = _label(shot.variants[v])
             if self._picked.get(i) == v:
                 title += " <b>· picked</b>"
-        waiting = ""
-        started = self._tracked[i] is not None or i in self._variants
-        if i and self.state == "running" and not started and not self._jobs[i].done:
-            waiting = f" <i>(starts when shot {i} is done)</i>"
         return (
-            f"{title} {html.escape(prompt)}{waiting}"
+            f"{title} {html.escape(prompt)}"
             f'<div style="display:flex;gap:4px">{render.thumb(first, "first frame", "48%")}'
             f"{render.thumb(last, 'last frame', '48%')}</div>"
         )
