@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--limit", type=int, default=20)
     common(h)
     sub.add_parser("emulator", help="run the local emulator (see: hailuo emulator --help)")
+    from .story.cli import add_story_parser
+
+    add_story_parser(sub, common)
     return p
 
 
@@ -166,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulator_main(args_list[1:])
         return EXIT_OK
     args = build_parser().parse_args(args_list)
+    if args.command == "story":
+        from .story.cli import run_story
+
+        return run_story(args)
     state = _State()
     try:
         return asyncio.run(_run(args, state))

@@ -39,6 +39,7 @@ from ..widgets.panel import panel_command
 from . import reports
 from .compare_cell import run_compare_cell
 from .parsing import cell_params, fill_prompt, parse_cell_args
+from .story_cell import run_story_cell
 
 __all__ = ["HailuoMagics"]
 
@@ -78,7 +79,7 @@ class HailuoMagics(Magics):
           %%hailuo [-m MODEL] [--provider P] [--duration D] [--resolution R]
                    [--first-frame PATH_URL_OR_VAR] [--last-frame PATH_URL_OR_VAR]
                    [--no-optimizer] [--go-fast] [--fast-pretreatment] [--mode MODE]
-                   [-o NAME] [--wait] [--embed] [--new] [--compare]
+                   [-o NAME] [--wait] [--embed] [--new] [--compare] [--story]
           a red fox running through {place}
 
         ``{name}`` is filled from your variables (``{{``/``}}`` for literal braces).
@@ -89,9 +90,14 @@ class HailuoMagics(Magics):
         never, ask); ``--new`` asks for a fresh sample. ``--compare`` runs the prompts
         separated by ``---`` lines side by side, option lists comma-separated
         (``-m hailuo-2.3,minimax-hailuo-2``); see :mod:`hailuo_nb.magics.compare_cell`.
+        ``--story`` chains the shots separated by ``---`` lines into one film, each
+        starting from the last frame before; see :mod:`hailuo_nb.magics.story_cell`.
         Settings: ``%config Hailuo`` (provider, model, output_dir, budget_usd, ...).
         """
         args = parse_cell_args(line)
+        if args.story:
+            run_story_cell(self.session, args, cell, self._ns)
+            return
         if args.compare:
             run_compare_cell(self.session, args, cell, self._ns)
             return

@@ -49,6 +49,8 @@ def _parser() -> _Parser:
     p.add_argument("--embed", action="store_true")
     p.add_argument("--new", action="store_true")
     p.add_argument("--compare", action="store_true")
+    p.add_argument("--story", action="store_true")
+    p.add_argument("--crossfade", type=float, metavar="SECONDS")
     return p
 
 
