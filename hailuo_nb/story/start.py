@@ -111,7 +111,7 @@ def start_storyboard(
         client,
         name=name,
         crossfade=float(crossfade),
-        embed=embed or bool(session.config.embed),
+        embed=session.embeds(embed),  # Hailuo.embed is "auto" by default: the front end decides
         view_kind=session.config.progress,
     )
     session.add_group(story)  # `%hailuo wait` waits for it
