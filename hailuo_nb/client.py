@@ -120,7 +120,7 @@ class Client:
         if s.provider == "emulator" and transport is None:
             transport, self._scale = _emulator_transport(emulator_config)
         self.adapter = self._make_adapter(s.base_url)
-        self._adapters: dict[str, Adapter] = {s.base_url: self.adapter}
+        self._adapters: dict[tuple[str, str | None], Adapter] = {(s.base_url, None): self.adapter}
         self.key_id = key_id(s.api_key)
         self.store = JobStore(s.job_store)
         self.journal = Journal(self.store)
@@ -283,10 +283,9 @@ class Client:
         if self.settings.auto_chosen:
             say_emulator_once()  # where a job is made: the videos are placeholders
         request = prepared.request
-        image_urls = await self._upload_images(request)
-        wire = self.adapter.submit_request(
-            self.adapter.payload(request, image_urls), request.model.wire_name
-        )
+        adapter = self._adapter_at(self.settings.base_url, request.model.protocol)
+        image_urls = await self._upload_images(request, adapter)
+        wire = adapter.submit_request(adapter.payload(request, image_urls), request.model.wire_name)
         job = Job(
             id="",
             provider=self.settings.provider,
@@ -295,7 +294,7 @@ class Client:
             cost=prepared.estimate,
             expected_seconds=self._expected(request),
         )
-        return await self.submitter.send(prepared, job, wire, exclusive=exclusive)
+        return await self.submitter.send(prepared, job, wire, exclusive=exclusive, adapter=adapter)
 
     def _remember(self, job: Job, fp: str | None) -> None:
         self._jobs[job.id] = job
@@ -591,14 +590,14 @@ resume it with Client(provider='segmind')
                 )
         return expected_seconds(typical, recent, scale=self._scale)
 
-    async def _upload_images(self, request: params_mod.Request) -> dict[str, str]:
-        fields = self.adapter.upload_fields(request)
+    async def _upload_images(self, request: params_mod.Request, adapter: Adapter) -> dict[str, str]:
+        fields = adapter.upload_fields(request)
         if not fields:
             return {}
         images = [getattr(request, f) for f in fields]
-        wire = self.adapter.upload_request([i.data_url() for i in images])
+        wire = adapter.upload_request([i.data_url() for i in images])
         urls = await self.http.call(
-            wire, partial(self.adapter.parse_upload, count=len(images)), idempotent=True
+            wire, partial(adapter.parse_upload, count=len(images)), idempotent=True
         )
         return dict(zip(fields, urls, strict=True))
 
@@ -611,11 +610,19 @@ resume it with Client(provider='segmind')
             True
         """
         base = job.base_url or self.settings.base_url
-        if base not in self._adapters:
-            self._adapters[base] = self._make_adapter(base)
-        return self._adapters[base]
+        try:
+            protocol = catalog.get_model(job.provider, job.model).protocol
+        except ValidationError:
+            protocol = None  # a model the catalog no longer knows: the provider's protocol
+        return self._adapter_at(base, protocol)
 
-    def _make_adapter(self, base_url: str) -> Adapter:
+    def _adapter_at(self, base: str, protocol: str | None) -> Adapter:
+        # One adapter per server and protocol: MiniMax's H3 models speak V2 beside V1.
+        if (base, protocol) not in self._adapters:
+            self._adapters[base, protocol] = self._make_adapter(base, protocol)
+        return self._adapters[base, protocol]
+
+    def _make_adapter(self, base_url: str, protocol: str | None = None) -> Adapter:
         s, where = self.settings, host(self.settings.provider)
         same = base_url == s.base_url
         return make_adapter(
@@ -625,6 +632,7 @@ resume it with Client(provider='segmind')
             segmind_api=s.segmind_api,
             upload_url=s.upload_url if same else where.upload_url_for(base_url),
             history_url=s.history_url if same else where.history_url_for(base_url),
+            protocol=protocol,
         )
 
     def _make_budget(self) -> RateBudget:

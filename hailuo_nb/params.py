@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,8 +27,10 @@ from urllib.parse import urlsplit
 
 from .catalog import PROVIDERS, ModelSpec, estimate_cost, get_model, models
 from .errors import ValidationError
+from .h3params import check_h3, check_references_allowed
 from .hosts import host
 from .images import ImageInput, load_image
+from .media import MediaInput
 from .models import Cost
 
 __all__ = [
@@ -49,6 +52,11 @@ VOCABULARY = (
     "go_fast",
     "mode",
     "fast_pretreatment",
+    "ratio",
+    "reference_images",
+    "reference_videos",
+    "reference_audio",
+    "prompt_expansion_mode",
 )
 """Every parameter name the kit understands, the same for all providers.
 
@@ -59,6 +67,7 @@ Example:
 
 MAX_PROMPT_CHARS = 2000
 """The longest prompt accepted (the AI/ML API documents 2000 characters; MiniMax too).
+H3 models take 7000 (``ModelSpec.max_prompt``).
 
 Example:
     >>> MAX_PROMPT_CHARS
@@ -94,6 +103,12 @@ class Request:
     go_fast: bool | None
     mode: str | None
     fast_pretreatment: bool | None
+    # H3 only (h3params): None / empty on the Hailuo models.
+    ratio: str | None = None
+    reference_images: tuple[ImageInput, ...] = ()
+    reference_videos: tuple[MediaInput, ...] = ()
+    reference_audio: tuple[MediaInput, ...] = ()
+    prompt_expansion_mode: str | None = None
 
     def public_params(self) -> dict[str, Any]:
         """Our vocabulary with images as their short ``ref``; what a ``Job`` records.
@@ -116,6 +131,11 @@ class Request:
             "go_fast": self.go_fast,
             "mode": self.mode,
             "fast_pretreatment": self.fast_pretreatment,
+            "ratio": self.ratio,
+            "reference_images": [i.ref for i in self.reference_images] or None,
+            "reference_videos": [v.ref for v in self.reference_videos] or None,
+            "reference_audio": [a.ref for a in self.reference_audio] or None,
+            "prompt_expansion_mode": self.prompt_expansion_mode,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -126,7 +146,14 @@ class Request:
             >>> str(build_request("segmind", "a fox", duration=10).estimate())
             '~$0.70 (estimate)'
         """
-        return estimate_cost(self.model, self.duration, self.resolution)
+        frames = sum(1 for f in (self.first_frame, self.last_frame) if f is not None)
+        return estimate_cost(
+            self.model,
+            self.duration,
+            self.resolution,
+            images=frames + len(self.reference_images),
+            reference_seconds=sum(v.seconds or 0.0 for v in self.reference_videos),
+        )
 
 
 def normalize_resolution(value: str | int) -> str:
@@ -157,6 +184,11 @@ def build_request(
     go_fast: bool | None = None,
     mode: str | None = None,
     fast_pretreatment: bool | None = None,
+    ratio: str | None = None,
+    reference_images: Any = None,
+    reference_videos: Any = None,
+    reference_audio: Any = None,
+    prompt_expansion_mode: str | None = None,
 ) -> Request:
     """Validate one request for ``provider`` and fill in the model's defaults.
 
@@ -181,6 +213,18 @@ first frame image (image-to-video only)
         )
     _check_prompt(prompt)
     spec = get_model(provider, model)
+    if len(prompt) > spec.max_prompt:
+        raise ValidationError(
+            "prompt", f"is {len(prompt)} characters; the limit is {spec.max_prompt} on {spec.label}"
+        )
+    h3_given = {
+        "ratio": ratio,
+        "reference_images": reference_images,
+        "reference_videos": reference_videos,
+        "reference_audio": reference_audio,
+        "prompt_expansion_mode": prompt_expansion_mode,
+    }
+    check_references_allowed(spec, h3_given)
     optimizer = _flag("prompt_optimizer", prompt_optimizer, spec)
     fast = _flag("go_fast", go_fast, spec)
     pretreat = _flag("fast_pretreatment", fast_pretreatment, spec)
@@ -216,14 +260,25 @@ first frame image (image-to-video only)
     issue = spec.combination_issue(seconds, res, first is not None, has_last_frame=last is not None)
     if issue is not None:
         raise ValidationError(*issue)
-    if last is not None and first is None:
+    h3 = None
+    if spec.family == "h3":
+        keyframes = [f for f in (first, last) if f is not None]
+        h3 = check_h3(
+            spec,
+            frames=len(keyframes),
+            frame_bytes=sum(len(f.data or b"") * 4 // 3 for f in keyframes),
+            **h3_given,
+        )
+        for n, image in enumerate(h3.reference_images):
+            _check_format(provider, f"reference_images[{n}]", image)
+    elif last is not None and first is None:
         # MiniMax makes a video *between* two frames; a last frame alone is refused there,
         # and the Segmind / AI/ML models that take one are the same upstream models.
         raise ValidationError(
             "last_frame", "needs a first_frame too; a last frame alone is not supported"
         )
 
-    return Request(
+    request = Request(
         provider=provider,
         model=spec,
         prompt=prompt,
@@ -235,6 +290,16 @@ first frame image (image-to-video only)
         go_fast=(fast or False) if "go_fast" in spec.options else None,
         mode=chosen_mode,
         fast_pretreatment=(pretreat or False) if "fast_pretreatment" in spec.options else None,
+    )
+    if h3 is None:
+        return request
+    return dataclasses.replace(
+        request,
+        ratio=h3.ratio,
+        reference_images=h3.reference_images,
+        reference_videos=h3.reference_videos,
+        reference_audio=h3.reference_audio,
+        prompt_expansion_mode=h3.prompt_expansion_mode,
     )
 
 
@@ -284,10 +349,9 @@ def _check_prompt(prompt: Any) -> None:
         raise ValidationError("prompt", f"must be text, got {type(prompt).__name__}")
     if not prompt.strip():
         raise ValidationError("prompt", "is empty; describe the video to generate")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise ValidationError(
-            "prompt", f"is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}"
-        )
+    if len(prompt) > max(MAX_PROMPT_CHARS, 7000):
+        # The longest any model takes (H3); the model's own limit is checked once known.
+        raise ValidationError("prompt", f"is {len(prompt)} characters; the limit is 7000")
     if any(0xD800 <= ord(c) <= 0xDFFF for c in prompt):
         # Cannot be encoded as UTF-8 for the request (a broken paste or decode).
         raise ValidationError("prompt", "holds a lone surrogate character; it cannot be sent")
