@@ -109,6 +109,8 @@ class ModelSpec:
     usd_per_second: tuple[tuple[str, float], ...] = ()
     free_images: int = 0
     usd_per_image: float = 0.0
+    # A finished 768P video of this model can be made again at 2K (MiniMax-H3 on V2).
+    regenerates: bool = False
 
     @property
     def sound(self) -> bool:
@@ -376,6 +378,7 @@ def _h3(
     usd_per_image: float = 0.04,
     expansion_modes: tuple[str, ...] = (),
     default_duration: int = 6,
+    regenerates: bool = False,
 ) -> ModelSpec:
     # Defaults: 6 s (AI/ML's default) at the cheaper resolution: the notebook's workflow
     # is cheap drafts first, then 2K of the best one (regeneration).
@@ -404,6 +407,7 @@ def _h3(
         usd_per_second=tuple(zip(resolutions, rates, strict=True)),
         free_images=free_images,
         usd_per_image=usd_per_image,
+        regenerates=regenerates,
     )
 
 
@@ -417,6 +421,7 @@ _MINIMAX_H3 = (
         resolutions=("768p", "2k"),
         rates=(0.08, 0.13),
         protocol="minimax_v2",
+        regenerates=True,
     ),
     _h3(
         "h3-max",

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -46,9 +47,9 @@ from .hosts import host
 from .http import Http, Retry
 from .journal import Journal
 from .models import Cost, Job
-from .polling import PollPolicy, expected_seconds
+from .polling import PollPolicy, apply_update, expected_seconds
 from .prepared import Prepared
-from .providers import Adapter, HttpRequest, make_adapter
+from .providers import Adapter, CancelAnswer, Cancellable, HttpRequest, Update, make_adapter
 from .ratelimit import Book, Limits, RateBudget
 from .ratestate import SharedBook
 from .reconcile import Lookup, Reconciled, reconcile
@@ -285,6 +286,8 @@ class Client:
         request = prepared.request
         adapter = self._adapter_at(self.settings.base_url, request.model.protocol)
         image_urls = await self._upload_images(request, adapter)
+        if request.regenerate_from is not None:
+            image_urls["base_video"] = await self._base_video(request.regenerate_from)
         wire = adapter.submit_request(adapter.payload(request, image_urls), request.model.wire_name)
         job = Job(
             id="",
@@ -295,6 +298,105 @@ class Client:
             expected_seconds=self._expected(request),
         )
         return await self.submitter.send(prepared, job, wire, exclusive=exclusive, adapter=adapter)
+
+    async def cancel(self, job: Job | str) -> CancelAnswer:
+        """Ask the provider to cancel a job that has not finished; its answer.
+
+        Generic over every adapter that can cancel (``providers.Cancellable``). A refusal
+        is an answer (``accepted=False`` with the provider's reason, e.g. MiniMax cannot
+        cancel a running task), never an exception; a finished job, or a provider that
+        cannot cancel, is refused here without a request. An accepted cancel ends the
+        job as ``cancelled`` (final, not charged).
+
+        Example (inside a coroutine)::
+
+            answer = await client.cancel(job)
+            print(answer.message)
+        """
+        job_id = job if isinstance(job, str) else job.id
+        current = self.get(job_id) or (job if isinstance(job, Job) else None)
+        if current is None:
+            raise ValidationError("job", f"unknown job {job_id!r}")
+        if current.done:
+            return CancelAnswer(False, f"the job is already {current.status}", current.status)
+        if current.status == "submitting":
+            return CancelAnswer(False, "its submit is still in flight; try again in a moment")
+        self.check_owner(current)
+        adapter = self.adapter_for(current)
+        if not isinstance(adapter, Cancellable):
+            name = host(current.provider).title or current.provider
+            return CancelAnswer(False, f"{name} cannot cancel a job once submitted", None)
+        answer = await self.http.call(
+            adapter.cancel_request(job_id),
+            partial(adapter.parse_cancel, job_id),
+            idempotent=True,  # cancelling twice is harmless: never a second paid job
+        )
+        if answer.accepted and answer.status == "cancelled":
+            latest = self._jobs.get(job_id, current)
+            update = Update("cancelled", reason=f"cancelled: {answer.message}")
+            self._jobs.setdefault(job_id, latest)
+            self.tracker.publish(apply_update(latest, update, now=time.time()))
+            task = self.tracker.running(job_id)
+            if task is not None:
+                task.cancel()  # nothing more will come of it: stop polling now
+        return answer
+
+    def prepare_2k(self, job: Job | str, *, new: bool = False) -> Prepared:
+        """The 2K regeneration of a finished 768P H3 job, priced, not sent.
+
+        Raises ``ValidationError`` (one line) for a job that cannot be regenerated: not
+        finished, not 768P, or a model without regeneration. Pass it to :meth:`submit`.
+
+        Example (with a finished 768P H3 job)::
+
+            p = client.prepare_2k(job); print(p.estimate)   # ~$0.40 (estimate) for 8 s
+        """
+        job_id = job if isinstance(job, str) else job.id
+        base = self.get(job_id)
+        if base is None:
+            raise ValidationError("job", f"unknown job {job_id!r}")
+        if base.status != "completed":
+            raise ValidationError(
+                "job", f"{job_id} is {base.status}; only a finished job can be made at 2K"
+            )
+        if base.params.get("resolution") != "768p" or base.params.get("regenerate_from"):
+            raise ValidationError(
+                "job", f"{job_id} is not a 768P generation; only 768P drafts are made at 2K"
+            )
+        return self.prepare(
+            base.prompt,
+            new=new,
+            model=base.model,
+            duration=base.params.get("duration"),
+            resolution="2k",
+            regenerate_from=job_id,
+        )
+
+    async def regenerate_2k(self, job: Job | str, *, new: bool = False) -> Job:
+        """Make a finished 768P H3 job again at 2K: a new job, submitted like any other.
+
+        Priced first (:meth:`prepare_2k`), journaled, and reused like any request: asking
+        twice gives the same 2K job back with ``reuse="always"``.
+
+        Example (inside a coroutine)::
+
+            final = await client.wait(await client.regenerate_2k(draft))
+        """
+        return await self.submit(self.prepare_2k(job, new=new))
+
+    async def _base_video(self, job_id: str) -> str:
+        # The original's content.url is time-limited: ask for a fresh one.
+        base = self.get(job_id)
+        if base is None:
+            raise ValidationError("regenerate_from", f"unknown job {job_id!r}")
+        self._jobs.setdefault(job_id, base)
+        update = await self.follower.poll_once(job_id)
+        if update.status != "completed" or not update.video_url:
+            raise ValidationError(
+                "regenerate_from",
+                f"{job_id} is no longer available at the provider ({update.status})",
+            )
+        return update.video_url
 
     def _remember(self, job: Job, fp: str | None) -> None:
         self._jobs[job.id] = job

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .catalog import PROVIDERS, ModelSpec, estimate_cost, get_model, models
+from .catalog import (
+    PROVIDERS,
+    ModelSpec,
+    estimate_cost,
+    get_model,
+    models,
+    regeneration_cost,
+)
 from .errors import ValidationError
 from .h3params import check_h3, check_references_allowed
 from .hosts import host
@@ -57,6 +64,7 @@ VOCABULARY = (
     "reference_videos",
     "reference_audio",
     "prompt_expansion_mode",
+    "regenerate_from",
 )
 """Every parameter name the kit understands, the same for all providers.
 
@@ -109,6 +117,8 @@ class Request:
     reference_videos: tuple[MediaInput, ...] = ()
     reference_audio: tuple[MediaInput, ...] = ()
     prompt_expansion_mode: str | None = None
+    # The id of a finished 768P H3 job this request makes again at 2K (regeneration).
+    regenerate_from: str | None = None
 
     def public_params(self) -> dict[str, Any]:
         """Our vocabulary with images as their short ``ref``; what a ``Job`` records.
@@ -127,7 +137,10 @@ class Request:
             "resolution": self.resolution,
             "first_frame": self.first_frame.ref if self.first_frame else None,
             "last_frame": self.last_frame.ref if self.last_frame else None,
-            "prompt_optimizer": self.prompt_optimizer,
+            # H3 has no such switch: never shown as if it were sent.
+            "prompt_optimizer": (
+                self.prompt_optimizer if "prompt_optimizer" in self.model.options else None
+            ),
             "go_fast": self.go_fast,
             "mode": self.mode,
             "fast_pretreatment": self.fast_pretreatment,
@@ -136,6 +149,7 @@ class Request:
             "reference_videos": [v.ref for v in self.reference_videos] or None,
             "reference_audio": [a.ref for a in self.reference_audio] or None,
             "prompt_expansion_mode": self.prompt_expansion_mode,
+            "regenerate_from": self.regenerate_from,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -146,6 +160,8 @@ class Request:
             >>> str(build_request("segmind", "a fox", duration=10).estimate())
             '~$0.70 (estimate)'
         """
+        if self.regenerate_from is not None:
+            return regeneration_cost(self.duration)
         frames = sum(1 for f in (self.first_frame, self.last_frame) if f is not None)
         return estimate_cost(
             self.model,
@@ -189,6 +205,7 @@ def build_request(
     reference_videos: Any = None,
     reference_audio: Any = None,
     prompt_expansion_mode: str | None = None,
+    regenerate_from: str | None = None,
 ) -> Request:
     """Validate one request for ``provider`` and fill in the model's defaults.
 
@@ -215,7 +232,8 @@ first frame image (image-to-video only)
     spec = get_model(provider, model)
     if len(prompt) > spec.max_prompt:
         raise ValidationError(
-            "prompt", f"is {len(prompt)} characters; the limit is {spec.max_prompt} on {spec.label}"
+            "prompt",
+            f"is {len(prompt)} characters; the limit is {spec.max_prompt} on {spec.label}",
         )
     h3_given = {
         "ratio": ratio,
@@ -286,11 +304,13 @@ first frame image (image-to-video only)
         resolution=res,
         first_frame=first,
         last_frame=last,
-        prompt_optimizer=True if optimizer is None else optimizer,
+        prompt_optimizer=("prompt_optimizer" in spec.options) if optimizer is None else optimizer,
         go_fast=(fast or False) if "go_fast" in spec.options else None,
         mode=chosen_mode,
         fast_pretreatment=(pretreat or False) if "fast_pretreatment" in spec.options else None,
     )
+    if regenerate_from is not None:
+        _check_regeneration(request, str(regenerate_from))
     if h3 is None:
         return request
     return dataclasses.replace(
@@ -300,7 +320,31 @@ first frame image (image-to-video only)
         reference_videos=h3.reference_videos,
         reference_audio=h3.reference_audio,
         prompt_expansion_mode=h3.prompt_expansion_mode,
+        regenerate_from=None if regenerate_from is None else str(regenerate_from),
     )
+
+
+def _check_regeneration(request: Request, base_id: str) -> None:
+    """A 2K regeneration: a model that has one, 2K, and nothing but the original's text.
+
+    Example:
+        >>> build_request("minimax", "a fox", model="MiniMax-H3-Max", regenerate_from="1")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: regenerate_from: h3-max (minimax) cannot be \
+regenerated at 2K; only h3 can
+    """
+    spec = request.model
+    if not spec.regenerates:
+        able = [m.name for m in models(request.provider) if m.regenerates]
+        where = f"only {', '.join(able)} can" if able else f"{request.provider} cannot do it"
+        raise ValidationError(
+            "regenerate_from", f"{spec.label} cannot be regenerated at 2K; {where}"
+        )
+    if request.resolution != "2k":
+        raise ValidationError("resolution", "a regeneration is made at 2K; leave resolution out")
+    if not base_id.strip():
+        raise ValidationError("regenerate_from", "needs the id of a finished 768P job")
 
 
 _FORMAT_OF_MIME = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}

@@ -96,7 +96,8 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
     """The V2 body: one text item, then frames or references, each with its role.
 
     ``image_urls`` replaces a local file's data URI by an uploaded ``mm_file://`` name,
-    keyed by field (``first_frame``, ``reference_videos[0]``, ...).
+    keyed by field (``first_frame``, ``reference_videos[0]``, ...); ``base_video`` is the
+    finished video a regeneration (``request.regenerate_from``) makes again at 2K.
 
     Example:
         >>> from hailuo_nb.params import build_request
@@ -107,6 +108,14 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
     """
     urls = dict(image_urls or {})
     content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
+    if request.regenerate_from is not None:
+        # §1.8: the original text and its finished 768P video (a fresh content.url that
+        # the client puts under "base_video"), at 2K; nothing else applies.
+        base = urls.get("base_video")
+        if base is None:
+            raise ValueError("a regeneration needs the base video's URL (image_urls['base_video'])")
+        content.append(_item("video", base, "base_video"))
+        return {"content": content, "resolution": "2K"}
     first, last = image_values(request, urls)
     if first is not None:
         content.append(_item("image", first, "first_frame"))
@@ -196,28 +205,11 @@ class MiniMaxV2(NoUploads):
             {'model': 'MiniMax-H3'}
         """
         body = {"model": wire_model, **payload}
+        roles = {item.get("role") for item in payload.get("content", ())}
+        # A body with a base video is a regeneration, which has its own endpoint.
+        path = "video_regeneration" if "base_video" in roles else "video_generation"
         return HttpRequest(
-            "POST", f"{self.base_url}/v2/video_generation", "submit", dict(self._headers), body
-        )
-
-    def regenerate_request(self, prompt: str, video_url: str) -> HttpRequest:
-        """``POST /v2/video_regeneration``: a finished 768P H3 video made again at 2K.
-
-        ``prompt`` is the text the original was made from; ``video_url`` its video (a
-        fresh ``content.url`` or ``mm_file://``).
-
-        Example:
-            >>> r = MiniMaxV2("http://h", "k").regenerate_request("a fox", "https://v/o.mp4")
-            >>> r.url, r.json["resolution"], r.json["content"][1]["role"]
-            ('http://h/v2/video_regeneration', '2K', 'base_video')
-        """
-        body = {
-            "model": "MiniMax-H3",
-            "content": [{"type": "text", "text": prompt}, _item("video", video_url, "base_video")],
-            "resolution": "2K",
-        }
-        return HttpRequest(
-            "POST", f"{self.base_url}/v2/video_regeneration", "submit", dict(self._headers), body
+            "POST", f"{self.base_url}/v2/{path}", "submit", dict(self._headers), body
         )
 
     def parse_submit(self, response: httpx.Response) -> Submitted:

@@ -175,7 +175,8 @@ class PanelForm:
             out["duration"] = self.duration.value
         if spec.resolutions:
             out["resolution"] = self.resolution.value
-        out["prompt_optimizer"] = bool(self.prompt_optimizer.value)
+        if "prompt_optimizer" in spec.options:  # H3 has none
+            out["prompt_optimizer"] = bool(self.prompt_optimizer.value)
         for name, box in self.switches.items():
             if name in spec.options:
                 out[name] = bool(box.value)

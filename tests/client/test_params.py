@@ -286,6 +286,8 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
      "reference_audio", "audio cannot be the only reference"),
     ("minimax", {"model": "MiniMax-H3", "prompt_expansion_mode": "quality"},
      "prompt_expansion_mode", "only H3-Max takes it"),
+    ("minimax", {"model": "MiniMax-H3-Max", "regenerate_from": "1"}, "regenerate_from",
+     "cannot be regenerated at 2K; only h3 can"),
 ]
 
 
