@@ -336,9 +336,8 @@ class Client:
             update = Update("cancelled", reason=f"cancelled: {answer.message}")
             self._jobs.setdefault(job_id, latest)
             self.tracker.publish(apply_update(latest, update, now=time.time()))
-            task = self.tracker.running(job_id)
-            if task is not None:
-                task.cancel()  # nothing more will come of it: stop polling now
+            # Its follow loop asks once more, hears "cancelled" from the provider, and ends.
+            self.follower.nudge(job_id)
         return answer
 
     def prepare_2k(self, job: Job | str, *, new: bool = False) -> Prepared:

@@ -269,6 +269,8 @@ class MiniMaxV2(NoUploads):
                     "succeeded without content.url", provider=_NAME, status_code=200
                 )
             return Update("completed", video_url=str(url), cost_usd=billed_usd(task), raw=body)
+        if status == "cancelled":
+            return Update("cancelled", reason="cancelled before it started; not charged", raw=body)
         return Update(status, raw=body)
 
     def cancel_request(self, job_id: str) -> HttpRequest:
