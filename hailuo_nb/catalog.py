@@ -111,6 +111,9 @@ class ModelSpec:
     usd_per_image: float = 0.0
     # A finished 768P video of this model can be made again at 2K (MiniMax-H3 on V2).
     regenerates: bool = False
+    # Local media larger than this many bytes go by upload (MiniMax's mm_file://), the
+    # rest inline as data URIs; None: everything inline.
+    upload_over: int | None = None
 
     @property
     def sound(self) -> bool:
@@ -379,6 +382,7 @@ def _h3(
     expansion_modes: tuple[str, ...] = (),
     default_duration: int = 6,
     regenerates: bool = False,
+    upload_over: int | None = None,
 ) -> ModelSpec:
     # Defaults: 6 s (AI/ML's default) at the cheaper resolution: the notebook's workflow
     # is cheap drafts first, then 2K of the best one (regeneration).
@@ -408,8 +412,14 @@ def _h3(
         free_images=free_images,
         usd_per_image=usd_per_image,
         regenerates=regenerates,
+        upload_over=upload_over,
     )
 
+
+# A local file over 8 MB goes by upload (a data URI is 4/3 of it): twelve references
+# could not fit MiniMax's 64 MB body inline, and one upload is cheaper to retry than a
+# whole create.
+_V2_UPLOAD_OVER = 8 << 20
 
 # MiniMax's H3 on its V2 API (protocols-more.md §1): pay-as-you-go prices, reference
 # images past the free ones paid, reference video at the output rate, audio free.
@@ -422,6 +432,7 @@ _MINIMAX_H3 = (
         rates=(0.08, 0.13),
         protocol="minimax_v2",
         regenerates=True,
+        upload_over=_V2_UPLOAD_OVER,
     ),
     _h3(
         "h3-max",
@@ -431,6 +442,7 @@ _MINIMAX_H3 = (
         rates=(0.05, 0.08),
         durations=tuple(range(5, 16)),
         protocol="minimax_v2",
+        upload_over=_V2_UPLOAD_OVER,
         free_images=2,
         usd_per_image=0.074,
         expansion_modes=("disabled", "balanced", "quality"),

@@ -49,7 +49,15 @@ from .journal import Journal
 from .models import Cost, Job
 from .polling import PollPolicy, apply_update, expected_seconds
 from .prepared import Prepared
-from .providers import Adapter, CancelAnswer, Cancellable, HttpRequest, Update, make_adapter
+from .providers import (
+    Adapter,
+    CancelAnswer,
+    Cancellable,
+    HttpRequest,
+    Update,
+    UploadsEach,
+    make_adapter,
+)
 from .ratelimit import Book, Limits, RateBudget
 from .ratestate import SharedBook
 from .reconcile import Lookup, Reconciled, reconcile
@@ -692,6 +700,12 @@ resume it with Client(provider='segmind')
         return expected_seconds(typical, recent, scale=self._scale)
 
     async def _upload_images(self, request: params_mod.Request, adapter: Adapter) -> dict[str, str]:
+        if isinstance(adapter, UploadsEach):
+            # One file at a time (MiniMax's mm_file://): a repeated upload costs nothing.
+            return {
+                field: await self.http.call(wire, adapter.parse_upload_one, idempotent=True)
+                for field, wire in adapter.upload_each(request)
+            }
         fields = adapter.upload_fields(request)
         if not fields:
             return {}

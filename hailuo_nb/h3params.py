@@ -229,16 +229,18 @@ reference; add a reference image or video
             raise ValidationError(f"reference_images[{n}]", f"sides must be at most {_MAX_SIDE} px")
     videos = _clips("reference_videos", "video", given["reference_videos"])
     audio = _clips("reference_audio", "audio", given["reference_audio"])
-    inline = frame_bytes + _inline_bytes([*images, *videos, *audio])
+    inline = frame_bytes + _inline_bytes([*images, *videos, *audio], spec.upload_over)
     if inline > MAX_BODY_BYTES:
         raise ValidationError(
             "reference_videos",
-            f"local media make a {inline / 2**20:.0f} MB request; MiniMax takes at most"
-            " 64 MB: give some of them as http(s) URLs",
+            f"local media make a {inline / 2**20:.0f} MB request; at most 64 MB can be"
+            " sent: give some of them as http(s) URLs",
         )
     return H3Fields(chosen_ratio, images, videos, audio, expansion)
 
 
-def _inline_bytes(items: Sequence[ImageInput | MediaInput]) -> int:
-    # Base64 grows data by 4/3.
-    return sum(4 * math.ceil(len(i.data) / 3) for i in items if i.data is not None)
+def _inline_bytes(items: Sequence[ImageInput | MediaInput], upload_over: int | None) -> int:
+    # Base64 grows data by 4/3; files over the model's upload size are not in the body.
+    sizes = [len(i.data) for i in items if i.data is not None]
+    inline = [n for n in sizes if upload_over is None or n <= upload_over]
+    return sum(4 * math.ceil(n / 3) for n in inline)

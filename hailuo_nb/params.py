@@ -284,7 +284,11 @@ first frame image (image-to-video only)
         h3 = check_h3(
             spec,
             frames=len(keyframes),
-            frame_bytes=sum(len(f.data or b"") * 4 // 3 for f in keyframes),
+            frame_bytes=sum(
+                len(f.data or b"") * 4 // 3
+                for f in keyframes
+                if spec.upload_over is None or len(f.data or b"") <= spec.upload_over
+            ),
             **h3_given,
         )
         for n, image in enumerate(h3.reference_images):

@@ -29,6 +29,7 @@ from .base import (
     Submitted,
     Synchronous,
     Update,
+    UploadsEach,
     WithHistory,
     parse_retry_at,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Submitted",
     "Synchronous",
     "Update",
+    "UploadsEach",
     "WithHistory",
     "make_adapter",
     "needs_upload",

@@ -43,6 +43,7 @@ __all__ = [
     "Submitted",
     "Synchronous",
     "Update",
+    "UploadsEach",
     "WithHistory",
     "error_for_status",
     "image_values",
@@ -69,6 +70,9 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     json: dict[str, Any] | None = field(default=None, repr=False)
     params: dict[str, str] | None = field(default=None, repr=False)
+    # A multipart upload: form fields, and files as (name, bytes, content type).
+    data: dict[str, str] | None = field(default=None, repr=False)
+    files: dict[str, tuple[str, bytes, str]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,25 @@ class Cancellable(Protocol):
 
     def cancel_request(self, job_id: str) -> HttpRequest: ...
     def parse_cancel(self, job_id: str, response: httpx.Response) -> CancelAnswer: ...
+
+
+@runtime_checkable
+class UploadsEach(Protocol):
+    """An adapter that uploads local media one file at a time (MiniMax's ``mm_file://``).
+
+    :meth:`upload_each` names the fields whose local data goes by upload (the rest go
+    inline), each with its request; :meth:`parse_upload_one` reads the name to send.
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMaxV2, SegmindV2
+        >>> isinstance(MiniMaxV2("http://h", "k"), UploadsEach)
+        True
+        >>> isinstance(SegmindV2("http://h", "k"), UploadsEach)
+        False
+    """
+
+    def upload_each(self, request: Request) -> list[tuple[str, HttpRequest]]: ...
+    def parse_upload_one(self, response: httpx.Response) -> str: ...
 
 
 class NoUploads:

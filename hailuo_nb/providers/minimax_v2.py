@@ -43,6 +43,7 @@ from .base import (
     message_of,
     try_json,
 )
+from .minimax import raise_for_base_resp
 
 __all__ = ["RUNNING_REFUSAL", "MiniMaxV2", "billed_usd", "payload"]
 
@@ -63,6 +64,15 @@ Example:
     True
 """
 _NAME = "minimax"
+# An upload's kind is read from its file name's extension (§1.7).
+_SUFFIX = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "audio/wav": ".wav",
+    "audio/mpeg": ".mp3",
+}
 
 
 def _message(body: dict[str, Any] | None) -> str | None:
@@ -211,6 +221,73 @@ class MiniMaxV2(NoUploads):
         return HttpRequest(
             "POST", f"{self.base_url}/v2/{path}", "submit", dict(self._headers), body
         )
+
+    def upload_each(self, request: Request) -> list[tuple[str, HttpRequest]]:
+        """``POST /v1/files/upload`` for each local file over the model's upload size.
+
+        Smaller files go inline as data URIs; the uploaded ones as ``mm_file://`` (§1.7).
+
+        Example:
+            >>> from hailuo_nb.params import build_request
+            >>> MiniMaxV2("http://h", "k").upload_each(build_request(
+            ...     "minimax", "a fox", model="MiniMax-H3", ratio="1:1"))
+            []
+        """
+        limit = request.model.upload_over
+        if limit is None:
+            return []
+        items: list[tuple[str, ImageInput | MediaInput | None]] = [
+            ("first_frame", request.first_frame),
+            ("last_frame", request.last_frame),
+        ]
+        for field in ("reference_images", "reference_videos", "reference_audio"):
+            items += [(f"{field}[{n}]", x) for n, x in enumerate(getattr(request, field))]
+        out = []
+        for field, item in items:
+            if item is None or item.data is None or item.mime is None or len(item.data) <= limit:
+                continue
+            name = field.replace("[", "-").rstrip("]") + _SUFFIX.get(item.mime, "")
+            out.append(
+                (
+                    field,
+                    HttpRequest(
+                        "POST",
+                        f"{self.base_url}/v1/files/upload",
+                        "upload",
+                        dict(self._headers),
+                        data={"purpose": "video_generation_input"},
+                        files={"file": (name, item.data, item.mime)},
+                    ),
+                )
+            )
+        return out
+
+    def parse_upload_one(self, response: httpx.Response) -> str:
+        """The uploaded file as ``mm_file://{file_id}`` (the answer has V1's envelope).
+
+        Example:
+            >>> MiniMaxV2("http://h", "k").parse_upload_one(httpx.Response(200, json={
+            ...     "file": {"file_id": 12}, "base_resp": {"status_code": 0}}))
+            'mm_file://12'
+        """
+        body = try_json(response)
+        base = body.get("base_resp") if body else None
+        if not response.is_success:
+            said = base.get("status_msg") if isinstance(base, dict) else None
+            raise error_for_status(
+                response,
+                _NAME,
+                str(said or message_of(response, body, "message", "error")),
+                credit_codes=(402,),
+                body=body,
+            )
+        body = json_body(response, _NAME)
+        raise_for_base_resp(body)
+        file = body.get("file")
+        fid = file.get("file_id") if isinstance(file, dict) else None
+        if fid in (None, ""):
+            raise MalformedResponse("the upload answer has no file_id", provider=_NAME)
+        return f"mm_file://{fid}"
 
     def parse_submit(self, response: httpx.Response) -> Submitted:
         """The task id (a 15-digit string), or the HTTP error (400 bad request, 402, 422...).

@@ -194,3 +194,25 @@ def test_regeneration_rules() -> None:
         client.prepare_2k("nope")
     with pytest.raises(ValidationError, match="only h3 can"):
         client.prepare("a fox", model="MiniMax-H3-Max", resolution="768p", regenerate_from="1")
+
+
+async def test_big_local_files_go_by_upload_small_ones_inline(
+    make_client: Callable[..., Client], emulator_url: str, tmp_path: Path
+) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(1).integers(0, 255, (1600, 2000, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "PNG", compress_level=0)
+    big = tmp_path / "big.png"
+    big.write_bytes(buf.getvalue())
+    assert big.stat().st_size > 8 << 20  # over the upload size: goes as mm_file://
+    async with make_client("minimax") as client:
+        job = await client.generate("the fox, like this", model="MiniMax-H3",
+                                    reference_images=[str(big), image()])
+    assert job.status == "completed"
+    assert requests_to(emulator_url, "POST /minimax/v1/files/upload") == {"200": 1}
+    assert requests_to(emulator_url, CREATE) == {"200": 1}
