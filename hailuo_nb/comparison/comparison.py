@@ -122,7 +122,7 @@ class Comparison:
         self.state = "pending"
         prompts = len({c.prompt for c in self.cells})
         self.columns = columns_for(len(self.cells), len(self.cells) // max(1, prompts))
-        self.board: Board = make_board(self.heading(), view_kind)
+        self.board: Board = make_board(self.heading(), view_kind, _tile_actions(session))
 
     # -- what it shows ---------------------------------------------------------------
     @property
@@ -457,3 +457,10 @@ def _may_reuse(session: Session, plan: Plan) -> bool:
         f"{again} of {len(plan.cells)} tiles repeat earlier requests: show those videos again"
         f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
     )
+
+
+def _tile_actions(session: Session) -> Any:
+    # The grid's tiles get Cancel (while queued) and 2K (768P H3 drafts) buttons.
+    from ..widgets.tile import session_actions
+
+    return session_actions(session)

@@ -65,10 +65,11 @@ class WidgetBoard:
         tiles = board.start(placeholder_jobs, captions, columns=2)
     """
 
-    def __init__(self, heading: str) -> None:
+    def __init__(self, heading: str, actions: Any = None) -> None:
         import ipywidgets as w
 
         self._w = w
+        self.actions = actions  # the tiles' Cancel / 2K buttons (widgets.tile.TileActions)
         self.heading = w.HTML(
             f'<div style="font-weight:600">{html.escape(heading)}</div>',
         )
@@ -120,7 +121,10 @@ class WidgetBoard:
         from ..widgets.tile import JobTile
 
         w = self._w
-        tiles = [JobTile(job, header_html=h) for job, h in zip(jobs, headers, strict=True)]
+        tiles = [
+            JobTile(job, header_html=h, actions=self.actions)
+            for job, h in zip(jobs, headers, strict=True)
+        ]
         controls = w.Output()
         controls.outputs = (
             {
@@ -322,7 +326,7 @@ class PrintBoard:
             self.write(str(bundle.get("text/plain", "")))
 
 
-def make_board(heading: str, kind: str = "auto") -> Board:
+def make_board(heading: str, kind: str = "auto", actions: Any = None) -> Board:
     """The board for where we run; ``kind`` as ``Hailuo.progress`` (auto, widget, text, print).
 
     Example:
@@ -332,7 +336,7 @@ def make_board(heading: str, kind: str = "auto") -> Board:
     """
     kind = view_kind(kind)
     if kind == "widget":
-        return WidgetBoard(heading)
+        return WidgetBoard(heading, actions)
     if kind == "text":
         return TextBoard(heading)
     return PrintBoard(heading)
