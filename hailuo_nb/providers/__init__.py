@@ -31,6 +31,7 @@ from .base import (
     Update,
     UploadsEach,
     WithHistory,
+    WithTaskList,
     parse_retry_at,
 )
 from .minimax import MiniMax
@@ -53,6 +54,7 @@ __all__ = [
     "Update",
     "UploadsEach",
     "WithHistory",
+    "WithTaskList",
     "make_adapter",
     "needs_upload",
     "parse_retry_at",

@@ -45,6 +45,7 @@ __all__ = [
     "Update",
     "UploadsEach",
     "WithHistory",
+    "WithTaskList",
     "error_for_status",
     "image_values",
     "json_body",
@@ -184,6 +185,27 @@ class WithHistory(Protocol):
     def history_page(
         self, since: float, until: float, wire_model: str | None, page: int = 1
     ) -> HttpRequest: ...
+
+
+@runtime_checkable
+class WithTaskList(Protocol):
+    """An adapter whose provider lists recent tasks (MiniMax V2), newest first.
+
+    The list does not repeat the request, only its shape: a row's ``request_body`` holds
+    the fields it echoes (model, resolution, duration), compared with what was sent.
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMaxV2, SegmindV2
+        >>> isinstance(MiniMaxV2("http://h", "k"), WithTaskList)
+        True
+        >>> isinstance(SegmindV2("http://h", "k"), WithTaskList)
+        False
+    """
+
+    list_page_size: int
+
+    def list_request(self, page: int) -> HttpRequest: ...
+    def parse_list(self, response: httpx.Response) -> list[Any]: ...
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from .base import (
     try_json,
 )
 from .minimax import raise_for_base_resp
+from .segmind_history import HistoryRow
 
 __all__ = ["RUNNING_REFUSAL", "MiniMaxV2", "billed_usd", "payload"]
 
@@ -197,6 +198,7 @@ class MiniMaxV2(NoUploads):
 
     name = _NAME
     synchronous = False
+    list_page_size = 100
 
     def __init__(self, base_url: str, api_key: str) -> None:
         self.base_url = base_url.rstrip("/")
@@ -349,6 +351,56 @@ class MiniMaxV2(NoUploads):
         if status == "cancelled":
             return Update("cancelled", reason="cancelled before it started; not charged", raw=body)
         return Update(status, raw=body)
+
+    def list_request(self, page: int) -> HttpRequest:
+        """``GET /v2/query/video_generation?page_num=..&page_size=100`` (7 days, newest first).
+
+        Example:
+            >>> MiniMaxV2("http://h", "k").list_request(2).params
+            {'page_num': '2', 'page_size': '100', 'filter.task_type': 'generation'}
+        """
+        params = {
+            "page_num": str(page),
+            "page_size": str(self.list_page_size),
+            "filter.task_type": "generation",
+        }
+        url = f"{self.base_url}/v2/query/video_generation"
+        return HttpRequest("GET", url, "list", dict(self._headers), params=params)
+
+    def parse_list(self, response: httpx.Response) -> list[HistoryRow]:
+        """The listed tasks as rows: id, status, time, video, cost, and the echoed shape.
+
+        Example:
+            >>> rows = MiniMaxV2("http://h", "k").parse_list(httpx.Response(200, json={
+            ...     "items": [{"id": "7", "model": "MiniMax-H3", "status": "queued",
+            ...                "created_at": 100, "resolution": "768P", "duration": 6}],
+            ...     "total": 1}))
+            >>> rows[0].request_id, rows[0].status, rows[0].request_body["duration"]
+            ('7', 'queued', 6)
+        """
+        body = _check(response)
+        items = body.get("items")
+        if not isinstance(items, list):
+            raise MalformedResponse("the list has no items", provider=_NAME, status_code=200)
+        rows = []
+        for task in items:
+            if not isinstance(task, dict) or not task.get("id"):
+                continue
+            update = self.parse("status", str(task["id"]), httpx.Response(200, json={"task": task}))
+            shape = {k: task[k] for k in ("model", "resolution", "duration") if k in task}
+            rows.append(
+                HistoryRow(
+                    str(task["id"]),
+                    update.status,
+                    model=str(task.get("model") or ""),
+                    cost_usd=update.cost_usd,
+                    video_url=update.video_url,
+                    error=update.reason if update.status == "failed" else None,
+                    created_at=as_float(task.get("created_at")),
+                    request_body=shape,
+                )
+            )
+        return rows
 
     def cancel_request(self, job_id: str) -> HttpRequest:
         """``DELETE /v2/video_generation/{task_id}`` (only ever sent for an unfinished job).

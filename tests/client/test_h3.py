@@ -216,3 +216,35 @@ async def test_big_local_files_go_by_upload_small_ones_inline(
     assert job.status == "completed"
     assert requests_to(emulator_url, "POST /minimax/v1/files/upload") == {"200": 1}
     assert requests_to(emulator_url, CREATE) == {"200": 1}
+
+
+# -- reconcile through the V2 task list ---------------------------------------------------
+
+
+async def test_a_lost_submit_answer_is_found_in_the_task_list(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    set_faults(emulator_url, {"endpoint": "minimax.v2.submit", "kind": "drop_after", "times": 1})
+    async with make_client("minimax") as client:
+        with pytest.raises(SubmitUncertain):
+            await client.submit("a fox", model="MiniMax-H3", duration=5)
+        # Another task of another shape, made since, is not mistaken for it.
+        other = await client.submit("an owl", model="MiniMax-H3", duration=7)
+        [found] = await client.reconcile()
+        assert found.job is not None and "found, it is job" in found.line
+        assert found.job.id != other.id
+        done = await client.wait(found.job)
+    assert done.status == "completed" and done.params["duration"] == 5
+    assert stats(emulator_url)["submissions"]["total"] == 2  # nothing was sent again
+
+
+async def test_two_lookalike_tasks_are_not_guessed(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    set_faults(emulator_url, {"endpoint": "minimax.v2.submit", "kind": "drop_after", "times": 2})
+    async with make_client("minimax") as client:
+        for prompt in ("a fox", "an owl"):  # same model and settings, different prompts
+            with pytest.raises(SubmitUncertain):
+                await client.submit(prompt, model="MiniMax-H3")
+        lines = [r.line for r in await client.reconcile()]
+    assert len(lines) == 2 and all("check the dashboard" in line for line in lines)
