@@ -122,7 +122,7 @@ class WidgetBoard:
 
         w = self._w
         tiles = [
-            JobTile(job, header_html=h, actions=self.actions)
+            JobTile(job, header_html=h, actions=self.actions, muted=True)
             for job, h in zip(jobs, headers, strict=True)
         ]
         controls = w.Output()
@@ -144,6 +144,7 @@ class WidgetBoard:
         self.table = w.HTML("")
         self.message.value = ""
         self.body.children = (controls, self.grid, self.table)
+        self.tiles = list(tiles)  # each tile's buttons (Cancel, 2K) act on its job
         return list(tiles)
 
     def note(self, text: str) -> None:

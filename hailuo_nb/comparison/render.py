@@ -116,7 +116,9 @@ def figure_html(
     if status == "completed" and video_src:
         poster = f' poster="{_e(poster_src)}"' if poster_src else ""
         body = (
-            f'<video controls preload="metadata" playsinline{poster} src="{_e(video_src)}"'
+            # Muted: a grid of videos with sound would all speak at once (H3); each video's
+            # own controls unmute the one to hear, and Play all keeps that choice.
+            f'<video controls muted preload="metadata" playsinline{poster} src="{_e(video_src)}"'
             ' style="width:100%;max-width:100%;display:block"></video>'
         )
         foot = f'<div style="font-size:smaller;color:#6b7280">{_e(note)}</div>' if note else ""

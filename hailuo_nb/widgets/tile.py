@@ -70,8 +70,11 @@ class JobTile(FigureView):
         header_html: str = "",
         width: str = "100%",
         actions: TileActions | None = None,
+        muted: bool = False,
     ) -> None:
         super().__init__(job)
+        # A grid's tiles start muted (H3 videos have sound); their controls unmute one.
+        self.muted = muted
         import ipywidgets as w
 
         self.actions = actions or TileActions()
@@ -133,7 +136,12 @@ class JobTile(FigureView):
         if not self.finished:
             self.draw(time.time())
         self.finished = True
-        self.out.outputs = ({"output_type": "display_data", "data": dict(bundle), "metadata": {}},)
+        data = dict(bundle)
+        if self.muted and "text/html" in data:
+            data["text/html"] = str(data["text/html"]).replace(
+                "<video controls ", "<video controls muted "
+            )
+        self.out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
         self.live.layout.display = "none"
         for status in ("submitting", "queued", "processing"):
             self.widget.remove_class(f"hailuo-status-{status}")

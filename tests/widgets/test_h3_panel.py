@@ -70,3 +70,16 @@ def test_cancel_from_a_queued_tile(shell: Any) -> None:
     assert tile.job.status == "cancelled" and not shown(tile.cancel_button)
     stats = Emulator(current_session()).stats()
     assert not stats["jobs"][job.id]["charged"]
+
+
+def test_a_grid_tile_starts_muted_a_panel_tile_does_not() -> None:
+    from hailuo_nb.models import Job
+    from hailuo_nb.widgets.tile import JobTile
+
+    bundle = {"text/html": '<video controls preload="metadata" src="a.mp4"></video>'}
+    job = Job(id="a", provider="emulator", model="h3", status="completed")
+    grid, panel = JobTile(job, muted=True), JobTile(job)
+    grid.finish(bundle)
+    panel.finish(bundle)
+    assert "<video controls muted " in grid.out.outputs[0]["data"]["text/html"]
+    assert "muted" not in panel.out.outputs[0]["data"]["text/html"]
