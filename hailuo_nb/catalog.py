@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,12 +35,14 @@ __all__ = [
     "H3_RATIOS",
     "OPTIONS",
     "PROVIDERS",
+    "RAW_PREFIX",
     "REGENERATION_USD_PER_S",
     "ModelSpec",
     "default_model",
     "estimate_cost",
     "get_model",
     "models",
+    "raw_model",
     "regeneration_cost",
 ]
 
@@ -519,6 +522,8 @@ choose one of: hailuo-2.3, hailuo-2.3-fast, hailuo-02-fast, minimax-hailuo-2
         name = _DEFAULTS[provider]
     if not isinstance(name, str):
         raise ValidationError("model", f"must be a model name, got {type(name).__name__}")
+    if name.strip().lower().startswith(RAW_PREFIX):
+        return raw_model(provider, name.strip()[len(RAW_PREFIX) :])
     key = name.strip().lower()
     for spec in _CATALOG[provider]:
         if key in (spec.name, spec.wire_name.lower()):
@@ -562,6 +567,58 @@ def estimate_cost(
         return Cost(round(rate * seconds + paid, 4), estimated=True)
     longer = bool(spec.durations) and duration is not None and duration > min(spec.durations)
     return Cost(high if longer or resolution == "1080p" else low, estimated=True)
+
+
+RAW_PREFIX = "raw:"
+"""A model the catalog does not know yet: ``raw:<the provider's id>``, sent as given.
+
+Example:
+    >>> get_model("segmind", "raw:minimax-h3-text-to-video").wire_name
+    'minimax-h3-text-to-video'
+"""
+
+_RAW_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,199}$")
+
+
+def raw_model(provider: str, model_id: str) -> ModelSpec:
+    """A model the catalog does not know: its id as given, no parameters of ours, and
+    priced as the provider's dearest known video (an unknown price is never taken as
+    cheap: budgets stay safe).
+
+    Example:
+        >>> spec = raw_model("segmind", "minimax-h3-text-to-video")
+        >>> spec.name, spec.family, spec.price_usd
+        ('raw:minimax-h3-text-to-video', 'raw', (0.7, 0.7))
+        >>> raw_model("segmind", "two words")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: model: 'raw:two words' is not a model id \
+(letters, digits and . _ / : @ -)
+    """
+    _check_provider(provider)
+    if not _RAW_ID.match(model_id):
+        raise ValidationError(
+            "model",
+            f"{RAW_PREFIX + model_id!r} is not a model id (letters, digits and . _ / : @ -)",
+        )
+    known = _CATALOG[provider]
+    dearest = max(s.price_usd[1] for s in known)
+    return ModelSpec(
+        name=RAW_PREFIX + model_id,
+        provider=provider,
+        wire_name=model_id,
+        durations=(),
+        resolutions=(),
+        default_duration=None,
+        default_resolution=None,
+        first_frame="none",
+        last_frame=False,
+        options=frozenset(),
+        modes=(),
+        typical_seconds=max(s.typical_seconds for s in known),
+        price_usd=(dearest, dearest),
+        family="raw",
+    )
 
 
 def regeneration_cost(duration: int | None) -> Cost:

@@ -296,7 +296,10 @@ class Client:
         image_urls = await self._upload_images(request, adapter)
         if request.regenerate_from is not None:
             image_urls["base_video"] = await self._base_video(request.regenerate_from)
-        wire = adapter.submit_request(adapter.payload(request, image_urls), request.model.wire_name)
+        # A model the catalog does not know goes as the user gave it (catalog.raw_model).
+        body = request.raw_body() if request.extra is not None else None
+        body = body if body is not None else adapter.payload(request, image_urls)
+        wire = adapter.submit_request(body, request.model.wire_name)
         job = Job(
             id="",
             provider=self.settings.provider,

@@ -92,6 +92,8 @@ def settings_summary(job: Job) -> str:
         parts.append(f"{p['duration']} s")
     if p.get("resolution"):
         parts.append(str(p["resolution"]))
+    if job.model.startswith("raw:"):
+        parts.append("unknown model: sent as given, price unknown")
     if p.get("ratio"):
         parts.append(str(p["ratio"]))
     if _with_sound(job):

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ VOCABULARY = (
     "reference_audio",
     "prompt_expansion_mode",
     "regenerate_from",
+    "extra",
 )
 """Every parameter name the kit understands, the same for all providers.
 
@@ -119,6 +121,19 @@ class Request:
     prompt_expansion_mode: str | None = None
     # The id of a finished 768P H3 job this request makes again at 2K (regeneration).
     regenerate_from: str | None = None
+    # A model the catalog does not know (raw:<id>): the body's fields beside the prompt,
+    # sent as given.
+    extra: dict[str, Any] | None = None
+
+    def raw_body(self) -> dict[str, Any]:
+        """The body of a ``raw:`` model's request: the prompt, then ``extra`` as given.
+
+        Example:
+            >>> build_request("segmind", "a fox", model="raw:new-model",
+            ...               extra={"duration": 8}).raw_body()
+            {'prompt': 'a fox', 'duration': 8}
+        """
+        return {"prompt": self.prompt, **(self.extra or {})}
 
     def public_params(self) -> dict[str, Any]:
         """Our vocabulary with images as their short ``ref``; what a ``Job`` records.
@@ -150,6 +165,7 @@ class Request:
             "reference_audio": [a.ref for a in self.reference_audio] or None,
             "prompt_expansion_mode": self.prompt_expansion_mode,
             "regenerate_from": self.regenerate_from,
+            "extra": self.extra,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -206,6 +222,7 @@ def build_request(
     reference_audio: Any = None,
     prompt_expansion_mode: str | None = None,
     regenerate_from: str | None = None,
+    extra: Any = None,
 ) -> Request:
     """Validate one request for ``provider`` and fill in the model's defaults.
 
@@ -243,6 +260,7 @@ first frame image (image-to-video only)
         "prompt_expansion_mode": prompt_expansion_mode,
     }
     check_references_allowed(spec, h3_given)
+    raw = _raw_extra(spec, extra)
     optimizer = _flag("prompt_optimizer", prompt_optimizer, spec)
     fast = _flag("go_fast", go_fast, spec)
     pretreat = _flag("fast_pretreatment", fast_pretreatment, spec)
@@ -315,6 +333,8 @@ first frame image (image-to-video only)
     )
     if regenerate_from is not None:
         _check_regeneration(request, str(regenerate_from))
+    if raw is not None:
+        return dataclasses.replace(request, extra=raw)
     if h3 is None:
         return request
     return dataclasses.replace(
@@ -326,6 +346,43 @@ first frame image (image-to-video only)
         prompt_expansion_mode=h3.prompt_expansion_mode,
         regenerate_from=None if regenerate_from is None else str(regenerate_from),
     )
+
+
+def _raw_extra(spec: ModelSpec, extra: Any) -> dict[str, Any] | None:
+    """``extra`` of a ``raw:`` model: a JSON object (or its text), checked only as JSON.
+
+    Example:
+        >>> build_request("segmind", "a fox", model="raw:new-model", extra="[1]")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: extra: must be a JSON object of the provider's \
+own parameters, got a list
+    """
+    if spec.family != "raw":
+        if extra is not None:
+            raise ValidationError(
+                "extra", f"only for models the catalog does not know (raw:<id>), not {spec.label}"
+            )
+        return None
+    value = {} if extra is None else extra
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ValidationError("extra", f"is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        kind = {list: "a list"}.get(type(value), type(value).__name__)
+        raise ValidationError(
+            "extra", f"must be a JSON object of the provider's own parameters, got {kind}"
+        )
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("extra", f"cannot be sent as JSON ({exc})") from None
+    if "model" in value:
+        raise ValidationError("extra", "names the model itself; give it as raw:<id>")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def _check_regeneration(request: Request, base_id: str) -> None:

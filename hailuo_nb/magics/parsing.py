@@ -50,6 +50,8 @@ def _parser() -> _Parser:
     p.add_argument("--ref-video", dest="ref_video", action="append", metavar="PATH_OR_URL")
     p.add_argument("--ref-audio", dest="ref_audio", action="append", metavar="PATH_OR_URL")
     p.add_argument("--expansion", metavar="MODE")
+    # A model the catalog does not know (-m raw:<id>): its own parameters as JSON.
+    p.add_argument("--extra", metavar="JSON")
     p.add_argument("-o", "--out", dest="o", metavar="NAME")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--embed", action="store_true")
@@ -177,6 +179,7 @@ def cell_params(args: argparse.Namespace, user_ns: Mapping[str, Any]) -> dict[st
         "mode": args.mode,
         "ratio": args.ratio,
         "prompt_expansion_mode": args.expansion,
+        "extra": args.extra,
     }
     refs = {
         "reference_images": args.ref_image,

@@ -248,3 +248,27 @@ async def test_two_lookalike_tasks_are_not_guessed(
                 await client.submit(prompt, model="MiniMax-H3")
         lines = [r.line for r in await client.reconcile()]
     assert len(lines) == 2 and all("check the dashboard" in line for line in lines)
+
+
+# -- models the catalog does not know yet -------------------------------------------------
+
+
+async def test_an_unknown_model_is_sent_as_given(
+    make_client: Callable[..., Client], emulator_url: str
+) -> None:
+    from hailuo_nb.display import settings_summary
+
+    async with make_client("segmind") as client:
+        # Stands for a slug the catalog has not caught up with (Segmind's H3 slugs).
+        prepared = client.prepare("a fox", model="raw:hailuo-2.3",
+                                  extra='{"duration": 6, "resolution": "768p"}')
+        assert prepared.estimate.usd == 0.70  # unknown: priced as the dearest known video
+        job = await client.generate(prepared)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="extra: is not valid JSON"):
+            await client.submit("a fox", model="raw:hailuo-2.3", extra="{duration: 6}")
+        with pytest.raises(ValidationError, match="only for models the catalog does not know"):
+            await client.submit("a fox", extra={"duration": 6})
+    assert job.status == "completed" and job.model == "raw:hailuo-2.3"
+    assert job.params["extra"] == {"duration": 6, "resolution": "768p"}
+    assert "unknown model: sent as given, price unknown" in settings_summary(job)
+    assert stats(emulator_url)["submissions"]["total"] == 1

@@ -288,6 +288,7 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
      "prompt_expansion_mode", "only H3-Max takes it"),
     ("minimax", {"model": "MiniMax-H3-Max", "regenerate_from": "1"}, "regenerate_from",
      "cannot be regenerated at 2K; only h3 can"),
+    ("segmind", {"model": "raw:new-model", "extra": "[1]"}, "extra", "must be a JSON object"),
 ]
 
 
