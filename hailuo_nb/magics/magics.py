@@ -33,6 +33,7 @@ from ..notebook.registry import session_for
 from ..notebook.session import Session, ask_reuse
 from ..prepared import Prepared
 from ..progress import show
+from ..providers import Cancellable
 from ..ratestate import learnt
 from ..settings import budget_state_path, environment
 from ..widgets.panel import panel_command
@@ -283,6 +284,25 @@ class HailuoMagics(Magics):
         except HailuoError as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
 
+    def _cancel_hint(self) -> str:
+        # Interrupt on a --wait cell: a queued job its provider can cancel costs nothing yet.
+        queued = []
+        for t in self.session.tracked():
+            if t.job.status != "queued":
+                continue
+            try:
+                adapter = self.session.client(t.job.provider).adapter_for(t.job)
+            except HailuoError:
+                continue
+            if isinstance(adapter, Cancellable):
+                queued.append(t.name or t.job.id)
+        if not queued:
+            return ""
+        return (
+            f" Still queued, so not charged yet: {', '.join(queued)};"
+            f" %hailuo cancel {queued[0]} cancels it."
+        )
+
     def _wait_for(self, refs: list[str] | None, *, summary: bool = True) -> None:
         try:
             waited = self.session.wait(refs)
@@ -293,6 +313,7 @@ class HailuoMagics(Magics):
                 + ", ".join(running)
                 + ". Each cell's output becomes the video when its job is done;"
                 " after a restart use %hailuo resume ID."
+                + self._cancel_hint()
             )
             return
         for t in waited:
