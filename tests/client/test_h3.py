@@ -272,3 +272,14 @@ async def test_an_unknown_model_is_sent_as_given(
     assert job.params["extra"] == {"duration": 6, "resolution": "768p"}
     assert "unknown model: sent as given, price unknown" in settings_summary(job)
     assert stats(emulator_url)["submissions"]["total"] == 1
+
+
+def test_a_reference_changed_under_the_same_name_is_a_new_request(tmp_path: Path) -> None:
+    client = Client("minimax", api_key="k" * 20, environ={}, output_dir=tmp_path)
+    clip_path = tmp_path / "walk.mp4"
+    clip_path.write_bytes(clip(3.0))
+    first = client.prepare("a fox", model="MiniMax-H3", reference_videos=[str(clip_path)])
+    clip_path.write_bytes(clip(4.0))
+    second = client.prepare("a fox", model="MiniMax-H3", reference_videos=[str(clip_path)])
+    assert first.params == second.params  # the record names the same file...
+    assert first.fingerprint != second.fingerprint  # ...but it is not the same request
