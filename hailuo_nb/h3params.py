@@ -35,6 +35,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "REFERENCE_FIELDS",
     "H3Fields",
+    "check_clip",
     "check_h3",
     "check_references_allowed",
 ]
@@ -146,14 +147,28 @@ def _ratio(spec: ModelSpec, value: Any, frames: int, references: int) -> str | N
     return text
 
 
+def check_clip(clip: MediaInput, where: str) -> None:
+    """Refuse a reference clip shorter than 2 s or longer than 15 s (when its length is known).
+
+    Example:
+        >>> from hailuo_nb.media import MediaInput
+        >>> check_clip(MediaInput("a.wav", "audio", None, b"", "audio/wav", 1.0, ""), "x[0]")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: x[0]: a.wav is 1.0 s; each clip must be 2-15 s
+    """
+    low, high = _CLIP_SECONDS
+    if clip.seconds is not None and not low - _SLACK <= clip.seconds <= high + _SLACK:
+        raise ValidationError(
+            where, f"{clip.ref} is {clip.seconds:.1f} s; each clip must be 2-15 s"
+        )
+
+
 def _clips(field: str, kind: Any, values: list[Any]) -> tuple[MediaInput, ...]:
     clips = tuple(load_media(v, kind=kind, field=f"{field}[{n}]") for n, v in enumerate(values))
-    low, high = _CLIP_SECONDS
+    high = _CLIP_SECONDS[1]
     for n, clip in enumerate(clips):
-        if clip.seconds is not None and not low - _SLACK <= clip.seconds <= high + _SLACK:
-            raise ValidationError(
-                f"{field}[{n}]", f"{clip.ref} is {clip.seconds:.1f} s; each clip must be 2-15 s"
-            )
+        check_clip(clip, f"{field}[{n}]")
     total = sum(c.seconds or 0.0 for c in clips)
     if total > high + _SLACK:
         raise ValidationError(field, f"the clips total {total:.1f} s; at most 15 s in all")

@@ -43,6 +43,7 @@ from ..models import Cost
 from ..params import build_request
 from .choice import Choice
 from .frames import FramePicker
+from .references import ReferencePicker
 from .rules import default_provider, fitting_resolution, forbidden, model_note
 from .style import html_line
 
@@ -124,6 +125,14 @@ class PanelForm:
             name: w.Checkbox(value=False, description=text, indent=False)
             for name, text in _SWITCHES.items()
         }
+        self.references = {
+            field: ReferencePicker(field, kind)
+            for field, kind in (
+                ("reference_images", "image"),
+                ("reference_videos", "video"),
+                ("reference_audio", "audio"),
+            )
+        }
         self.first_frame = FramePicker("first_frame", "First frame")
         self.last_frame = FramePicker("last_frame", "Last frame")
         self.cost = w.HTML("")
@@ -143,6 +152,7 @@ class PanelForm:
                 self.expansion.widget,
                 options,
                 frames,
+                w.HBox([r.widget for r in self.references.values()]),
                 self.cost,
             ]
         )
@@ -153,7 +163,8 @@ class PanelForm:
             widget.observe(lambda _: self._changed(), names="value")
         for choice in (self.duration, self.resolution, self.mode, self.ratio, self.expansion):
             choice.observe(lambda _: self._changed())
-        for picker in (self.first_frame, self.last_frame):
+        watched: list[Any] = [self.first_frame, self.last_frame, *self.references.values()]
+        for picker in watched:
             picker.observe(self._changed)
         self._changed()
 
@@ -194,6 +205,9 @@ class PanelForm:
             out["ratio"] = self.ratio.value
         if spec.expansion_modes:
             out["prompt_expansion_mode"] = self.expansion.value
+        refs = {f: list(p.values) for f, p in self.references.items() if p.values}
+        if spec.family == "h3" and refs:
+            out.update(refs)
         if self.first_frame.value is not None:
             out["first_frame"] = self.first_frame.value
         if spec.last_frame and self.last_frame.value is not None:
@@ -207,7 +221,9 @@ class PanelForm:
         """
         spec = self.spec
         estimate = estimate_cost(spec, self.duration.value, self.resolution.value)
-        pickers = [self.first_frame] + ([self.last_frame] if spec.last_frame else [])
+        pickers: list[Any] = [self.first_frame] + ([self.last_frame] if spec.last_frame else [])
+        if spec.family == "h3":
+            pickers += list(self.references.values())
         for picker in pickers:
             if picker.problem:
                 return FormCheck(picker.problem, estimate)
@@ -327,6 +343,8 @@ class PanelForm:
         self.ratio.widget.layout.display = "" if shapes else "none"
         self.expansion.widget.layout.display = "" if modes else "none"
         self.prompt_optimizer.layout.display = "" if "prompt_optimizer" in spec.options else "none"
+        for picker in self.references.values():
+            picker.widget.layout.display = "" if spec.family == "h3" else "none"
         self.duration.widget.layout.display = "" if spec.durations else "none"
         self.resolution.widget.layout.display = "" if spec.resolutions else "none"
         self.mode.widget.layout.display = "" if spec.modes else "none"

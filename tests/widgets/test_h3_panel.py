@@ -83,3 +83,30 @@ def test_a_grid_tile_starts_muted_a_panel_tile_does_not() -> None:
     panel.finish(bundle)
     assert "<video controls muted " in grid.out.outputs[0]["data"]["text/html"]
     assert "muted" not in panel.out.outputs[0]["data"]["text/html"]
+
+
+def test_references_uploaded_in_the_panel(shell: Any, emulator: Emulator) -> None:
+    from ..emulator.h3helpers import clip, image, wav
+
+    panel = Panel()
+    form = panel.form
+    assert not shown(form.references["reference_videos"].widget)
+    form.fill(prompt="the fox walks like this", model="h3")
+    assert shown(form.references["reference_videos"].widget)
+    refs = form.references
+    refs["reference_audio"].add(wav(3.0), name="steps.wav", mime="audio/wav")
+    # Audio alone is refused before anything is sent: Generate says why.
+    assert "audio cannot be the only reference" in panel.reason.value
+    refs["reference_videos"].add(clip(1.0), name="blink.mp4", mime="video/mp4")
+    assert "each clip must be 2-15 s" in refs["reference_videos"].listing.value
+    refs["reference_videos"].add(clip(3.0), name="walk.mp4", mime="video/mp4")
+    refs["reference_images"].add(image(), name="fox.png")
+    assert "walk.mp4 · 3.0 s" in refs["reference_videos"].listing.value
+    assert "fox.png · 640×360" in refs["reference_images"].listing.value
+    assert panel.reason.value == "" or "audio" not in panel.reason.value
+    job = panel.submit()
+    assert job is not None, panel.status.value
+    current_session().wait([job.id])
+    done = panel.jobs.tiles[job.id].job
+    assert done.status == "completed" and len(done.params["reference_videos"]) == 1
+    assert emulator.submissions() == 1
