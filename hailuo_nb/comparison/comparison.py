@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import display as d
-from ..errors import HailuoError, PossiblyPaid, SubmitUncertain
+from ..errors import HailuoError, PossiblyPaid, SubmitUncertain, ValidationError
 from ..models import Job
 from ..notebook import outcomes
 from ..notebook.registry import current_session
@@ -288,6 +288,23 @@ class Comparison:
             # Re-sent from the waiting cell, for executors that only keep its messages.
             self.board.finish(self._bundle)
         return self
+
+    def upscale(self, tile: int, *, name: str | None = None) -> Job:
+        """Make tile ``tile`` (1-based, as the table numbers them) again at 2K: a new job,
+        priced and budget-checked, shown in the calling cell. Its 768P draft must be done.
+
+        Example (after a 768P H3 comparison)::
+
+            final = cmp.upscale(3, name="final")
+        """
+        from ..notebook import actions
+
+        if not 1 <= tile <= len(self.cells):
+            raise ValidationError("tile", f"must be 1-{len(self.cells)}, got {tile}")
+        job = self.jobs[tile - 1]
+        if not job.id:
+            raise ValidationError("tile", f"tile {tile} was not sent")
+        return actions.upscale(self.session, job.id, name=name).job
 
     async def _run(self, views: list[LiveView]) -> None:
         gates: dict[int, asyncio.Semaphore] = {}

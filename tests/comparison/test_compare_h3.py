@@ -27,7 +27,8 @@ def test_drafts_side_by_side_muted_then_2k_of_one(shell: Any) -> None:  # noqa: 
     final = next(d for d in rec.latest().values() if "hailuo-compare" in d.get("text/html", ""))
     # Four videos with sound, none speaking over the others; each one's controls unmute it.
     assert final["text/html"].count("<video controls muted ") == 4
-    sh.run_line_magic("hailuo", f"upscale {cmp.jobs[2].id}")
+    assert f"2K: %hailuo upscale {cmp.jobs[2].id}" in final["text/html"]  # said per tile
+    cmp.upscale(3)
     session = session_for(sh)
     session.wait()
     big = [t.job for t in session.tracked() if t.job.params.get("regenerate_from")]
