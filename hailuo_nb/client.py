@@ -694,6 +694,8 @@ resume it with Client(provider='segmind')
             typical *= 1.5
         if request.resolution == "1080p":
             typical *= 1.3
+        elif request.resolution == "2k":
+            typical *= 2.0  # H3 (protocols-more.md §1.10): 2K ~160-330 s, 768P ~60-160 s
         recent: list[float] = []
         if not host(self.settings.provider).in_process:  # its speed is known: time_scale
             with contextlib.suppress(StoreError):  # a guess: never a reason to stop a submit
