@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--resolution", "-r")
     g.add_argument("--first-frame", help="image path or http(s) URL")
     g.add_argument("--last-frame", help="image path or http(s) URL")
+    g.add_argument("--ratio", help="H3: adaptive, 21:9, 16:9, 4:3, 1:1, 3:4 or 9:16")
+    for kind in ("image", "video", "audio"):
+        g.add_argument(
+            f"--ref-{kind}", action="append", help=f"H3: a reference {kind} (repeatable)"
+        )
+    g.add_argument("--expansion", help="H3-Max: prompt expansion (disabled, balanced, quality)")
+    g.add_argument("--extra", help="raw:<id> models: their own parameters as a JSON object")
     g.add_argument(
         "--reuse",
         action="store_true",
@@ -240,6 +247,12 @@ async def _run(args: argparse.Namespace, state: _State | None = None) -> int:
                 "resolution": args.resolution,
                 "first_frame": args.first_frame,
                 "last_frame": args.last_frame,
+                "ratio": args.ratio,
+                "reference_images": args.ref_image,
+                "reference_videos": args.ref_video,
+                "reference_audio": args.ref_audio,
+                "prompt_expansion_mode": args.expansion,
+                "extra": args.extra,
             }
             state.submitting = True
             job = state.job = await client.submit(

@@ -23,6 +23,8 @@ import html
 import time
 from typing import Any
 
+from .catalog import get_model
+from .errors import ValidationError
 from .models import Job
 
 __all__ = [
@@ -80,6 +82,9 @@ def settings_summary(job: Job) -> str:
         >>> settings_summary(Job(id="a", provider="segmind", model="hailuo-2.3",
         ...     params={"duration": 6, "resolution": "768p", "prompt_optimizer": False}))
         'hailuo-2.3 on segmind · 6 s · 768p · optimizer off'
+        >>> settings_summary(Job(id="a", provider="minimax", model="h3",
+        ...     params={"duration": 8, "resolution": "768p", "ratio": "9:16"}))
+        'h3 on minimax · 8 s · 768p · 9:16 · with sound'
     """
     p = job.params
     parts = [f"{job.model} on {job.provider}"]
@@ -87,6 +92,19 @@ def settings_summary(job: Job) -> str:
         parts.append(f"{p['duration']} s")
     if p.get("resolution"):
         parts.append(str(p["resolution"]))
+    if job.model.startswith("raw:"):
+        parts.append("unknown model: sent as given, price unknown")
+    if p.get("ratio"):
+        parts.append(str(p["ratio"]))
+    if _with_sound(job):
+        parts.append("with sound")
+    if p.get("regenerate_from"):
+        parts.append(f"2K of {p['regenerate_from']}")
+    refs = [f"{len(p[k])} {k.split('_')[1]}" for k in _REFS if p.get(k)]
+    if refs:
+        parts.append("references: " + ", ".join(refs))
+    if p.get("prompt_expansion_mode"):
+        parts.append(f"expansion {p['prompt_expansion_mode']}")
     if p.get("mode"):
         parts.append(f"mode {p['mode']}")
     if p.get("first_frame"):
@@ -100,6 +118,24 @@ def settings_summary(job: Job) -> str:
     if p.get("fast_pretreatment"):
         parts.append("fast pretreatment")
     return " · ".join(parts)
+
+
+_REFS = ("reference_images", "reference_videos", "reference_audio")
+
+
+def _with_sound(job: Job) -> bool:
+    """True for a model whose videos carry sound (H3), as the catalog says.
+
+    Example:
+        >>> _with_sound(Job(id="a", provider="minimax", model="h3"))
+        True
+        >>> _with_sound(Job(id="a", provider="minimax", model="no-such-model"))
+        False
+    """
+    try:
+        return get_model(job.provider, job.model).sound
+    except ValidationError:
+        return False
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -153,6 +153,17 @@ class Follower:
         if needs_download(job):
             await self.download(job)
 
+    def nudge(self, job_id: str) -> None:
+        """Poll ``job_id`` now rather than at its next turn (a cancel was accepted).
+
+        Example:
+            >>> f = Follower(None, None, PollPolicy(), None, {}, print)  # type: ignore[arg-type]
+            >>> f.nudge("a")  # no follow loop for "a": nothing to wake
+        """
+        event = self._nudges.get(job_id)
+        if event is not None:
+            event.set()
+
     def siblings(self, done: Job) -> list[str]:
         """A job finished much sooner than expected: so have, most likely, the jobs sent
         with it. Each running job of the same model and settings at the same server that

@@ -102,6 +102,23 @@ class Host:
         if self.key_pair_env is not None and self.key_from(environ):
             return "+".join(self.key_pair_env)
         return None
+    # Other protocols this host serves beside its own, by the last path segment that
+    # replaces the base URL's (the emulator serves MiniMax's V2 for H3 under /minimax).
+    mounts: tuple[tuple[str, str], ...] = ()
+
+    def url_for(self, protocol: str, base_url: str) -> str:
+        """The root a model of another ``protocol`` is asked at, for a server at ``base_url``.
+
+        Example:
+            >>> host("emulator").url_for("minimax_v2", "http://127.0.0.1:8000/segmind")
+            'http://127.0.0.1:8000/minimax'
+            >>> host("minimax").url_for("minimax_v2", "https://api.minimax.io")
+            'https://api.minimax.io'
+        """
+        mount = dict(self.mounts).get(protocol)
+        if mount is None:
+            return base_url
+        return f"{base_url.rstrip('/').rsplit('/', 1)[0]}/{mount}"
 
     @property
     def floor_rpm(self) -> float:
@@ -228,6 +245,7 @@ HOSTS: tuple[Host, ...] = (
         status_window=3600.0,
         history_url="http://emulator.invalid/segmind/inference-request/request-history",
         title="the emulator",
+        mounts=(("minimax_v2", "minimax"),),
     ),
 )
 """Every provider the client speaks to, in the order menus show them.

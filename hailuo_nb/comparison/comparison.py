@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import display as d
-from ..errors import HailuoError, PossiblyPaid, SubmitUncertain
+from ..errors import HailuoError, PossiblyPaid, SubmitUncertain, ValidationError
 from ..models import Job
 from ..notebook import outcomes
 from ..notebook.registry import current_session
@@ -122,7 +122,7 @@ class Comparison:
         self.state = "pending"
         prompts = len({c.prompt for c in self.cells})
         self.columns = columns_for(len(self.cells), len(self.cells) // max(1, prompts))
-        self.board: Board = make_board(self.heading(), view_kind)
+        self.board: Board = make_board(self.heading(), view_kind, _tile_actions(session))
 
     # -- what it shows ---------------------------------------------------------------
     @property
@@ -289,6 +289,23 @@ class Comparison:
             # Re-sent from the waiting cell, for executors that only keep its messages.
             self.board.finish(self._bundle)
         return self
+
+    def upscale(self, tile: int, *, name: str | None = None) -> Job:
+        """Make tile ``tile`` (1-based, as the table numbers them) again at 2K: a new job,
+        priced and budget-checked, shown in the calling cell. Its 768P draft must be done.
+
+        Example (after a 768P H3 comparison)::
+
+            final = cmp.upscale(3, name="final")
+        """
+        from ..notebook import actions
+
+        if not 1 <= tile <= len(self.cells):
+            raise ValidationError("tile", f"must be 1-{len(self.cells)}, got {tile}")
+        job = self.jobs[tile - 1]
+        if not job.id:
+            raise ValidationError("tile", f"tile {tile} was not sent")
+        return actions.upscale(self.session, job.id, name=name).job
 
     async def _run(self, views: list[LiveView]) -> None:
         gates: dict[int, asyncio.Semaphore] = {}
@@ -466,3 +483,10 @@ def _may_reuse(session: Session, plan: Plan) -> bool:
         f"{again} of {len(plan.cells)} tiles repeat earlier requests: show those videos again"
         f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
     )
+
+
+def _tile_actions(session: Session) -> Any:
+    # The grid's tiles get Cancel (while queued) and 2K (768P H3 drafts) buttons.
+    from ..widgets.tile import session_actions
+
+    return session_actions(session)

@@ -21,7 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..catalog import get_model
 from ..display import format_seconds
+from ..errors import ValidationError
 from ..models import Job
 from ..notebook import media, preview
 from . import render
@@ -86,10 +88,27 @@ def _note(job: Job) -> str:
         bits = [f"{format_seconds(job.elapsed())}"]
         if job.cost is not None:
             bits.append(str(job.cost))
+        if _draft(job):
+            # The lasting grid has no buttons: say how to finish this draft at 2K.
+            bits.append(f"2K: %hailuo upscale {job.id}")
         return " · ".join(bits)
     if not job.done:
         return "not finished"
     return job.error or "no reason given"
+
+
+def _draft(job: Job) -> bool:
+    """A finished 768P draft of a model that can be made again at 2K (H3).
+
+    Example:
+        >>> _draft(Job(id="a", provider="emulator", model="h3", params={"resolution": "768p"}))
+        True
+    """
+    try:
+        regenerates = get_model(job.provider, job.model).regenerates
+    except ValidationError:
+        return False
+    return regenerates and job.params.get("resolution") == "768p"
 
 
 def figures(

@@ -65,10 +65,11 @@ class WidgetBoard:
         tiles = board.start(placeholder_jobs, captions, columns=2)
     """
 
-    def __init__(self, heading: str) -> None:
+    def __init__(self, heading: str, actions: Any = None) -> None:
         import ipywidgets as w
 
         self._w = w
+        self.actions = actions  # the tiles' Cancel / 2K buttons (widgets.tile.TileActions)
         self.heading = w.HTML(
             f'<div style="font-weight:600">{html.escape(heading)}</div>',
         )
@@ -120,7 +121,10 @@ class WidgetBoard:
         from ..widgets.tile import JobTile
 
         w = self._w
-        tiles = [JobTile(job, header_html=h) for job, h in zip(jobs, headers, strict=True)]
+        tiles = [
+            JobTile(job, header_html=h, actions=self.actions, muted=True)
+            for job, h in zip(jobs, headers, strict=True)
+        ]
         controls = w.Output()
         controls.outputs = (
             {
@@ -140,6 +144,7 @@ class WidgetBoard:
         self.table = w.HTML("")
         self.message.value = ""
         self.body.children = (controls, self.grid, self.table)
+        self.tiles = list(tiles)  # each tile's buttons (Cancel, 2K) act on its job
         return list(tiles)
 
     def note(self, text: str) -> None:
@@ -322,7 +327,7 @@ class PrintBoard:
             self.write(str(bundle.get("text/plain", "")))
 
 
-def make_board(heading: str, kind: str = "auto") -> Board:
+def make_board(heading: str, kind: str = "auto", actions: Any = None) -> Board:
     """The board for where we run; ``kind`` as ``Hailuo.progress`` (auto, widget, text, print).
 
     Example:
@@ -332,7 +337,7 @@ def make_board(heading: str, kind: str = "auto") -> Board:
     """
     kind = view_kind(kind)
     if kind == "widget":
-        return WidgetBoard(heading)
+        return WidgetBoard(heading, actions)
     if kind == "text":
         return TextBoard(heading)
     return PrintBoard(heading)

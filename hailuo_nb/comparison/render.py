@@ -134,7 +134,10 @@ def figure_html(
             else ""
         )
         body = (
-            f'<video controls preload="metadata" playsinline{poster} src="{_e(video_src)}"'
+            # Muted: a grid of videos with sound would all speak at once (H3); each video's
+            # own controls unmute the one to hear, and Play all keeps that choice.
+            f'<video controls muted preload="metadata" playsinline{poster}'
+            f' src="{_e(video_src)}"'
             f' style="width:100%;max-width:100%;display:block">{still}</video>'
         )
         bits = [_e(note)] if note else []

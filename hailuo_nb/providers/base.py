@@ -46,8 +46,10 @@ __all__ = [
     "Submitted",
     "Synchronous",
     "Update",
+    "UploadsEach",
     "WithHistory",
     "WithListing",
+    "WithTaskList",
     "error_for_status",
     "image_values",
     "json_body",
@@ -73,6 +75,9 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     json: dict[str, Any] | None = field(default=None, repr=False)
     params: dict[str, str] | None = field(default=None, repr=False)
+    # A multipart upload: form fields, and files as (name, bytes, content type).
+    data: dict[str, str] | None = field(default=None, repr=False)
+    files: dict[str, tuple[str, bytes, str]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,29 @@ class WithListing(Protocol):
     def parse_list(self, response: httpx.Response) -> tuple[list[HistoryRow], str | None]: ...
 
 
+@runtime_checkable
+class WithTaskList(Protocol):
+    """An adapter whose provider lists recent tasks (MiniMax V2), newest first.
+
+    The list does not repeat the request, only its shape: a row's ``request_body`` holds
+    the fields it echoes (model, resolution, duration), compared with what was sent.
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMaxV2, SegmindV2
+        >>> isinstance(MiniMaxV2("http://h", "k"), WithTaskList)
+        True
+        >>> isinstance(SegmindV2("http://h", "k"), WithTaskList)
+        False
+    """
+
+    list_page_size: int
+
+    # Named apart from WithListing's list_request/parse_list (a cursor, not a page):
+    # runtime_checkable protocols match by name alone.
+    def task_list_request(self, page: int) -> HttpRequest: ...
+    def parse_task_list(self, response: httpx.Response) -> list[Any]: ...
+
+
 @dataclass(frozen=True)
 class CancelAnswer:
     """What the provider answered to a cancel: did it take, and its own words.
@@ -243,6 +271,25 @@ class Cancellable(Protocol):
 
     def cancel_request(self, job_id: str) -> HttpRequest: ...
     def parse_cancel(self, job_id: str, response: httpx.Response) -> CancelAnswer: ...
+
+
+@runtime_checkable
+class UploadsEach(Protocol):
+    """An adapter that uploads local media one file at a time (MiniMax's ``mm_file://``).
+
+    :meth:`upload_each` names the fields whose local data goes by upload (the rest go
+    inline), each with its request; :meth:`parse_upload_one` reads the name to send.
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMaxV2, SegmindV2
+        >>> isinstance(MiniMaxV2("http://h", "k"), UploadsEach)
+        True
+        >>> isinstance(SegmindV2("http://h", "k"), UploadsEach)
+        False
+    """
+
+    def upload_each(self, request: Request) -> list[tuple[str, HttpRequest]]: ...
+    def parse_upload_one(self, response: httpx.Response) -> str: ...
 
 
 class NoUploads:

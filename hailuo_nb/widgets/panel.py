@@ -29,6 +29,7 @@ from ..notebook.registry import current_session
 from .form import PanelForm
 from .jobs import HistoryList, SessionJobs
 from .style import html_line, one_line
+from .tile import session_actions
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -86,6 +87,7 @@ class Panel:
         self.status.add_class("hailuo-panel-status")
         # A finished job changes its history row (status, billed cost): redraw the list.
         self.jobs = SessionJobs(session.hub, on_finish=lambda: self._guard(self.history.refresh))
+        self.jobs.actions = session_actions(session, view=self.jobs.view)
         self.history = HistoryList(self._history, self.resume)
         self._sending = False
         self._last: tuple[Any, float, str] | None = None

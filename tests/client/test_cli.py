@@ -227,3 +227,16 @@ def test_generate_on_fal_and_replicate(tmp_path: Path, emulator_url: str, provid
     keyless = hailuo("generate", "a fox", "--provider", provider, cwd=tmp_path)
     assert keyless.returncode != 0 and "no API key" in keyless.stderr
     assert ("FAL_KEY_ID and FAL_KEY_SECRET" in keyless.stderr) == (provider == "fal")
+
+
+def test_generate_h3_with_sound(tmp_path: Path) -> None:
+    done = hailuo("generate", "a lighthouse at dusk", "-m", "MiniMax-H3", "-d", "8",
+                  "--ratio", "9:16", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "to emulator (h3)" in done.stderr
+    import av
+
+    with av.open(done.stdout.strip()) as video:
+        assert video.streams.audio and video.streams.video[0].height > video.streams.video[0].width
+    refused = hailuo("generate", "a fox", "-m", "MiniMax-H3", "--ratio", "adaptive", cwd=tmp_path)
+    assert refused.returncode == 2 and "ratio: a text-only video needs a shape" in refused.stderr
