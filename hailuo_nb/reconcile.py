@@ -124,13 +124,9 @@ async def _one(client: Lookup, job: Job, request: dict[str, Any]) -> Reconciled:
         rows = await _rows(client, adapter, job)
     except HailuoError as exc:
         return Reconciled(job.id, f"{job.id}: the request history could not be read ({exc})")
-    taken = {j.id for j in client.journal.store.history() if j.provider == job.provider}
-    found = best_match(rows, request, job, taken)
+    found = best_match(rows, request, job, _taken(client, job))
     if found is not None:
-        real = dataclasses.replace(job, id=found.request_id, status="queued", error=None)
-        real = apply_update(real, found.update(), now=time.time())
-        client.journal.resolve(job.id, real)
-        return Reconciled(job.id, f"{job.id}: found, it is job {real.id} ({real.status})", real)
+        return _found(client, job, found)
     if time.time() - (job.submitted_at or 0.0) < LISTING_GRACE / client.scale:
         return Reconciled(
             job.id, f"{job.id}: not in {job.provider}'s history yet; try again in a minute"
@@ -173,13 +169,10 @@ async def _listed(
 def _settle(
     client: Lookup, job: Job, request: dict[str, Any], rows: list[HistoryRow]
 ) -> Reconciled:
-    taken = {j.id for j in client.journal.store.history() if j.provider == job.provider}
+    taken = _taken(client, job)
     found = best_match(rows, request, job, taken)
     if found is not None:
-        real = dataclasses.replace(job, id=found.request_id, status="queued", error=None)
-        real = apply_update(real, found.update(), now=time.time())
-        client.journal.resolve(job.id, real)
-        return Reconciled(job.id, f"{job.id}: found, it is job {real.id} ({real.status})", real)
+        return _found(client, job, found)
     start = (job.submitted_at or 0.0) - LISTING_GRACE
     blind = [
         r
@@ -195,12 +188,9 @@ def _settle(
             f" that time ({', '.join(r.request_id for r in blind[:3])}), so it cannot be told"
             f" apart: check the dashboard, then dismiss it (reconcile --dismiss {job.id})",
         )
-    if time.time() - (job.submitted_at or 0.0) < LISTING_GRACE / client.scale:
-        return Reconciled(
-            job.id, f"{job.id}: not in {job.provider}'s list yet; try again in a minute"
-        )
-    client.journal.dismiss(job.id, f"not accepted: {job.provider} lists no such request")
-    return Reconciled(job.id, f"{job.id}: not accepted ({job.provider} lists no such request)")
+    return _absent(client, job, f"{job.provider}'s list", f"{job.provider} lists no such request")
+
+
 async def _by_task_list(
     client: Lookup, adapter: WithTaskList, job: Job, request: dict[str, Any]
 ) -> Reconciled:
@@ -224,7 +214,7 @@ async def _by_task_list(
                 break  # newest first: older pages cannot hold it
     except HailuoError as exc:
         return Reconciled(job.id, f"{job.id}: the task list could not be read ({exc})")
-    taken = {j.id for j in client.journal.store.history() if j.provider == job.provider}
+    taken = _taken(client, job)
     sent = match_form(request)
     found = [
         r
@@ -234,10 +224,7 @@ async def _by_task_list(
         and all(_text(sent.get(k)) == _text(v) for k, v in r.request_body.items())
     ]
     if len(found) == 1:
-        real = dataclasses.replace(job, id=found[0].request_id, status="queued", error=None)
-        real = apply_update(real, found[0].update(), now=time.time())
-        client.journal.resolve(job.id, real)
-        return Reconciled(job.id, f"{job.id}: found, it is job {real.id} ({real.status})", real)
+        return _found(client, job, found[0])
     if found:
         ids = ", ".join(r.request_id for r in found[:5])
         return Reconciled(
@@ -245,14 +232,29 @@ async def _by_task_list(
             f"{job.id}: {len(found)} tasks of the same model and settings were created then"
             f" ({ids}); the list does not say which is this one: check the dashboard",
         )
-    if time.time() - (job.submitted_at or 0.0) < LISTING_GRACE / client.scale:
-        return Reconciled(
-            job.id, f"{job.id}: not in {job.provider}'s task list yet; try again in a minute"
-        )
-    client.journal.dismiss(job.id, f"not accepted: {job.provider}'s task list has no such task")
-    return Reconciled(
-        job.id, f"{job.id}: not accepted ({job.provider}'s task list has no such task)"
+    return _absent(
+        client, job, f"{job.provider}'s task list", f"{job.provider}'s task list has no such task"
     )
+
+
+def _taken(client: Lookup, job: Job) -> set[str]:
+    # The provider's jobs that are already ours: never taken for another submit.
+    return {j.id for j in client.journal.store.history() if j.provider == job.provider}
+
+
+def _found(client: Lookup, job: Job, row: HistoryRow) -> Reconciled:
+    real = dataclasses.replace(job, id=row.request_id, status="queued", error=None)
+    real = apply_update(real, row.update(), now=time.time())
+    client.journal.resolve(job.id, real)
+    return Reconciled(job.id, f"{job.id}: found, it is job {real.id} ({real.status})", real)
+
+
+def _absent(client: Lookup, job: Job, where: str, why: str) -> Reconciled:
+    # Not in a list that should show it by now: not accepted. Too recent: ask again later.
+    if time.time() - (job.submitted_at or 0.0) < LISTING_GRACE / client.scale:
+        return Reconciled(job.id, f"{job.id}: not in {where} yet; try again in a minute")
+    client.journal.dismiss(job.id, f"not accepted: {why}")
+    return Reconciled(job.id, f"{job.id}: not accepted ({why})")
 
 
 async def _rows(client: Lookup, adapter: WithHistory, job: Job) -> list[HistoryRow]:
