@@ -21,7 +21,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..display import NO_MATH
+from ..display import NO_MATH, format_seconds
 
 __all__ = [
     "controls_html",
@@ -155,7 +155,7 @@ def _cell(key: str, record: Mapping[str, Any]) -> str:
         seconds = record.get("seconds")
         if seconds is None:
             return ""
-        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+        return format_seconds(float(seconds))
     if key == "cost":
         usd = record.get("cost_usd")
         if usd is None:
