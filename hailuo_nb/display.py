@@ -268,20 +268,21 @@ def final_text(job: Job, path: str | None = None) -> str:
         file: out/a.mp4
         prompt: fox
     """
+    ident = job.id or "(not sent)"  # a submit refused before the provider gave an id
     if job.status == "completed":
-        head = f"hailuo job {job.id} completed in {format_seconds(job.elapsed())}"
+        head = f"hailuo job {ident} completed in {format_seconds(job.elapsed())}"
         head += f" · {settings_summary(job)}"
         if job.cost is not None:
             head += f" · {job.cost}"
         if job.error:  # completed but not saved (a full disk): say so, and how to fix it
             head += f" · {job.error}"
     elif job.done:
-        head = f"hailuo job {job.id} {job.status}: {job.error or 'no reason given'}"
+        head = f"hailuo job {ident} {job.status}: {job.error or 'no reason given'}"
         if job.charge is not None and not job.charge.estimated:
             # Billed at submit (AI/ML) and not known to be refunded: say what it cost.
             head += f" · {job.charge} billed"
     else:
-        head = f"hailuo job {job.id} {job.status} (not finished)"
+        head = f"hailuo job {ident} {job.status} (not finished)"
     lines = [head]
     shown = path or job.video_path
     if shown:

@@ -38,7 +38,7 @@ from ..notebook.session import ask_reuse
 from ..progress import LiveView
 from . import export, render, summary
 from .grid import Board, make_board
-from .plan import Plan, build_cells, make_plan, show_value
+from .plan import Cell, Plan, build_cells, make_plan, show_value
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -324,7 +324,8 @@ class Comparison:
             # A job reused from an identical earlier request may already be finished.
             done = job.done and (job.status != "completed" or bool(job.video_path))
             tracked = self.session.start(
-                client, job, embed=self.embed, view=view, already_done=done
+                client, job, embed=self.embed, view=_GridTile(view, cell, self.embed),
+                already_done=done,
             )
             tracked.extra["reused"] = job.reused  # paid before: not paid for this comparison
             self._tracked[i] = tracked
@@ -348,6 +349,38 @@ class Comparison:
             columns=self.columns,
             embed=self.embed,
         )
+
+
+class _GridTile:
+    """A tile's live view whose end is drawn as the lasting grid draws that tile.
+
+    The session finishes a job's view with the job's own output (a wide video and its
+    caption); in a grid that would make each tile jump, then the whole grid jump again
+    when it is replaced by the lasting one. This view hands its tile the grid's figure
+    instead (``JobTile.finish_as_figure`` where the tile can drop its own frame).
+    """
+
+    def __init__(self, view: LiveView, cell: Cell, embed: bool) -> None:
+        self.view, self.cell, self.embed = view, cell, embed
+
+    @property
+    def job(self) -> Job:
+        return self.view.job
+
+    def __getattr__(self, name: str) -> Any:
+        # Otherwise it is its tile (``widget``, ``bar``, ``finished``...).
+        return getattr(self.view, name)
+
+    def update(self, job: Job) -> None:
+        self.view.update(job)
+
+    def draw(self, now: float) -> None:
+        self.view.draw(now)
+
+    def finish(self, bundle: dict[str, Any]) -> None:
+        text = str(bundle.get("text/plain", ""))
+        figure = export.tile_bundle(self.cell, self.view.job, text, embed=self.embed)
+        getattr(self.view, "finish_as_figure", self.view.finish)(figure)
 
 
 def compare(

@@ -27,7 +27,7 @@ from ..notebook import media
 from . import render
 from .plan import Cell
 
-__all__ = ["export_page", "figures", "grid_bundle"]
+__all__ = ["export_page", "figures", "grid_bundle", "tile_bundle"]
 
 
 def _poster(path: str) -> str:
@@ -113,6 +113,25 @@ def grid_bundle(
         "text/plain": heading + "\n" + render.table_text(records),
         "text/html": render.block_html(heading, body),
     }
+
+
+def tile_bundle(cell: Cell, job: Job, text: str, *, embed: bool = False) -> dict[str, Any]:
+    """One finished tile of the live grid, drawn exactly as the lasting grid draws it.
+
+    The live grid's tiles end as these figures, so that when the whole grid is replaced
+    by :func:`grid_bundle` nothing moves. ``text`` is the tile's ``text/plain``.
+
+    Example:
+        >>> b = tile_bundle(Cell(1, "x", None, {}), Job(id="j", provider="p", model="m",
+        ...                 status="failed", error="no"), "job j failed")
+        >>> b["text/html"].startswith('<figure class="hailuo-compare-tile"'), b["text/plain"]
+        (True, 'job j failed')
+    """
+
+    def src(path: str) -> str:
+        return media.data_url(path) if embed else media.relative_src(path)
+
+    return {"text/plain": text, "text/html": figures([cell], [job], src)[0]}
 
 
 def export_page(

@@ -244,7 +244,8 @@ class TextBoard:
         with self._lock:
             if not force and now - self._last_at < 1.0:
                 return
-            text = "\n".join([self.heading, *(d.live_text(s.job, now) for s in self.slots)])
+            lines = (d.live_text(s.job, now, name=f"tile {n}") for n, s in enumerate(self.slots, 1))
+            text = "\n".join([self.heading, *lines])
             if text != self._last:
                 self._last, self._last_at = text, now
                 self.handle.update({"text/plain": text}, raw=True)
@@ -297,7 +298,8 @@ class PrintBoard:
 
         Example: see the module.
         """
-        return [PrintView(job, self.write) for job in jobs]
+        # Named by tile: a tile waiting for a slot has no id yet.
+        return [PrintView(job, self.write, name=f"tile {n}") for n, job in enumerate(jobs, 1)]
 
     def note(self, text: str) -> None:
         """Print the message.

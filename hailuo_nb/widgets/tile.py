@@ -66,6 +66,28 @@ class JobTile(FigureView):
         self.finished = True
         self.out.outputs = ({"output_type": "display_data", "data": dict(bundle), "metadata": {}},)
         self.live.layout.display = "none"
+        self._status_class()
+
+    def finish_as_figure(self, bundle: dict[str, Any]) -> None:
+        """Show ``bundle``, a figure with its own caption and frame, in place of the tile's.
+
+        A comparison's tile ends as the lasting grid's figure (see
+        ``comparison.export.tile_bundle``): the header and frame go, so the figure takes
+        exactly the place it will have in the lasting grid.
+
+        Example:
+            >>> from hailuo_nb.models import Job
+            >>> t = JobTile(Job(id="c", provider="p", model="m"), header_html="<b>A</b>")
+            >>> t.finish_as_figure({"text/html": "<figure>v</figure>", "text/plain": "v"})
+            >>> t.header.layout.display, t.widget.layout.border
+            ('none', '0')
+        """
+        self.finish(bundle)
+        self.header.layout.display = "none"
+        self.widget.layout.border = "0"
+        self.widget.layout.padding = "0"
+
+    def _status_class(self) -> None:
         for status in ("submitting", "queued", "processing"):
             self.widget.remove_class(f"hailuo-status-{status}")
         self.widget.add_class(f"hailuo-status-{self.job.status}")
