@@ -134,7 +134,9 @@ class WidgetBoard:
             layout=w.Layout(
                 grid_template_columns=f"repeat({int(columns)}, minmax(0, 1fr))",
                 grid_gap="8px",
-                width="100%",
+                # The lasting grid is an HTML output, which JupyterLab pads 20 px on the
+                # right: the live grid leaves the same room, so its tiles keep their size.
+                width="calc(100% - 20px)",
             ),
         )
         self.table = w.HTML("")

@@ -25,6 +25,8 @@ from ..progress import FigureView
 
 __all__ = ["JobTile"]
 
+_FIGURE = "hailuo-tile-figure"
+
 
 class JobTile(FigureView):
     """Status line, progress bar and details of one job; becomes its video when done.
@@ -82,10 +84,16 @@ class JobTile(FigureView):
             >>> t.header.layout.display, t.widget.layout.border
             ('none', '0')
         """
-        self.finish(bundle)
+        # JupyterLab pads every HTML output 20 px on the right; the lasting grid has that
+        # once, around the whole grid (its board leaves the same room), not in each tile.
+        html = bundle.get("text/html", "")
+        unpadded = f"<style>.{_FIGURE} .jp-RenderedHTMLCommon{{padding-right:0}}</style>{html}"
+        self.finish({**bundle, "text/html": unpadded})
         self.header.layout.display = "none"
         self.widget.layout.border = "0"
         self.widget.layout.padding = "0"
+        self.out.layout.margin = "0"
+        self.out.add_class(_FIGURE)
 
     def _status_class(self) -> None:
         for status in ("submitting", "queued", "processing"):
