@@ -339,6 +339,7 @@ class Comparison:
         # A front end that went away must not stop the other tiles.
         with contextlib.suppress(Exception):
             self.board.set_table(self.table())
+            self.board.set_heading(self.heading())
 
     def _final_bundle(self) -> dict[str, Any]:
         return export.grid_bundle(

@@ -52,6 +52,9 @@ class Board(Protocol):
     def set_table(self, records: Sequence[dict[str, Any]]) -> None:
         """Show the current summary table."""
 
+    def set_heading(self, heading: str) -> None:
+        """Show the current heading line (the lasting output will have the same)."""
+
     def finish(self, bundle: dict[str, Any]) -> None:
         """Replace the whole board with the comparison's lasting bundle."""
 
@@ -69,12 +72,14 @@ class WidgetBoard:
         import ipywidgets as w
 
         self._w = w
-        self.heading = w.HTML(
-            f'<div style="font-weight:600">{html.escape(heading)}</div>',
-        )
+        self.heading = w.HTML(render.heading_html(heading))
         self.message = w.HTML("")
         self.body = w.VBox([])
         self.root = w.VBox([self.heading, self.message, self.body])
+        # No widget margins above the grid: the lasting output has none, and its grid
+        # would sit higher than the live one (render.heading_html).
+        for part in (self.heading, self.message):
+            part.layout.margin = "0"
         # The play-all buttons find their videos through this class (render.controls_html).
         self.root.add_class("hailuo-compare")
         self.button: Any = None
@@ -121,7 +126,7 @@ class WidgetBoard:
 
         w = self._w
         tiles = [JobTile(job, header_html=h) for job, h in zip(jobs, headers, strict=True)]
-        controls = w.Output()
+        controls = w.Output(layout=w.Layout(margin="0"))
         controls.outputs = (
             {
                 "output_type": "display_data",
@@ -137,6 +142,7 @@ class WidgetBoard:
                 # The lasting grid is an HTML output, which JupyterLab pads 20 px on the
                 # right: the live grid leaves the same room, so its tiles keep their size.
                 width="calc(100% - 20px)",
+                margin="0",
             ),
         )
         self.table = w.HTML("")
@@ -158,6 +164,13 @@ class WidgetBoard:
         """
         if self.table is not None:
             self.table.value = render.table_html(records)
+
+    def set_heading(self, heading: str) -> None:
+        """Redraw the heading, as the lasting grid will draw it (it does not jump then).
+
+        Example: see the class.
+        """
+        self.heading.value = render.heading_html(heading)
 
     def finish(self, bundle: dict[str, Any]) -> None:
         """Swap the widgets for the lasting bundle, then close them (safe to call again).
@@ -265,6 +278,13 @@ class TextBoard:
         Example: see the class.
         """
 
+    def set_heading(self, heading: str) -> None:
+        """The first line from now on.
+
+        Example: see the class.
+        """
+        self.heading = heading
+
     def finish(self, bundle: dict[str, Any]) -> None:
         """Replace the text with the lasting bundle.
 
@@ -312,6 +332,12 @@ class PrintBoard:
 
     def set_table(self, records: Sequence[dict[str, Any]]) -> None:
         """Nothing: the summary is printed at the end.
+
+        Example: see the module.
+        """
+
+    def set_heading(self, heading: str) -> None:
+        """Nothing: the summary's heading is printed at the end.
 
         Example: see the module.
         """

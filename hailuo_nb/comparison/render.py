@@ -28,6 +28,7 @@ __all__ = [
     "document",
     "figure_html",
     "grid_html",
+    "heading_html",
     "table_html",
     "table_text",
 ]
@@ -207,6 +208,23 @@ def table_text(records: Sequence[Mapping[str, Any]], width: int = 40) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def heading_html(heading: str) -> str:
+    """The comparison's heading line, the same in the live grid and the lasting one.
+
+    The line height is set, not inherited: a widget's HTML inherits 28 px lines, an
+    output's the notebook's, and the grid below would move when one replaces the other
+    (the live board also takes the widgets' margins away, see ``grid.WidgetBoard``).
+
+    Example:
+        >>> heading_html("2 videos <b>").endswith('>2 videos &lt;b&gt;</div>')
+        True
+    """
+    return (
+        '<div class="hailuo-compare-heading" style="font-weight:600;line-height:20px;margin:0">'
+        f"{_e(heading)}</div>"
+    )
+
+
 def block_html(heading: str, body: str, *, controls: bool = True) -> str:
     """The whole comparison: heading line, controls, then ``body`` (grid and table).
 
@@ -216,7 +234,7 @@ def block_html(heading: str, body: str, *, controls: bool = True) -> str:
     """
     return (
         f'<div class="hailuo-compare {NO_MATH}">'
-        f'<div class="hailuo-compare-heading" style="font-weight:600">{_e(heading)}</div>'
+        f"{heading_html(heading)}"
         f"{controls_html() if controls else ''}{body}</div>"
     )
 

@@ -48,11 +48,12 @@ def notebook(folder: Path, name: str, cells: list[str]) -> None:
     (folder / name).write_text(json.dumps(nb))
 
 
-# Samples, every 40 ms: the live tiles' words, the single job's bar position per status,
-# and where each grid figure sits (relative to its cell) live and in the lasting grid.
+# Samples, every 40 ms and on each change of the page: the live tiles' words, the single
+# job's bar position per status, and where each grid figure, the heading, the buttons and
+# the grid sit (relative to their cell), live and in the lasting grid.
 WATCH = """() => {
   window.__seen = {words: [], bar: {}, live: {}, final: {}};
-  setInterval(() => {
+  const sample = () => {
     const s = window.__seen;
     for (const t of document.querySelectorAll('.hailuo-compare .hailuo-tile')) {
       if (t.offsetParent) s.words.push(t.innerText.replace(/\\s+/g, ' ').trim());
@@ -68,8 +69,18 @@ WATCH = """() => {
       const c = cell.getBoundingClientRect(), r = v.getBoundingClientRect();
       const where = f.closest('.jupyter-widgets, .widget-gridbox') ? 'live' : 'final';
       s[where][f.dataset.jobId] = [r.x - c.x, r.y - c.y, r.width, r.height];
+      const parts = {};
+      for (const [k, sel] of [['head', '.hailuo-compare-heading'],
+          ['buttons', '.hailuo-play-all'], ['grid', '.hailuo-compare-grid, .widget-gridbox']]) {
+        const el = cell.querySelector(sel);
+        if (el) parts[k] = [el.getBoundingClientRect().y - c.y, el.getBoundingClientRect().height];
+      }
+      s['parts_' + where] = parts;
     }
-  }, 40);
+  };
+  setInterval(sample, 40);
+  // The last tile's live figure lives only until the grid is replaced: sample on change.
+  new MutationObserver(sample).observe(document.body, {childList: true, subtree: true});
 }"""
 
 
@@ -110,6 +121,7 @@ def test_queueing_and_small_visual_things(
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / "polish-final.png"))
         seen = page.evaluate("() => window.__seen")
+        (ARTIFACTS / "polish-positions.json").write_text(json.dumps(seen, indent=1))
 
         words = seen["words"]
         queued = [w for w in words if "queued" in w and "position unknown" in w]
@@ -120,12 +132,15 @@ def test_queueing_and_small_visual_things(
         xs = {word: sorted(set(round(x) for x in v)) for word, v in seen["bar"].items()}
         assert "queued" in xs and "processing" in xs, xs
         assert len({x for v in xs.values() for x in v}) == 1, xs
-        # Each tile's video: same place and size live and in the lasting grid.
+        # Each tile's video, the heading, the buttons and the grid: same place and size,
+        # to the pixel, live and in the lasting grid.
         assert len(seen["live"]) == 3 and set(seen["live"]) == set(seen["final"]), seen
-        for job_id, (x, y, w, h) in seen["live"].items():
-            fx, fy, fw, fh = seen["final"][job_id]
-            assert abs(fw - w) <= 2 and abs(fh - h) <= 2 and abs(fx - x) <= 2, (job_id, seen)
-            assert abs(fy - y) <= 6, (job_id, seen)
+        for job_id, live in seen["live"].items():
+            final = seen["final"][job_id]
+            assert all(abs(f - v) <= 1 for f, v in zip(final, live, strict=True)), (job_id, seen)
+        for part, live in seen["parts_live"].items():
+            final = seen["parts_final"][part]
+            assert all(abs(f - v) <= 1 for f, v in zip(final, live, strict=True)), (part, seen)
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "polish-failure.png"), full_page=True)
         raise
