@@ -145,7 +145,8 @@ class WidgetBoard:
                 margin="0",
             ),
         )
-        self.table = w.HTML("")
+        # As wide as the lasting output's table (JupyterLab's 20 px, as the grid above).
+        self.table = w.HTML("", layout=w.Layout(width="calc(100% - 20px)", margin="0"))
         self.message.value = ""
         self.body.children = (controls, self.grid, self.table)
         return list(tiles)

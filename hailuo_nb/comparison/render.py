@@ -33,6 +33,7 @@ __all__ = [
     "table_text",
 ]
 
+_CELL = "text-align:left;padding:2px 8px;line-height:18px"
 COLUMNS = ("tile", "prompt", "model", "settings", "status", "time", "cost", "file")
 
 _ACTIONS = {
@@ -176,17 +177,20 @@ def table_html(records: Sequence[Mapping[str, Any]]) -> str:
         >>> "&lt;i&gt;" in t, "~$0.35" in t, "12 s" in t
         (True, True, True)
     """
-    head = "".join(f'<th style="text-align:left;padding:2px 8px">{c}</th>' for c in COLUMNS)
+    head = "".join(f'<th style="{_CELL}">{c}</th>' for c in COLUMNS)
     rows = []
     for r in records:
         cells = "".join(
-            f'<td style="padding:2px 8px;vertical-align:top;text-align:left">{_e(_cell(c, r))}</td>'
+            f'<td style="{_CELL};vertical-align:top">{_e(_cell(c, r))}</td>'
             for c in COLUMNS
         )
         rows.append(f"<tr>{cells}</tr>")
     return (
         '<table class="hailuo-compare-table" style="border-collapse:collapse;'
-        f'font-size:smaller;margin-top:8px"><thead><tr>{head}</tr></thead>'
+        # A set font size and line height (on the cells: JupyterLab sets theirs): the live
+        # grid's table (in a widget, 28 px lines) and the lasting one's then have the same
+        # rows, and what follows the grid does not move.
+        f'font-size:12px;margin-top:8px"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 

@@ -71,7 +71,8 @@ WATCH = """() => {
       s[where][f.dataset.jobId] = [r.x - c.x, r.y - c.y, r.width, r.height];
       const parts = {};
       for (const [k, sel] of [['head', '.hailuo-compare-heading'],
-          ['buttons', '.hailuo-play-all'], ['grid', '.hailuo-compare-grid, .widget-gridbox']]) {
+          ['buttons', '.hailuo-play-all'], ['grid', '.hailuo-compare-grid, .widget-gridbox'],
+          ['table', '.hailuo-compare-table']]) {
         const el = cell.querySelector(sel);
         if (el) parts[k] = [el.getBoundingClientRect().y - c.y, el.getBoundingClientRect().height];
       }
