@@ -385,7 +385,7 @@ def progress_line(job: Job, now: float | None = None) -> str:
         >>> progress_line(Job(id="4f0c1e2d3c4b5a69", provider="p", model="m",
         ...     status="processing", submitted_at=0.0, started_at=2.0,
         ...     expected_seconds=20.0), now=7.0)
-        '4f0c1e2d3c4b processing  28% 5.0 s · ~13 s left · waited 2.0 s in queue'
+        '4f0c1e2d3c4b processing  28% 5.0 s · ~13 s left · queued 2.0 s'
     """
     f = display.figures(job, now)
     parts = [p for p in (f["elapsed"], f["left"], f["waited"], job.note) if p]

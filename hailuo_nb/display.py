@@ -126,7 +126,7 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
         ...         submitted_at=0.0, started_at=2.0, expected_seconds=20.0)
         >>> f = figures(j, now=7.0)
         >>> f["value"], f["elapsed"], f["left"], f["waited"], f["bar_style"]
-        (0.2778, '5.0 s', '~13 s left', 'waited 2.0 s in queue', '')
+        (0.2778, '5.0 s', '~13 s left', 'queued 2.0 s', '')
         >>> f = figures(Job(id="a", provider="p", model="m", submitted_at=0.0,
         ...                 expected_seconds=20.0), now=19.0)
         >>> f["value"], f["elapsed"], f["left"]
@@ -157,7 +157,7 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
         else:
             left = f"~{format_seconds(remaining)} left"
         if queued is not None and queued >= 0.5:
-            waited = f"waited {format_seconds(queued)} in queue"
+            waited = f"queued {format_seconds(queued)}"
     style = {
         "completed": "success",
         "failed": "danger",

@@ -60,5 +60,5 @@ async def test_a_queued_job_shows_its_wait_not_progress_and_its_estimate_starts_
     assert first.remaining(t0) is not None
     assert first.remaining(t0) > 0.5 * ((final.finished_at or 0.0) - t0)
     assert display.figures(first, now=t0)["value"] < 0.9  # not the 95 % of a wait in line
-    assert display.figures(first, now=t0)["waited"].startswith("waited ")
+    assert display.figures(first, now=t0)["waited"].startswith("queued ")
     assert "any moment" not in display.figures(first, now=t0)["left"]
