@@ -25,7 +25,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -323,9 +323,9 @@ class Comparison:
                 return
             # A job reused from an identical earlier request may already be finished.
             done = job.done and (job.status != "completed" or bool(job.video_path))
+            tile = _GridTile(view, cell, self.embed, self._refresh)
             tracked = self.session.start(
-                client, job, embed=self.embed, view=_GridTile(view, cell, self.embed),
-                already_done=done,
+                client, job, embed=self.embed, view=tile, already_done=done
             )
             tracked.extra["reused"] = job.reused  # paid before: not paid for this comparison
             self._tracked[i] = tracked
@@ -361,8 +361,11 @@ class _GridTile:
     instead (``JobTile.finish_as_figure`` where the tile can drop its own frame).
     """
 
-    def __init__(self, view: LiveView, cell: Cell, embed: bool) -> None:
+    def __init__(
+        self, view: LiveView, cell: Cell, embed: bool, on_status: Callable[[], None]
+    ) -> None:
         self.view, self.cell, self.embed = view, cell, embed
+        self.on_status = on_status
 
     @property
     def job(self) -> Job:
@@ -373,7 +376,10 @@ class _GridTile:
         return getattr(self.view, name)
 
     def update(self, job: Job) -> None:
+        changed = job.status != self.view.job.status
         self.view.update(job)
+        if changed:  # the table and heading say each tile's status: not a stale one
+            self.on_status()
 
     def draw(self, now: float) -> None:
         self.view.draw(now)

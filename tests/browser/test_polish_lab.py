@@ -52,12 +52,14 @@ def notebook(folder: Path, name: str, cells: list[str]) -> None:
 # job's bar position per status, and where each grid figure, the heading, the buttons and
 # the grid sit (relative to their cell), live and in the lasting grid.
 WATCH = """() => {
-  window.__seen = {words: [], bar: {}, live: {}, final: {}};
+  window.__seen = {words: [], tables: [], bar: {}, live: {}, final: {}};
   const sample = () => {
     const s = window.__seen;
     for (const t of document.querySelectorAll('.hailuo-compare .hailuo-tile')) {
       if (t.offsetParent) s.words.push(t.innerText.replace(/\\s+/g, ' ').trim());
     }
+    const table = document.querySelector('.hailuo-compare .widget-html .hailuo-compare-table');
+    if (table) s.tables.push(table.innerText);
     for (const box of document.querySelectorAll('.hailuo-live')) {
       const word = box.querySelector('span')?.innerText.trim();
       const bar = box.querySelector('.widget-hprogress');
@@ -129,6 +131,8 @@ def test_queueing_and_small_visual_things(
         assert queued, words[-10:]
         assert not any(" left" in w for w in queued), queued[:3]
         assert not any("estimating" in w or " ? " in w or w.endswith("?") for w in words)
+        # The live table follows the tiles (it is not left saying "queued").
+        assert any("processing" in t for t in seen["tables"]), seen["tables"][-3:]
         # The single job queued behind the grid, then ran: its bar never moved sideways.
         xs = {word: sorted(set(round(x) for x in v)) for word, v in seen["bar"].items()}
         assert "queued" in xs and "processing" in xs, xs
