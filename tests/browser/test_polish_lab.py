@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's /usr/bin/chromium"),
 ]
 
-# One worker: the grid's tiles and the single job queue behind each other (~3.5 s each).
+# One worker: the second job and the grid's tiles queue behind the first (~3.5 s each).
 QUEUEING = {"time_scale": 40, "preview": True, "seed": 5, "workers_per_key": 1}
 
 
@@ -93,9 +93,10 @@ def test_queueing_and_small_visual_things(
     base, work = lab_server([], emulator=QUEUEING)
     notebook(work, "polish.ipynb", [
         '%load_ext hailuo_nb\n%config Hailuo.provider = "emulator"',
+        "%%hailuo\na badger digging at dusk",  # takes the one worker first
+        "%%hailuo -o fox\na fox cub asleep in a den",  # so this one waits in line
         "%%hailuo --compare -m hailuo-2.3\na red fox in snow\n---\nan owl at dusk\n---\n"
         "a heron in reeds",
-        "%%hailuo -o fox\na fox cub asleep in a den",
     ])  # fmt: skip
     page = chromium_page
     try:
@@ -117,7 +118,7 @@ def test_queueing_and_small_visual_things(
         page.screenshot(path=str(ARTIFACTS / "polish-running.png"))
         page.wait_for_function(
             "() => document.querySelectorAll('.hailuo-compare-grid figure video').length === 3"
-            " && document.querySelector('.hailuo-result video')",
+            " && document.querySelectorAll('.hailuo-result video').length === 2",
             timeout=90_000,
         )
         wait_idle(page)
@@ -133,7 +134,7 @@ def test_queueing_and_small_visual_things(
         assert not any("estimating" in w or " ? " in w or w.endswith("?") for w in words)
         # The live table follows the tiles (it is not left saying "queued").
         assert any("processing" in t for t in seen["tables"]), seen["tables"][-3:]
-        # The single job queued behind the grid, then ran: its bar never moved sideways.
+        # The single jobs, queued then running: their bars never moved sideways.
         xs = {word: sorted(set(round(x) for x in v)) for word, v in seen["bar"].items()}
         assert "queued" in xs and "processing" in xs, xs
         assert len({x for v in xs.values() for x in v}) == 1, xs
