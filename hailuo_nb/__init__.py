@@ -22,6 +22,7 @@ from .models import Cost, Job
 if TYPE_CHECKING:
     from .client import Client
     from .comparison import compare
+    from .story import storyboard
     from .widgets.panel import Panel
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "SubmitUncertain",
     "compare",
     "load_ipython_extension",
+    "storyboard",
     "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
@@ -52,6 +54,10 @@ def __getattr__(name: str) -> Any:
         from .comparison import compare
 
         return compare
+    if name == "storyboard":
+        from .story import storyboard
+
+        return storyboard
     raise AttributeError(f"module 'hailuo_nb' has no attribute {name!r}")
 
 

@@ -22,6 +22,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,13 +32,18 @@ from .hosts import PROVIDERS, host
 from .models import Cost
 
 __all__ = [
+    "H3_RATIOS",
     "OPTIONS",
     "PROVIDERS",
+    "RAW_PREFIX",
+    "REGENERATION_USD_PER_S",
     "ModelSpec",
     "default_model",
     "estimate_cost",
     "get_model",
     "models",
+    "raw_model",
+    "regeneration_cost",
 ]
 
 OPTIONS: frozenset[str] = frozenset({"prompt_optimizer", "go_fast", "mode", "fast_pretreatment"})
@@ -48,6 +55,22 @@ Example:
 """
 
 FirstFrame = Literal["required", "optional", "none"]
+
+H3_RATIOS: tuple[str, ...] = ("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
+"""H3's aspect ratios (protocols-more.md §1.2); ``adaptive`` follows the inputs' shape.
+
+Example:
+    >>> H3_RATIOS[:3]
+    ('adaptive', '21:9', '16:9')
+"""
+
+REGENERATION_USD_PER_S = 0.05
+"""MiniMax's price of regenerating a 768P H3 video at 2K, per second of the video (§1.10).
+
+Example:
+    >>> REGENERATION_USD_PER_S
+    0.05
+"""
 
 
 @dataclass(frozen=True)
@@ -77,6 +100,36 @@ class ModelSpec:
     modes: tuple[str, ...]
     typical_seconds: float
     price_usd: tuple[float, float]
+    # The resolutions at which durations beyond the shortest are allowed, where the host
+    # says more than MiniMax's "not at 1080p" (Replicate's hailuo-02: 10 s only at 768p).
+    long_resolutions: tuple[str, ...] | None = None
+    # Which adapter family speaks for this model, when not the host's own protocol
+    # (MiniMax's H3 lives on its V2 API, beside the V1 Hailuo models).
+    protocol: str | None = None
+    # "hailuo", or "h3": 4-15 s with sound, ratios, references (protocols-more.md §1).
+    family: str = "hailuo"
+    ratios: tuple[str, ...] = ()
+    expansion_modes: tuple[str, ...] = ()
+    max_prompt: int = 2000
+    # Per-second prices by resolution (H3); empty: ``price_usd`` is per video.
+    usd_per_second: tuple[tuple[str, float], ...] = ()
+    free_images: int = 0
+    usd_per_image: float = 0.0
+    # A finished 768P video of this model can be made again at 2K (MiniMax-H3 on V2).
+    regenerates: bool = False
+    # Local media larger than this many bytes go by upload (MiniMax's mm_file://), the
+    # rest inline as data URIs; None: everything inline.
+    upload_over: int | None = None
+
+    @property
+    def sound(self) -> bool:
+        """True when the model's videos carry a sound track (H3).
+
+        Example:
+            >>> get_model("minimax", "MiniMax-H3").sound, get_model("minimax", None).sound
+            (True, False)
+        """
+        return self.family == "h3"
 
     @property
     def label(self) -> str:
@@ -123,6 +176,16 @@ videos are 768p or 1080p only'
             return (
                 "resolution",
                 f"1080p allows only 6 s on {self.label}; choose 768p for {duration} s",
+            )
+        longer = duration is not None and bool(self.durations) and duration > min(self.durations)
+        if longer and self.long_resolutions is not None and resolution not in (
+            *self.long_resolutions,
+            None,
+        ):
+            return (
+                "resolution",
+                f"{duration} s is only available at {' or '.join(self.long_resolutions)}"
+                f" on {self.label}; choose it, or {min(self.durations)} s",
             )
         # 512P exists only for Hailuo-02 image-to-video (MiniMax's matrix).
         if resolution == "512p" and not has_first_frame:
@@ -180,6 +243,7 @@ def _spec(
     last_frame: bool = False,
     options: tuple[str, ...] = ("prompt_optimizer",),
     modes: tuple[str, ...] = (),
+    long_resolutions: tuple[str, ...] | None = None,
 ) -> ModelSpec:
     return ModelSpec(
         name=name,
@@ -195,6 +259,7 @@ def _spec(
         modes=modes,
         typical_seconds=typical_seconds,
         price_usd=price_usd,
+        long_resolutions=long_resolutions,
     )
 
 
@@ -319,13 +384,224 @@ _AIMLAPI = (
     ),
 )
 
+# fal.ai: one model per Hailuo family; the endpoint is picked per request, so the wire
+# name is a template the fal adapter fills: {tier} is "pro" at 1080p, else "standard";
+# {kind} is "image-to-video" with a first frame, else "text-to-video"; {i2v} is
+# "/image-to-video" with a first frame (the video-01 family). Prices are fal's where the
+# notes give them (2.3 standard $0.28 / $0.56), else MiniMax's list prices; the low figure
+# is the cheapest standard clip, the high one the dearer of 10 s and 1080p. Typical times:
+# MiniMax's (fal resells the same jobs; its own queue adds little).
+_FAL = (
+    _spec(
+        "hailuo-2.3",
+        "fal",
+        "fal-ai/minimax/hailuo-2.3/{tier}/{kind}",
+        first_frame="optional",
+        typical_seconds=100.0,
+        price_usd=(0.28, 0.56),
+    ),
+    _spec(
+        "hailuo-2.3-fast",
+        "fal",
+        "fal-ai/minimax/hailuo-2.3-fast/{tier}/image-to-video",
+        first_frame="required",
+        typical_seconds=70.0,
+        price_usd=(0.19, 0.33),
+    ),
+    # 512p and a last frame: the standard image-to-video endpoint (and pro's, at 1080p).
+    _spec(
+        "hailuo-02",
+        "fal",
+        "fal-ai/minimax/hailuo-02/{tier}/{kind}",
+        first_frame="optional",
+        resolutions=("512p", "768p", "1080p"),
+        last_frame=True,
+        typical_seconds=240.0,
+        price_usd=(0.28, 0.49),
+    ),
+    # 512p, image-to-video only; no resolution field.
+    _spec(
+        "hailuo-02-fast",
+        "fal",
+        "fal-ai/minimax/hailuo-02-fast/image-to-video",
+        first_frame="required",
+        resolutions=(),
+        typical_seconds=80.0,
+        price_usd=(0.10, 0.17),
+    ),
+    *(
+        _spec(
+            name,
+            "fal",
+            f"fal-ai/minimax/{name}{{i2v}}",
+            first_frame="optional",
+            durations=(),
+            resolutions=(),
+            typical_seconds=180.0,
+            price_usd=(0.50, 0.50),
+        )
+        for name in ("video-01", "video-01-live", "video-01-director")
+    ),
+)
+
+# Replicate: its official MiniMax models by name (protocols-more.md 4.5); durations are
+# integers and resolutions lower case there. hailuo-02 defaults to 1080p on Replicate; we
+# always send a resolution, so our default (768p) holds. Its 10 s clips are 768p only, and
+# 02-fast makes 512p clips of 6 s. Prices: MiniMax's list prices (Replicate's pages were
+# not captured with prices); times as MiniMax's.
+_REPLICATE = (
+    _spec(
+        "hailuo-2.3",
+        "replicate",
+        "minimax/hailuo-2.3",
+        first_frame="optional",
+        typical_seconds=100.0,
+        price_usd=(0.28, 0.56),
+    ),
+    _spec(
+        "hailuo-2.3-fast",
+        "replicate",
+        "minimax/hailuo-2.3-fast",
+        first_frame="required",
+        typical_seconds=70.0,
+        price_usd=(0.19, 0.33),
+    ),
+    _spec(
+        "hailuo-02",
+        "replicate",
+        "minimax/hailuo-02",
+        first_frame="optional",
+        resolutions=("512p", "768p", "1080p"),
+        last_frame=True,
+        typical_seconds=240.0,
+        price_usd=(0.28, 0.49),
+        long_resolutions=("768p",),
+    ),
+    _spec(
+        "hailuo-02-fast",
+        "replicate",
+        "minimax/hailuo-02-fast",
+        first_frame="required",
+        durations=(6,),
+        resolutions=(),
+        options=("prompt_optimizer", "go_fast"),
+        typical_seconds=80.0,
+        price_usd=(0.10, 0.10),
+    ),
+    *(
+        _spec(
+            name,
+            "replicate",
+            f"minimax/{name}",
+            first_frame="optional",
+            durations=(),
+            resolutions=(),
+            typical_seconds=180.0,
+            price_usd=(0.50, 0.50),
+        )
+        for name in ("video-01", "video-01-live", "video-01-director")
+    ),
+)
+
+
+def _h3(
+    name: str,
+    provider: str,
+    wire_name: str,
+    *,
+    resolutions: tuple[str, ...],
+    rates: tuple[float, ...],
+    durations: tuple[int, ...] = tuple(range(4, 16)),
+    protocol: str | None = None,
+    free_images: int = 5,
+    usd_per_image: float = 0.04,
+    expansion_modes: tuple[str, ...] = (),
+    default_duration: int = 6,
+    regenerates: bool = False,
+    upload_over: int | None = None,
+) -> ModelSpec:
+    # Defaults: 6 s (AI/ML's default) at the cheaper resolution: the notebook's workflow
+    # is cheap drafts first, then 2K of the best one (regeneration).
+    spec = _spec(
+        name,
+        provider,
+        wire_name,
+        first_frame="optional",
+        durations=durations,
+        resolutions=resolutions,
+        default_resolution=resolutions[-1] if len(resolutions) == 1 else "768p",
+        last_frame=True,
+        options=(),
+        # protocols-more.md §1.10: 768P 60-160 s, 2K 160-330 s; a middle figure.
+        typical_seconds=110.0,
+        price_usd=(min(rates) * durations[0], max(rates) * durations[-1]),
+    )
+    return dataclasses.replace(
+        spec,
+        default_duration=default_duration,
+        protocol=protocol,
+        family="h3",
+        ratios=H3_RATIOS,
+        expansion_modes=expansion_modes,
+        max_prompt=7000,
+        usd_per_second=tuple(zip(resolutions, rates, strict=True)),
+        free_images=free_images,
+        usd_per_image=usd_per_image,
+        regenerates=regenerates,
+        upload_over=upload_over,
+    )
+
+
+# A local file over 8 MB goes by upload (a data URI is 4/3 of it): twelve references
+# could not fit MiniMax's 64 MB body inline, and one upload is cheaper to retry than a
+# whole create.
+_V2_UPLOAD_OVER = 8 << 20
+
+# MiniMax's H3 on its V2 API (protocols-more.md §1): pay-as-you-go prices, reference
+# images past the free ones paid, reference video at the output rate, audio free.
+_MINIMAX_H3 = (
+    _h3(
+        "h3",
+        "minimax",
+        "MiniMax-H3",
+        resolutions=("768p", "2k"),
+        rates=(0.08, 0.13),
+        protocol="minimax_v2",
+        regenerates=True,
+        upload_over=_V2_UPLOAD_OVER,
+    ),
+    _h3(
+        "h3-max",
+        "minimax",
+        "MiniMax-H3-Max",
+        resolutions=("480p", "768p"),
+        rates=(0.05, 0.08),
+        durations=tuple(range(5, 16)),
+        protocol="minimax_v2",
+        upload_over=_V2_UPLOAD_OVER,
+        free_images=2,
+        usd_per_image=0.074,
+        expansion_modes=("disabled", "balanced", "quality"),
+    ),
+)
+# AI/ML's minimax/h3: 2K only; no AI/ML price is published for it, MiniMax's 2K rate is
+# taken (as the emulator does).
+_AIMLAPI_H3 = (
+    _h3("h3", "aimlapi", "minimax/h3", resolutions=("2k",), rates=(0.13,)),
+)
+
 _CATALOG: dict[str, tuple[ModelSpec, ...]] = {
     "segmind": _SEGMIND,
-    "aimlapi": _AIMLAPI,
-    "minimax": _MINIMAX,
+    "aimlapi": _AIMLAPI + _AIMLAPI_H3,
+    "minimax": _MINIMAX + _MINIMAX_H3,
+    "fal": _FAL,
+    "replicate": _REPLICATE,
     # Same models and wire format as Segmind; only the provider name differs, so the
-    # job records and messages say "emulator".
-    "emulator": tuple(dataclasses.replace(s, provider="emulator") for s in _SEGMIND),
+    # job records and messages say "emulator". H3 is served there on the emulator's
+    # MiniMax V2 mount (hosts.Host.url_for).
+    "emulator": tuple(
+        dataclasses.replace(s, provider="emulator") for s in _SEGMIND + _MINIMAX_H3
+    ),
 }
 
 _DEFAULTS = {
@@ -333,6 +609,8 @@ _DEFAULTS = {
     "aimlapi": "hailuo-2.3",
     "minimax": "hailuo-2.3",
     "emulator": "hailuo-2.3",
+    "fal": "hailuo-2.3",
+    "replicate": "hailuo-2.3",
 }
 
 
@@ -345,7 +623,7 @@ def models(provider: str) -> list[ModelSpec]:
 
     Example:
         >>> [m.wire_name for m in models("aimlapi")]
-        ['minimax/hailuo-2.3', 'minimax/hailuo-2.3-fast', 'minimax/hailuo-02']
+        ['minimax/hailuo-2.3', 'minimax/hailuo-2.3-fast', 'minimax/hailuo-02', 'minimax/h3']
     """
     _check_provider(provider)
     return list(_CATALOG[provider])
@@ -381,6 +659,8 @@ choose one of: hailuo-2.3, hailuo-2.3-fast, hailuo-02-fast, minimax-hailuo-2
         name = _DEFAULTS[provider]
     if not isinstance(name, str):
         raise ValidationError("model", f"must be a model name, got {type(name).__name__}")
+    if name.strip().lower().startswith(RAW_PREFIX):
+        return raw_model(provider, name.strip()[len(RAW_PREFIX) :])
     key = name.strip().lower()
     for spec in _CATALOG[provider]:
         if key in (spec.name, spec.wire_name.lower()):
@@ -389,9 +669,20 @@ choose one of: hailuo-2.3, hailuo-2.3-fast, hailuo-02-fast, minimax-hailuo-2
     raise ValidationError("model", f"unknown model {name!r} for {provider}; choose one of: {names}")
 
 
-def estimate_cost(spec: ModelSpec, duration: int | None, resolution: str | None) -> Cost:
+def estimate_cost(
+    spec: ModelSpec,
+    duration: int | None,
+    resolution: str | None,
+    *,
+    images: int = 0,
+    reference_seconds: float = 0.0,
+) -> Cost:
     """Estimated price of one video: low for the shortest clip at the lower resolution,
     high for a longer clip or 1080p. Missing values mean the model's defaults.
+
+    Models priced per second (H3) cost the rate times the duration, plus the images
+    past the free ones (``images`` counts frames and reference images) and the started
+    seconds of reference video at the same rate (protocols-more.md §1.10).
 
     Example:
         >>> spec = get_model("segmind", "hailuo-2.3")
@@ -399,9 +690,79 @@ def estimate_cost(spec: ModelSpec, duration: int | None, resolution: str | None)
         (0.35, 0.7)
         >>> estimate_cost(spec, 6, "1080p")
         Cost(usd=0.7, estimated=True)
+        >>> estimate_cost(get_model("minimax", "MiniMax-H3"), 10, "2k", images=6)
+        Cost(usd=1.34, estimated=True)
     """
     low, high = spec.price_usd
     duration = spec.default_duration if duration is None else duration
     resolution = spec.default_resolution if resolution is None else resolution
+    rates = dict(spec.usd_per_second)
+    if rates:
+        rate = rates.get(resolution or "", max(rates.values()))
+        paid = max(0, images - spec.free_images) * spec.usd_per_image
+        seconds = (duration or 0) + math.ceil(round(reference_seconds, 2))
+        return Cost(round(rate * seconds + paid, 4), estimated=True)
     longer = bool(spec.durations) and duration is not None and duration > min(spec.durations)
     return Cost(high if longer or resolution == "1080p" else low, estimated=True)
+
+
+RAW_PREFIX = "raw:"
+"""A model the catalog does not know yet: ``raw:<the provider's id>``, sent as given.
+
+Example:
+    >>> get_model("segmind", "raw:minimax-h3-text-to-video").wire_name
+    'minimax-h3-text-to-video'
+"""
+
+_RAW_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,199}$")
+
+
+def raw_model(provider: str, model_id: str) -> ModelSpec:
+    """A model the catalog does not know: its id as given, no parameters of ours, and
+    priced as the provider's dearest known video (an unknown price is never taken as
+    cheap: budgets stay safe).
+
+    Example:
+        >>> spec = raw_model("segmind", "minimax-h3-text-to-video")
+        >>> spec.name, spec.family, spec.price_usd
+        ('raw:minimax-h3-text-to-video', 'raw', (0.7, 0.7))
+        >>> raw_model("segmind", "two words")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: model: 'raw:two words' is not a model id \
+(letters, digits and . _ / : @ -)
+    """
+    _check_provider(provider)
+    if not _RAW_ID.match(model_id):
+        raise ValidationError(
+            "model",
+            f"{RAW_PREFIX + model_id!r} is not a model id (letters, digits and . _ / : @ -)",
+        )
+    known = _CATALOG[provider]
+    dearest = max(s.price_usd[1] for s in known)
+    return ModelSpec(
+        name=RAW_PREFIX + model_id,
+        provider=provider,
+        wire_name=model_id,
+        durations=(),
+        resolutions=(),
+        default_duration=None,
+        default_resolution=None,
+        first_frame="none",
+        last_frame=False,
+        options=frozenset(),
+        modes=(),
+        typical_seconds=max(s.typical_seconds for s in known),
+        price_usd=(dearest, dearest),
+        family="raw",
+    )
+
+
+def regeneration_cost(duration: int | None) -> Cost:
+    """Estimated price of regenerating a finished 768P H3 video at 2K (per second).
+
+    Example:
+        >>> regeneration_cost(8)
+        Cost(usd=0.4, estimated=True)
+    """
+    return Cost(round(REGENERATION_USD_PER_S * (duration or 6), 4), estimated=True)

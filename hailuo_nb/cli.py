@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--provider", help="segmind, aimlapi, minimax or emulator")
+        q.add_argument(
+            "--provider", help="segmind, aimlapi, minimax, fal, replicate or emulator"
+        )
         q.add_argument("--base-url", help="provider root, e.g. http://127.0.0.1:8000/segmind")
         q.add_argument("--out", help="output folder (default hailuo_outputs/)")
         q.add_argument("--store", help="job store file (default <out>/hailuo_jobs.sqlite3)")
@@ -104,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--resolution", "-r")
     g.add_argument("--first-frame", help="image path or http(s) URL")
     g.add_argument("--last-frame", help="image path or http(s) URL")
+    g.add_argument("--ratio", help="H3: adaptive, 21:9, 16:9, 4:3, 1:1, 3:4 or 9:16")
+    for kind in ("image", "video", "audio"):
+        g.add_argument(
+            f"--ref-{kind}", action="append", help=f"H3: a reference {kind} (repeatable)"
+        )
+    g.add_argument("--expansion", help="H3-Max: prompt expansion (disabled, balanced, quality)")
+    g.add_argument("--extra", help="raw:<id> models: their own parameters as a JSON object")
     g.add_argument(
         "--reuse",
         action="store_true",
@@ -116,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(r)
     rc = sub.add_parser(
         "reconcile",
-        help="look for submits whose outcome is unknown at the provider (Segmind's history)",
+        help="look for submits whose outcome is unknown at the provider (Segmind's history,"
+        " Replicate's predictions)",
     )
     rc.add_argument(
         "--dismiss", metavar="SUBMIT_ID", help="mark one as not accepted (checked on the dashboard)"
@@ -126,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--limit", type=int, default=20)
     common(h)
     sub.add_parser("emulator", help="run the local emulator (see: hailuo emulator --help)")
+    from .story.cli import add_story_parser
+
+    add_story_parser(sub, common)
     return p
 
 
@@ -164,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulator_main(args_list[1:])
         return EXIT_OK
     args = build_parser().parse_args(args_list)
+    if args.command == "story":
+        from .story.cli import run_story
+
+        return run_story(args)
     state = _State()
     try:
         return asyncio.run(_run(args, state))
@@ -231,6 +248,12 @@ async def _run(args: argparse.Namespace, state: _State | None = None) -> int:
                 "resolution": args.resolution,
                 "first_frame": args.first_frame,
                 "last_frame": args.last_frame,
+                "ratio": args.ratio,
+                "reference_images": args.ref_image,
+                "reference_videos": args.ref_video,
+                "reference_audio": args.ref_audio,
+                "prompt_expansion_mode": args.expansion,
+                "extra": args.extra,
             }
             state.submitting = True
             job = state.job = await client.submit(

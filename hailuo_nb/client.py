@@ -1,4 +1,5 @@
-"""``Client``: one async API over Segmind, the AI/ML API, MiniMax and the in-process emulator.
+"""``Client``: one async API over Segmind, the AI/ML API, MiniMax, fal, Replicate and the
+in-process emulator.
 
 Submit returns at once, with the job already in the store; a background task per job
 polls it on the adaptive schedule (inside the provider's shared request budget) and
@@ -22,6 +23,7 @@ import asyncio
 import contextlib
 import dataclasses
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -46,9 +48,17 @@ from .hosts import host
 from .http import Http, Retry
 from .journal import Journal
 from .models import Cost, Job
-from .polling import PollPolicy, expected_seconds
+from .polling import PollPolicy, apply_update, expected_seconds
 from .prepared import Prepared
-from .providers import Adapter, HttpRequest, make_adapter
+from .providers import (
+    Adapter,
+    CancelAnswer,
+    Cancellable,
+    HttpRequest,
+    Update,
+    UploadsEach,
+    make_adapter,
+)
 from .ratelimit import Book, Limits, RateBudget
 from .ratestate import SharedBook
 from .reconcile import Lookup, Reconciled, reconcile
@@ -120,7 +130,7 @@ class Client:
         if s.provider == "emulator" and transport is None:
             transport, self._scale = _emulator_transport(emulator_config)
         self.adapter = self._make_adapter(s.base_url)
-        self._adapters: dict[str, Adapter] = {s.base_url: self.adapter}
+        self._adapters: dict[tuple[str, str | None], Adapter] = {(s.base_url, None): self.adapter}
         self.key_id = key_id(s.api_key)
         self.store = JobStore(s.job_store)
         self.journal = Journal(self.store)
@@ -283,10 +293,14 @@ class Client:
         if self.settings.auto_chosen:
             say_emulator_once()  # where a job is made: the videos are placeholders
         request = prepared.request
-        image_urls = await self._upload_images(request)
-        wire = self.adapter.submit_request(
-            self.adapter.payload(request, image_urls), request.model.wire_name
-        )
+        adapter = self._adapter_at(self.settings.base_url, request.model.protocol)
+        image_urls = await self._upload_images(request, adapter)
+        if request.regenerate_from is not None:
+            image_urls["base_video"] = await self._base_video(request.regenerate_from)
+        # A model the catalog does not know goes as the user gave it (catalog.raw_model).
+        body = request.raw_body() if request.extra is not None else None
+        body = body if body is not None else adapter.payload(request, image_urls)
+        wire = adapter.submit_request(body, request.model.wire_name)
         job = Job(
             id="",
             provider=self.settings.provider,
@@ -295,7 +309,105 @@ class Client:
             cost=prepared.estimate,
             expected_seconds=self._expected(request),
         )
-        return await self.submitter.send(prepared, job, wire, exclusive=exclusive)
+        return await self.submitter.send(prepared, job, wire, exclusive=exclusive, adapter=adapter)
+
+    async def cancel(self, job: Job | str) -> CancelAnswer:
+        """Ask the provider to cancel a job that has not finished; its answer.
+
+        Generic over every adapter that can cancel (``providers.Cancellable``). A refusal
+        is an answer (``accepted=False`` with the provider's reason, e.g. MiniMax cannot
+        cancel a running task), never an exception; a finished job, or a provider that
+        cannot cancel, is refused here without a request. An accepted cancel ends the
+        job as ``cancelled`` (final, not charged).
+
+        Example (inside a coroutine)::
+
+            answer = await client.cancel(job)
+            print(answer.message)
+        """
+        job_id = job if isinstance(job, str) else job.id
+        current = self.get(job_id) or (job if isinstance(job, Job) else None)
+        if current is None:
+            raise ValidationError("job", f"unknown job {job_id!r}")
+        if current.done:
+            return CancelAnswer(False, f"the job is already {current.status}", current.status)
+        if current.status == "submitting":
+            return CancelAnswer(False, "its submit is still in flight; try again in a moment")
+        self.check_owner(current)
+        adapter = self.adapter_for(current)
+        if not isinstance(adapter, Cancellable):
+            name = host(current.provider).title or current.provider
+            return CancelAnswer(False, f"{name} cannot cancel a job once submitted", None)
+        answer = await self.http.call(
+            adapter.cancel_request(job_id),
+            partial(adapter.parse_cancel, job_id),
+            idempotent=True,  # cancelling twice is harmless: never a second paid job
+        )
+        if answer.accepted and answer.status == "cancelled":
+            latest = self._jobs.get(job_id, current)
+            update = Update("cancelled", reason=f"cancelled: {answer.message}")
+            self._jobs.setdefault(job_id, latest)
+            self.tracker.publish(apply_update(latest, update, now=time.time()))
+            # Its follow loop asks once more, hears "cancelled" from the provider, and ends.
+            self.follower.nudge(job_id)
+        return answer
+
+    def prepare_2k(self, job: Job | str, *, new: bool = False) -> Prepared:
+        """The 2K regeneration of a finished 768P H3 job, priced, not sent.
+
+        Raises ``ValidationError`` (one line) for a job that cannot be regenerated: not
+        finished, not 768P, or a model without regeneration. Pass it to :meth:`submit`.
+
+        Example (with a finished 768P H3 job)::
+
+            p = client.prepare_2k(job); print(p.estimate)   # ~$0.40 (estimate) for 8 s
+        """
+        job_id = job if isinstance(job, str) else job.id
+        base = self.get(job_id)
+        if base is None:
+            raise ValidationError("job", f"unknown job {job_id!r}")
+        if base.status != "completed":
+            raise ValidationError(
+                "job", f"{job_id} is {base.status}; only a finished job can be made at 2K"
+            )
+        if base.params.get("resolution") != "768p" or base.params.get("regenerate_from"):
+            raise ValidationError(
+                "job", f"{job_id} is not a 768P generation; only 768P drafts are made at 2K"
+            )
+        return self.prepare(
+            base.prompt,
+            new=new,
+            model=base.model,
+            duration=base.params.get("duration"),
+            resolution="2k",
+            regenerate_from=job_id,
+        )
+
+    async def regenerate_2k(self, job: Job | str, *, new: bool = False) -> Job:
+        """Make a finished 768P H3 job again at 2K: a new job, submitted like any other.
+
+        Priced first (:meth:`prepare_2k`), journaled, and reused like any request: asking
+        twice gives the same 2K job back with ``reuse="always"``.
+
+        Example (inside a coroutine)::
+
+            final = await client.wait(await client.regenerate_2k(draft))
+        """
+        return await self.submit(self.prepare_2k(job, new=new))
+
+    async def _base_video(self, job_id: str) -> str:
+        # The original's content.url is time-limited: ask for a fresh one.
+        base = self.get(job_id)
+        if base is None:
+            raise ValidationError("regenerate_from", f"unknown job {job_id!r}")
+        self._jobs.setdefault(job_id, base)
+        update = await self.follower.poll_once(job_id)
+        if update.status != "completed" or not update.video_url:
+            raise ValidationError(
+                "regenerate_from",
+                f"{job_id} is no longer available at the provider ({update.status})",
+            )
+        return update.video_url
 
     def _remember(self, job: Job, fp: str | None) -> None:
         self._jobs[job.id] = job
@@ -583,6 +695,8 @@ resume it with Client(provider='segmind')
             typical *= 1.5
         if request.resolution == "1080p":
             typical *= 1.3
+        elif request.resolution == "2k":
+            typical *= 2.0  # H3 (protocols-more.md §1.10): 2K ~160-330 s, 768P ~60-160 s
         recent: list[float] = []
         if not host(self.settings.provider).in_process:  # its speed is known: time_scale
             with contextlib.suppress(StoreError):  # a guess: never a reason to stop a submit
@@ -591,14 +705,20 @@ resume it with Client(provider='segmind')
                 )
         return expected_seconds(typical, recent, scale=self._scale)
 
-    async def _upload_images(self, request: params_mod.Request) -> dict[str, str]:
-        fields = self.adapter.upload_fields(request)
+    async def _upload_images(self, request: params_mod.Request, adapter: Adapter) -> dict[str, str]:
+        if isinstance(adapter, UploadsEach):
+            # One file at a time (MiniMax's mm_file://): a repeated upload costs nothing.
+            return {
+                field: await self.http.call(wire, adapter.parse_upload_one, idempotent=True)
+                for field, wire in adapter.upload_each(request)
+            }
+        fields = adapter.upload_fields(request)
         if not fields:
             return {}
         images = [getattr(request, f) for f in fields]
-        wire = self.adapter.upload_request([i.data_url() for i in images])
+        wire = adapter.upload_request([i.data_url() for i in images])
         urls = await self.http.call(
-            wire, partial(self.adapter.parse_upload, count=len(images)), idempotent=True
+            wire, partial(adapter.parse_upload, count=len(images)), idempotent=True
         )
         return dict(zip(fields, urls, strict=True))
 
@@ -611,11 +731,19 @@ resume it with Client(provider='segmind')
             True
         """
         base = job.base_url or self.settings.base_url
-        if base not in self._adapters:
-            self._adapters[base] = self._make_adapter(base)
-        return self._adapters[base]
+        try:
+            protocol = catalog.get_model(job.provider, job.model).protocol
+        except ValidationError:
+            protocol = None  # a model the catalog no longer knows: the provider's protocol
+        return self._adapter_at(base, protocol)
 
-    def _make_adapter(self, base_url: str) -> Adapter:
+    def _adapter_at(self, base: str, protocol: str | None) -> Adapter:
+        # One adapter per server and protocol: MiniMax's H3 models speak V2 beside V1.
+        if (base, protocol) not in self._adapters:
+            self._adapters[base, protocol] = self._make_adapter(base, protocol)
+        return self._adapters[base, protocol]
+
+    def _make_adapter(self, base_url: str, protocol: str | None = None) -> Adapter:
         s, where = self.settings, host(self.settings.provider)
         same = base_url == s.base_url
         return make_adapter(
@@ -625,6 +753,7 @@ resume it with Client(provider='segmind')
             segmind_api=s.segmind_api,
             upload_url=s.upload_url if same else where.upload_url_for(base_url),
             history_url=s.history_url if same else where.history_url_for(base_url),
+            protocol=protocol,
         )
 
     def _make_budget(self) -> RateBudget:

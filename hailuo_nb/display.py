@@ -23,6 +23,8 @@ import html
 import time
 from typing import Any
 
+from .catalog import get_model
+from .errors import ValidationError
 from .models import Job
 
 __all__ = [
@@ -86,6 +88,9 @@ def settings_summary(job: Job) -> str:
         >>> settings_summary(Job(id="a", provider="segmind", model="hailuo-2.3",
         ...     params={"duration": 6, "resolution": "768p", "prompt_optimizer": False}))
         'hailuo-2.3 on segmind · 6 s · 768p · optimizer off'
+        >>> settings_summary(Job(id="a", provider="minimax", model="h3",
+        ...     params={"duration": 8, "resolution": "768p", "ratio": "9:16"}))
+        'h3 on minimax · 8 s · 768p · 9:16 · with sound'
     """
     p = job.params
     parts = [f"{job.model} on {job.provider}"]
@@ -93,6 +98,19 @@ def settings_summary(job: Job) -> str:
         parts.append(f"{p['duration']} s")
     if p.get("resolution"):
         parts.append(str(p["resolution"]))
+    if job.model.startswith("raw:"):
+        parts.append("unknown model: sent as given, price unknown")
+    if p.get("ratio"):
+        parts.append(str(p["ratio"]))
+    if _with_sound(job):
+        parts.append("with sound")
+    if p.get("regenerate_from"):
+        parts.append(f"2K of {p['regenerate_from']}")
+    refs = [f"{len(p[k])} {k.split('_')[1]}" for k in _REFS if p.get(k)]
+    if refs:
+        parts.append("references: " + ", ".join(refs))
+    if p.get("prompt_expansion_mode"):
+        parts.append(f"expansion {p['prompt_expansion_mode']}")
     if p.get("mode"):
         parts.append(f"mode {p['mode']}")
     if p.get("first_frame"):
@@ -106,6 +124,24 @@ def settings_summary(job: Job) -> str:
     if p.get("fast_pretreatment"):
         parts.append("fast pretreatment")
     return " · ".join(parts)
+
+
+_REFS = ("reference_images", "reference_videos", "reference_audio")
+
+
+def _with_sound(job: Job) -> bool:
+    """True for a model whose videos carry sound (H3), as the catalog says.
+
+    Example:
+        >>> _with_sound(Job(id="a", provider="minimax", model="h3"))
+        True
+        >>> _with_sound(Job(id="a", provider="minimax", model="no-such-model"))
+        False
+    """
+    try:
+        return get_model(job.provider, job.model).sound
+    except ValidationError:
+        return False
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -141,9 +177,8 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
     elif job.status in ("submitting", "queued"):
         elapsed = format_seconds(queued) if queued is not None else ""
         if job.status == "queued":
-            # A provider that reports the line (fal) lets an adapter set it on the job.
-            ahead = getattr(job, "queue_position", None)
-            left = f"{ahead} ahead" if ahead is not None else "position unknown"
+            # Where the provider tells the place in line (fal), the status words say it.
+            left = "position unknown" if job.queue_position is None else ""
     else:
         running = job.processing_seconds(now)
         if running is None:
@@ -167,6 +202,8 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
     }.get(job.status, "")
     return {
         "status": job.status,
+        # The status as said: a queued job's place in line where the provider tells it.
+        "state": status_words(job),
         "value": job.progress(now),
         "elapsed": elapsed,
         "left": left,
@@ -191,6 +228,25 @@ STATUS_WIDTH = 10
 beside it does not move when the word changes."""
 
 
+def status_words(job: Job) -> str:
+    """The status as the live views say it: ``"queued, 3 ahead"`` when the provider
+    tells the place in its queue (fal), else the status itself.
+
+    Example:
+        >>> status_words(Job(id="a", provider="fal", model="m", queue_position=3))
+        'queued, 3 ahead'
+        >>> status_words(Job(id="a", provider="fal", model="m", queue_position=0))
+        'queued, next'
+        >>> status_words(Job(id="a", provider="p", model="m", status="processing"))
+        'processing'
+    """
+    if job.status != "queued" or job.queue_position is None:
+        return job.status
+    if job.queue_position <= 0:
+        return "queued, next"
+    return f"queued, {job.queue_position} ahead"
+
+
 def live_label_html(f: dict[str, Any]) -> str:
     """The left part of the live view: a coloured status word, in a fixed width.
 
@@ -202,7 +258,7 @@ def live_label_html(f: dict[str, Any]) -> str:
     return (
         f'<span style="color:{colour};font-weight:600;font-family:monospace;'
         f'display:inline-block;min-width:{STATUS_WIDTH + 1}ch">'
-        f"{_e(f['status'])}</span>"
+        f"{_e(f.get('state') or f['status'])}</span>"
     )
 
 
@@ -253,7 +309,7 @@ def live_text(job: Job, now: float | None = None, *, name: str | None = None) ->
     err = f" · {f['error']}" if f["error"] else ""
     info = f" {info}" if info else ""
     return (
-        f"{head}: {f['status']:<{STATUS_WIDTH}} {pct}{info}{extra}"
+        f"{head}: {f['state']:<{STATUS_WIDTH}} {pct}{info}{extra}"
         f' · {f["settings"]} · "{f["prompt"]}"{err}'
     )
 
@@ -311,24 +367,51 @@ def final_html(
     poster_src: str | None = None,
     path: str | None = None,
     width: int = 480,
+    full_src: str | None = None,
+    still_src: str | None = None,
 ) -> str:
     """HTML of a finished job: a ``<video controls>`` with a caption, or the failure reason.
 
     ``video_src``/``poster_src`` are URLs already chosen by the caller (a path relative to
-    the notebook, or a data URL); they are escaped like everything else.
+    the notebook, or a data URL); they are escaped like everything else. ``full_src``
+    links the full-size file when ``video_src`` is an embedded preview; ``still_src`` is
+    the fallback picture (default: the poster).
+
+    The poster is also an ``<img>`` *inside* the ``<video>``: a browser that plays video
+    never draws it (one video in JupyterLab, no duplicate picture), while a renderer that
+    strips ``<video>`` but keeps its content (GitHub's sanitizer) shows the frame. Where
+    media is blocked but ``<video>`` kept (a CSP ``media-src 'none'``), ``poster=`` draws it.
 
     Example:
         >>> j = Job(id="a", provider="p", model="m", status="completed", params={"prompt": "x"})
         >>> final_html(j, video_src="out/a b.mp4").count("<video")
         1
+        >>> h = final_html(j, video_src="data:video/mp4;base64,AA", poster_src="p.jpg",
+        ...                full_src="out/a.mp4")
+        >>> h.index("<video") < h.index("<img") < h.index("</video>"), 'href="out/a.mp4"' in h
+        (True, True)
     """
     if job.status == "completed" and video_src:
         poster = f' poster="{_e(poster_src)}"' if poster_src else ""
+        still_url = still_src or poster_src
+        still = (
+            f'<img class="hailuo-still" src="{_e(still_url)}" width="{int(width)}"'
+            f' alt="first frame of {_e(path or job.id)}" style="max-width:100%">'
+            if still_url
+            else ""
+        )
+        full = (
+            '<div class="hailuo-full" style="font-size:smaller">embedded preview · full size: '
+            f'<a href="{_e(full_src)}" target="_blank" rel="noopener">{_e(path or full_src)}</a>'
+            "</div>"
+            if full_src
+            else ""
+        )
         return (
             f'<figure class="hailuo-result {NO_MATH}" data-job-id="{_e(job.id)}" style="margin:0">'
-            f'<video controls preload="metadata" width="{int(width)}"{poster}'
-            f' src="{_e(video_src)}" style="max-width:100%"></video>'
-            f"{_caption_html(job, path)}</figure>"
+            f'<video controls preload="metadata" playsinline width="{int(width)}"{poster}'
+            f' src="{_e(video_src)}" style="max-width:100%">{still}</video>'
+            f"{full}{_caption_html(job, path)}</figure>"
         )
     colour = _STATUS_COLOURS.get(job.status, "#6b7280")
     if job.status == "completed":
@@ -356,6 +439,8 @@ def final_bundle(
     poster_src: str | None = None,
     poster: tuple[bytes, str] | None = None,
     path: str | None = None,
+    full_src: str | None = None,
+    still_src: str | None = None,
 ) -> dict[str, Any]:
     """The lasting MIME bundle of a finished job: ``text/html``, ``text/plain``, poster image.
 
@@ -369,7 +454,14 @@ def final_bundle(
     """
     bundle: dict[str, Any] = {
         "text/plain": final_text(job, path),
-        "text/html": final_html(job, video_src=video_src, poster_src=poster_src, path=path),
+        "text/html": final_html(
+            job,
+            video_src=video_src,
+            poster_src=poster_src,
+            path=path,
+            full_src=full_src,
+            still_src=still_src,
+        ),
     }
     if poster is not None:
         data, mime = poster

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from .hosts import host
 from .images import ImageInput
+from .media import MediaInput
 from .params import Request
 
 __all__ = ["VERSION", "fingerprint", "server_identity"]
@@ -67,7 +68,7 @@ def server_identity(base_url: str) -> str:
     return f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')}"
 
 
-def _image(image: ImageInput) -> str:
+def _image(image: ImageInput | MediaInput) -> str:
     # ImageInput.sha256 is of the decoded bytes for files, bytes, PIL images and data URLs,
     # and of the URL string for http(s) images (never fetched: see the module docstring).
     kind = "url" if image.data is None else "content"
@@ -93,6 +94,11 @@ def fingerprint(request: Request, *, base_url: str | None = None) -> str:
         image = getattr(request, name)
         if image is not None:
             params[name] = _image(image)
+    # H3's references by content too: a file changed under the same name is a new request.
+    for name in ("reference_images", "reference_videos", "reference_audio"):
+        items = getattr(request, name)
+        if items:
+            params[name] = [_image(i) for i in items]
     server = base_url or host(request.provider).base_url
     canonical = {
         "v": VERSION,

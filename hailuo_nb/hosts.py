@@ -6,7 +6,7 @@ models in :mod:`hailuo_nb.catalog` and its adapter in :mod:`hailuo_nb.providers`
 
 Example:
     >>> [h.name for h in HOSTS]
-    ['segmind', 'aimlapi', 'minimax', 'emulator']
+    ['segmind', 'aimlapi', 'minimax', 'fal', 'replicate', 'emulator']
     >>> host("aimlapi").key_env, host("emulator").key_env
     ('AIMLAPI_KEY', None)
     >>> KEY_ENV["minimax"]
@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import ValidationError
@@ -61,6 +62,63 @@ class Host:
     image_formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
     free_requests_per_minute: float | None = None
     title: str | None = None
+    # Where the key may also come from as two halves, joined "id:secret" (fal's
+    # FAL_KEY_ID + FAL_KEY_SECRET, as fal-client joins them); read only when key_env is unset.
+    key_pair_env: tuple[str, str] | None = None
+    # An environment variable naming this provider's root alone (REPLICATE_BASE_URL, as the
+    # replicate SDK reads it): it lets one notebook mix providers on one emulator server,
+    # where the shared HAILUO_BASE_URL can name only one of them.
+    base_url_env: str | None = None
+
+    def key_from(self, environ: Mapping[str, str]) -> str | None:
+        """The key as the environment gives it: ``key_env``, else the joined key pair.
+
+        Example:
+            >>> host("fal").key_from({"FAL_KEY_ID": "id", "FAL_KEY_SECRET": "s"})
+            'id:s'
+            >>> host("fal").key_from({"FAL_KEY": "k", "FAL_KEY_ID": "i"})
+            'k'
+        """
+        key = environ.get(self.key_env) if self.key_env else None
+        if key:
+            return key
+        if self.key_pair_env is not None:
+            first, second = (environ.get(name) for name in self.key_pair_env)
+            if first and second:
+                return f"{first}:{second}"
+        return None
+
+    def key_source(self, environ: Mapping[str, str]) -> str | None:
+        """The variable(s) the key comes from, when set (``FAL_KEY_ID+FAL_KEY_SECRET``).
+
+        Example:
+            >>> host("fal").key_source({"FAL_KEY_ID": "id", "FAL_KEY_SECRET": "s"})
+            'FAL_KEY_ID+FAL_KEY_SECRET'
+            >>> host("replicate").key_source({}) is None
+            True
+        """
+        if self.key_env and environ.get(self.key_env):
+            return self.key_env
+        if self.key_pair_env is not None and self.key_from(environ):
+            return "+".join(self.key_pair_env)
+        return None
+    # Other protocols this host serves beside its own, by the last path segment that
+    # replaces the base URL's (the emulator serves MiniMax's V2 for H3 under /minimax).
+    mounts: tuple[tuple[str, str], ...] = ()
+
+    def url_for(self, protocol: str, base_url: str) -> str:
+        """The root a model of another ``protocol`` is asked at, for a server at ``base_url``.
+
+        Example:
+            >>> host("emulator").url_for("minimax_v2", "http://127.0.0.1:8000/segmind")
+            'http://127.0.0.1:8000/minimax'
+            >>> host("minimax").url_for("minimax_v2", "https://api.minimax.io")
+            'https://api.minimax.io'
+        """
+        mount = dict(self.mounts).get(protocol)
+        if mount is None:
+            return base_url
+        return f"{base_url.rstrip('/').rsplit('/', 1)[0]}/{mount}"
 
     @property
     def floor_rpm(self) -> float:
@@ -148,6 +206,33 @@ HOSTS: tuple[Host, ...] = (
         free_requests_per_minute=5.0,
         title="MiniMax",
     ),
+    # fal.ai's queue. fal publishes no request rate (its limits are concurrent requests per
+    # account, and its queue retries a 429 itself): 60 a minute is a guess. Status and
+    # result live under the app only (fal-ai/minimax), as fal-client builds them.
+    Host(
+        "fal",
+        "fal",
+        "https://queue.fal.run",
+        "FAL_KEY",
+        60.0,
+        title="fal",
+        key_pair_env=("FAL_KEY_ID", "FAL_KEY_SECRET"),
+        base_url_env="FAL_BASE_URL",
+    ),
+    # Replicate: 600 creates a minute (3000 for other calls); accounts with granted
+    # credit and no payment method get 6 (protocols-more.md 4.3). Predictions can be read
+    # for ever; their inputs and outputs are deleted an hour after they end (the follower
+    # saves the video at once).
+    Host(
+        "replicate",
+        "replicate",
+        "https://api.replicate.com",
+        "REPLICATE_API_TOKEN",
+        600.0,
+        free_requests_per_minute=6.0,
+        title="Replicate",
+        base_url_env="REPLICATE_BASE_URL",
+    ),
     # In-process: the host is never resolved, the ASGI transport answers it.
     Host(
         "emulator",
@@ -160,6 +245,7 @@ HOSTS: tuple[Host, ...] = (
         status_window=3600.0,
         history_url="http://emulator.invalid/segmind/inference-request/request-history",
         title="the emulator",
+        mounts=(("minimax_v2", "minimax"),),
     ),
 )
 """Every provider the client speaks to, in the order menus show them.
@@ -182,7 +268,7 @@ KEY_ENV: dict[str, str] = {h.name: h.key_env for h in HOSTS if h.key_env}
 
 Example:
     >>> sorted(KEY_ENV)
-    ['aimlapi', 'minimax', 'segmind']
+    ['aimlapi', 'fal', 'minimax', 'replicate', 'segmind']
 """
 
 _BY_NAME = {h.name: h for h in HOSTS}
@@ -198,7 +284,7 @@ def host(name: str) -> Host:
         Traceback (most recent call last):
         ...
         hailuo_nb.errors.ValidationError: provider: unknown provider 'openai'; choose one of: \
-segmind, aimlapi, minimax, emulator
+segmind, aimlapi, minimax, fal, replicate, emulator
     """
     found = _BY_NAME.get(name) if isinstance(name, str) else None
     if found is None:

@@ -183,6 +183,8 @@ class Http:
                     headers=request.headers,
                     json=request.json,
                     params=request.params,
+                    data=request.data,
+                    files=request.files,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
                 answer = parse(response)

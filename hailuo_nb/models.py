@@ -118,6 +118,9 @@ class Job:
     # A passing remark on a running job ("rate limited until 14:05 UTC; waiting"): shown
     # by the live views, never stored.
     note: str | None = None
+    # Jobs ahead of this one in the provider's queue while it waits there (fal says it):
+    # shown as "queued, 3 ahead", never stored (it is stale a poll later).
+    queue_position: int | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     # True on the Job that ``submit`` returned instead of paying again (an identical
     # request's job). Not stored: it is a fact about one call, not about the job.

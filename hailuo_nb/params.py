@@ -18,16 +18,27 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .catalog import PROVIDERS, ModelSpec, estimate_cost, get_model, models
+from .catalog import (
+    PROVIDERS,
+    ModelSpec,
+    estimate_cost,
+    get_model,
+    models,
+    regeneration_cost,
+)
 from .errors import ValidationError
+from .h3params import check_h3, check_references_allowed
 from .hosts import host
 from .images import ImageInput, load_image
+from .media import MediaInput
 from .models import Cost
 
 __all__ = [
@@ -49,6 +60,13 @@ VOCABULARY = (
     "go_fast",
     "mode",
     "fast_pretreatment",
+    "ratio",
+    "reference_images",
+    "reference_videos",
+    "reference_audio",
+    "prompt_expansion_mode",
+    "regenerate_from",
+    "extra",
 )
 """Every parameter name the kit understands, the same for all providers.
 
@@ -59,6 +77,7 @@ Example:
 
 MAX_PROMPT_CHARS = 2000
 """The longest prompt accepted (the AI/ML API documents 2000 characters; MiniMax too).
+H3 models take 7000 (``ModelSpec.max_prompt``).
 
 Example:
     >>> MAX_PROMPT_CHARS
@@ -94,6 +113,27 @@ class Request:
     go_fast: bool | None
     mode: str | None
     fast_pretreatment: bool | None
+    # H3 only (h3params): None / empty on the Hailuo models.
+    ratio: str | None = None
+    reference_images: tuple[ImageInput, ...] = ()
+    reference_videos: tuple[MediaInput, ...] = ()
+    reference_audio: tuple[MediaInput, ...] = ()
+    prompt_expansion_mode: str | None = None
+    # The id of a finished 768P H3 job this request makes again at 2K (regeneration).
+    regenerate_from: str | None = None
+    # A model the catalog does not know (raw:<id>): the body's fields beside the prompt,
+    # sent as given.
+    extra: dict[str, Any] | None = None
+
+    def raw_body(self) -> dict[str, Any]:
+        """The body of a ``raw:`` model's request: the prompt, then ``extra`` as given.
+
+        Example:
+            >>> build_request("segmind", "a fox", model="raw:new-model",
+            ...               extra={"duration": 8}).raw_body()
+            {'prompt': 'a fox', 'duration': 8}
+        """
+        return {"prompt": self.prompt, **(self.extra or {})}
 
     def public_params(self) -> dict[str, Any]:
         """Our vocabulary with images as their short ``ref``; what a ``Job`` records.
@@ -112,10 +152,20 @@ class Request:
             "resolution": self.resolution,
             "first_frame": self.first_frame.ref if self.first_frame else None,
             "last_frame": self.last_frame.ref if self.last_frame else None,
-            "prompt_optimizer": self.prompt_optimizer,
+            # H3 has no such switch: never shown as if it were sent.
+            "prompt_optimizer": (
+                self.prompt_optimizer if "prompt_optimizer" in self.model.options else None
+            ),
             "go_fast": self.go_fast,
             "mode": self.mode,
             "fast_pretreatment": self.fast_pretreatment,
+            "ratio": self.ratio,
+            "reference_images": [i.ref for i in self.reference_images] or None,
+            "reference_videos": [v.ref for v in self.reference_videos] or None,
+            "reference_audio": [a.ref for a in self.reference_audio] or None,
+            "prompt_expansion_mode": self.prompt_expansion_mode,
+            "regenerate_from": self.regenerate_from,
+            "extra": self.extra,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -126,7 +176,16 @@ class Request:
             >>> str(build_request("segmind", "a fox", duration=10).estimate())
             '~$0.70 (estimate)'
         """
-        return estimate_cost(self.model, self.duration, self.resolution)
+        if self.regenerate_from is not None:
+            return regeneration_cost(self.duration)
+        frames = sum(1 for f in (self.first_frame, self.last_frame) if f is not None)
+        return estimate_cost(
+            self.model,
+            self.duration,
+            self.resolution,
+            images=frames + len(self.reference_images),
+            reference_seconds=sum(v.seconds or 0.0 for v in self.reference_videos),
+        )
 
 
 def normalize_resolution(value: str | int) -> str:
@@ -157,6 +216,13 @@ def build_request(
     go_fast: bool | None = None,
     mode: str | None = None,
     fast_pretreatment: bool | None = None,
+    ratio: str | None = None,
+    reference_images: Any = None,
+    reference_videos: Any = None,
+    reference_audio: Any = None,
+    prompt_expansion_mode: str | None = None,
+    regenerate_from: str | None = None,
+    extra: Any = None,
 ) -> Request:
     """Validate one request for ``provider`` and fill in the model's defaults.
 
@@ -181,6 +247,20 @@ first frame image (image-to-video only)
         )
     _check_prompt(prompt)
     spec = get_model(provider, model)
+    if len(prompt) > spec.max_prompt:
+        raise ValidationError(
+            "prompt",
+            f"is {len(prompt)} characters; the limit is {spec.max_prompt} on {spec.label}",
+        )
+    h3_given = {
+        "ratio": ratio,
+        "reference_images": reference_images,
+        "reference_videos": reference_videos,
+        "reference_audio": reference_audio,
+        "prompt_expansion_mode": prompt_expansion_mode,
+    }
+    check_references_allowed(spec, h3_given)
+    raw = _raw_extra(spec, extra)
     optimizer = _flag("prompt_optimizer", prompt_optimizer, spec)
     fast = _flag("go_fast", go_fast, spec)
     pretreat = _flag("fast_pretreatment", fast_pretreatment, spec)
@@ -216,14 +296,29 @@ first frame image (image-to-video only)
     issue = spec.combination_issue(seconds, res, first is not None, has_last_frame=last is not None)
     if issue is not None:
         raise ValidationError(*issue)
-    if last is not None and first is None:
+    h3 = None
+    if spec.family == "h3":
+        keyframes = [f for f in (first, last) if f is not None]
+        h3 = check_h3(
+            spec,
+            frames=len(keyframes),
+            frame_bytes=sum(
+                len(f.data or b"") * 4 // 3
+                for f in keyframes
+                if spec.upload_over is None or len(f.data or b"") <= spec.upload_over
+            ),
+            **h3_given,
+        )
+        for n, image in enumerate(h3.reference_images):
+            _check_format(provider, f"reference_images[{n}]", image)
+    elif last is not None and first is None:
         # MiniMax makes a video *between* two frames; a last frame alone is refused there,
         # and the Segmind / AI/ML models that take one are the same upstream models.
         raise ValidationError(
             "last_frame", "needs a first_frame too; a last frame alone is not supported"
         )
 
-    return Request(
+    request = Request(
         provider=provider,
         model=spec,
         prompt=prompt,
@@ -231,11 +326,86 @@ first frame image (image-to-video only)
         resolution=res,
         first_frame=first,
         last_frame=last,
-        prompt_optimizer=True if optimizer is None else optimizer,
+        prompt_optimizer=("prompt_optimizer" in spec.options) if optimizer is None else optimizer,
         go_fast=(fast or False) if "go_fast" in spec.options else None,
         mode=chosen_mode,
         fast_pretreatment=(pretreat or False) if "fast_pretreatment" in spec.options else None,
     )
+    if regenerate_from is not None:
+        _check_regeneration(request, str(regenerate_from))
+    if raw is not None:
+        return dataclasses.replace(request, extra=raw)
+    if h3 is None:
+        return request
+    return dataclasses.replace(
+        request,
+        ratio=h3.ratio,
+        reference_images=h3.reference_images,
+        reference_videos=h3.reference_videos,
+        reference_audio=h3.reference_audio,
+        prompt_expansion_mode=h3.prompt_expansion_mode,
+        regenerate_from=None if regenerate_from is None else str(regenerate_from),
+    )
+
+
+def _raw_extra(spec: ModelSpec, extra: Any) -> dict[str, Any] | None:
+    """``extra`` of a ``raw:`` model: a JSON object (or its text), checked only as JSON.
+
+    Example:
+        >>> build_request("segmind", "a fox", model="raw:new-model", extra="[1]")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: extra: must be a JSON object of the provider's \
+own parameters, got a list
+    """
+    if spec.family != "raw":
+        if extra is not None:
+            raise ValidationError(
+                "extra", f"only for models the catalog does not know (raw:<id>), not {spec.label}"
+            )
+        return None
+    value = {} if extra is None else extra
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ValidationError("extra", f"is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        kind = {list: "a list"}.get(type(value), type(value).__name__)
+        raise ValidationError(
+            "extra", f"must be a JSON object of the provider's own parameters, got {kind}"
+        )
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("extra", f"cannot be sent as JSON ({exc})") from None
+    if "model" in value:
+        raise ValidationError("extra", "names the model itself; give it as raw:<id>")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _check_regeneration(request: Request, base_id: str) -> None:
+    """A 2K regeneration: a model that has one, 2K, and nothing but the original's text.
+
+    Example:
+        >>> build_request("minimax", "a fox", model="MiniMax-H3-Max", regenerate_from="1")
+        Traceback (most recent call last):
+        ...
+        hailuo_nb.errors.ValidationError: regenerate_from: h3-max (minimax) cannot be \
+regenerated at 2K; only h3 can
+    """
+    spec = request.model
+    if not spec.regenerates:
+        able = [m.name for m in models(request.provider) if m.regenerates]
+        where = f"only {', '.join(able)} can" if able else f"{request.provider} cannot do it"
+        raise ValidationError(
+            "regenerate_from", f"{spec.label} cannot be regenerated at 2K; {where}"
+        )
+    if request.resolution != "2k":
+        raise ValidationError("resolution", "a regeneration is made at 2K; leave resolution out")
+    if not base_id.strip():
+        raise ValidationError("regenerate_from", "needs the id of a finished 768P job")
 
 
 _FORMAT_OF_MIME = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -284,10 +454,9 @@ def _check_prompt(prompt: Any) -> None:
         raise ValidationError("prompt", f"must be text, got {type(prompt).__name__}")
     if not prompt.strip():
         raise ValidationError("prompt", "is empty; describe the video to generate")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise ValidationError(
-            "prompt", f"is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}"
-        )
+    if len(prompt) > max(MAX_PROMPT_CHARS, 7000):
+        # The longest any model takes (H3); the model's own limit is checked once known.
+        raise ValidationError("prompt", f"is {len(prompt)} characters; the limit is 7000")
     if any(0xD800 <= ord(c) <= 0xDFFF for c in prompt):
         # Cannot be encoded as UTF-8 for the request (a broken paste or decode).
         raise ValidationError("prompt", "holds a lone surrogate character; it cannot be sent")

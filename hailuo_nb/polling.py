@@ -190,6 +190,8 @@ def apply_update(job: Job, update: Update, *, now: float) -> Job:
         ('completed', 110.0, 115.0, '$0.35')
     """
     changes: dict[str, object] = {"status": update.status}
+    # Known only while queued, and only as fresh as the last answer.
+    changes["queue_position"] = update.queue_position if update.status == "queued" else None
     if update.raw is not None:
         changes["raw"] = update.raw
     if update.status == "processing" and job.started_at is None:

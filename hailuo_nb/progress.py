@@ -272,9 +272,10 @@ class PrintView(BaseView):
 
         Example: see the class.
         """
-        if self.finished or self.job.status == self._status:
+        # The status as said: a move in fal's queue ("queued, 2 ahead") is a new line too.
+        if self.finished or d.status_words(self.job) == self._status:
             return
-        self._status = self.job.status
+        self._status = d.status_words(self.job)
         self._write(d.live_text(self.job, now, name=self.name))
 
     def finish(self, bundle: dict[str, Any]) -> None:

@@ -83,7 +83,7 @@ def detect_provider(environ: Mapping[str, str] | None = None) -> str | None:
     chosen = env.get("HAILUO_PROVIDER") or None
     if chosen:
         return chosen
-    return next((p for p, var in KEY_ENV.items() if env.get(var)), None)
+    return next((h.name for h in HOSTS if h.key_source(env)), None)
 
 
 def key_source(provider: str, environ: Mapping[str, str] | None = None) -> str | None:
@@ -92,9 +92,12 @@ def key_source(provider: str, environ: Mapping[str, str] | None = None) -> str |
     Example:
         >>> key_source("segmind", {"SEGMIND_API_KEY": "SG_x"}), key_source("segmind", {})
         ('SEGMIND_API_KEY', None)
+        >>> key_source("fal", {"FAL_KEY_ID": "a", "FAL_KEY_SECRET": "b"})
+        'FAL_KEY_ID+FAL_KEY_SECRET'
     """
-    var = KEY_ENV.get(provider)
-    return var if var and environment(environ).get(var) else None
+    if provider not in KEY_ENV:
+        return None
+    return host(provider).key_source(environment(environ))
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,7 @@ def _base_url(explicit: str | None, where: Host, layers: _Layers) -> str:
     base = str(
         explicit
         or layers.notebook.get("base_url")
+        or (layers.env.get(where.base_url_env) if where.base_url_env else None)
         or layers.env.get("HAILUO_BASE_URL")
         or where.base_url
     ).rstrip("/")
@@ -275,13 +279,15 @@ def _base_url(explicit: str | None, where: Host, layers: _Layers) -> str:
 
 
 def _api_key(explicit: str | None, where: Host, base: str, env: Mapping[str, str]) -> str:
-    key = explicit or (env.get(where.key_env) if where.key_env else None)
+    key = explicit or where.key_from(env)
     if key:
         return key
     if where.key_env is None or urlsplit(base).hostname in _LOOPBACK:
         return LOCAL_KEY  # a local emulator server takes any key; nothing secret to leak
+    pair = f" (or {' and '.join(where.key_pair_env)})" if where.key_pair_env else ""
     raise ValidationError(
-        "api_key", f"no API key for {where.name}: set the {where.key_env} environment variable"
+        "api_key",
+        f"no API key for {where.name}: set the {where.key_env} environment variable{pair}",
     )
 
 

@@ -138,17 +138,27 @@ class Submitter:
         self.unwritten.pop(job.id, None)
 
     async def send(
-        self, prepared: Prepared, job: Job, wire: HttpRequest, *, exclusive: bool
+        self,
+        prepared: Prepared,
+        job: Job,
+        wire: HttpRequest,
+        *,
+        exclusive: bool,
+        adapter: Adapter | None = None,
     ) -> Job:
         """Journal, send and record one submit; the accepted job, already followed.
 
         ``job`` is the job-to-be (no id yet). With ``exclusive``, an identical request
         being sent or possibly paid raises :class:`~hailuo_nb.journal.Claimed` first.
 
+        ``adapter`` parses the answer when the model speaks another protocol than the
+        provider's own (MiniMax's H3).
+
         Example: see the module.
         """
+        adapter = adapter or self.adapter
         job = dataclasses.replace(job, base_url=self.base_url)
-        sync = self.adapter.synchronous
+        sync = adapter.synchronous
         ref = f"v1-{uuid.uuid4().hex}" if sync else None
         try:
             ref = self.journal.open(
@@ -176,7 +186,7 @@ class Submitter:
         task = asyncio.ensure_future(
             self.http.call(
                 wire,
-                self.adapter.parse_submit,
+                adapter.parse_submit,
                 idempotent=False,
                 sending=lambda sent: self._sending(flight, sent),
                 notify=self.notify,
@@ -214,7 +224,12 @@ class Submitter:
         self, flight: _Flight, prepared: Prepared, job: Job, answer: Submitted, at: float
     ) -> Job:
         job = dataclasses.replace(
-            job, id=answer.job_id, status=answer.status, submitted_at=at, raw=answer.raw
+            job,
+            id=answer.job_id,
+            status=answer.status,
+            submitted_at=at,
+            raw=answer.raw,
+            queue_position=answer.queue_position if answer.status == "queued" else None,
         )
         if answer.cost_usd is not None:
             # Billed at submit (AI/ML's meta.usage): what was charged, not the estimate.

@@ -68,6 +68,7 @@ def test_public_names_are_pinned() -> None:
         "SubmitUncertain",
         "compare",
         "load_ipython_extension",
+        "storyboard",
         "unload_ipython_extension",
     ]
     for name in hailuo_nb.__all__:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import display as d
-from ..errors import HailuoError, PossiblyPaid, SubmitUncertain
+from ..errors import HailuoError, PossiblyPaid, SubmitUncertain, ValidationError
 from ..models import Job
 from ..notebook import outcomes
 from ..notebook.registry import current_session
@@ -122,7 +122,7 @@ class Comparison:
         self.state = "pending"
         prompts = len({c.prompt for c in self.cells})
         self.columns = columns_for(len(self.cells), len(self.cells) // max(1, prompts))
-        self.board: Board = make_board(self.heading(), view_kind)
+        self.board: Board = make_board(self.heading(), view_kind, _tile_actions(session))
 
     # -- what it shows ---------------------------------------------------------------
     @property
@@ -207,11 +207,12 @@ class Comparison:
         """
         return summary.to_dataframe(self.table())
 
-    def export_html(self, path: str | Path, embed: bool = False) -> Path:
+    def export_html(self, path: str | Path, embed: bool | None = None) -> Path:
         """Write one self-contained HTML page: videos side by side, captions, the table.
 
-        Videos are linked by their path relative to the page (keep them next to it), or
-        with ``embed=True`` inlined (a bigger file that plays anywhere).
+        By default light previews are inlined, each linking its full file relative to the
+        page (it plays anywhere, also in Jupyter's "Open in New Browser Tab"); with
+        ``embed=False`` the videos are only linked (keep them next to the page).
 
         Example: see the class.
         """
@@ -289,6 +290,23 @@ class Comparison:
             self.board.finish(self._bundle)
         return self
 
+    def upscale(self, tile: int, *, name: str | None = None) -> Job:
+        """Make tile ``tile`` (1-based, as the table numbers them) again at 2K: a new job,
+        priced and budget-checked, shown in the calling cell. Its 768P draft must be done.
+
+        Example (after a 768P H3 comparison)::
+
+            final = cmp.upscale(3, name="final")
+        """
+        from ..notebook import actions
+
+        if not 1 <= tile <= len(self.cells):
+            raise ValidationError("tile", f"must be 1-{len(self.cells)}, got {tile}")
+        job = self.jobs[tile - 1]
+        if not job.id:
+            raise ValidationError("tile", f"tile {tile} was not sent")
+        return actions.upscale(self.session, job.id, name=name).job
+
     async def _run(self, views: list[LiveView]) -> None:
         gates: dict[int, asyncio.Semaphore] = {}
         for client in self._clients.values():
@@ -323,7 +341,7 @@ class Comparison:
                 return
             # A job reused from an identical earlier request may already be finished.
             done = job.done and (job.status != "completed" or bool(job.video_path))
-            tile = _GridTile(view, cell, self.embed, self._refresh)
+            tile = _GridTile(view, cell, self._refresh)
             tracked = self.session.start(
                 client, job, embed=self.embed, view=tile, already_done=done
             )
@@ -349,6 +367,7 @@ class Comparison:
             self.table(),
             columns=self.columns,
             embed=self.embed,
+            cap_bytes=self.session.config.preview_max_bytes,
         )
 
 
@@ -361,11 +380,8 @@ class _GridTile:
     instead (``JobTile.finish_as_figure`` where the tile can drop its own frame).
     """
 
-    def __init__(
-        self, view: LiveView, cell: Cell, embed: bool, on_status: Callable[[], None]
-    ) -> None:
-        self.view, self.cell, self.embed = view, cell, embed
-        self.on_status = on_status
+    def __init__(self, view: LiveView, cell: Cell, on_status: Callable[[], None]) -> None:
+        self.view, self.cell, self.on_status = view, cell, on_status
 
     @property
     def job(self) -> Job:
@@ -386,7 +402,7 @@ class _GridTile:
 
     def finish(self, bundle: dict[str, Any]) -> None:
         text = str(bundle.get("text/plain", ""))
-        figure = export.tile_bundle(self.cell, self.view.job, text, embed=self.embed)
+        figure = export.tile_bundle(self.cell, self.view.job, text)
         getattr(self.view, "finish_as_figure", self.view.finish)(figure)
 
 
@@ -415,15 +431,18 @@ def compare(
     ``Hailuo.budget_usd``; above ``confirm_above_usd`` (``None``: never ask) the plan
     waits for its Send button or :meth:`Comparison.confirm`. ``new=True`` asks for fresh
     samples where identical earlier jobs could be reused; ``embed=True`` inlines the
-    videos in the notebook.
+    videos in the notebook (``Hailuo.embed``, by default where the front end needs it).
+    On Colab (``Hailuo.wait``) the cell waits for the grid, which Colab repaints only
+    while its cell runs.
 
     Example (in a notebook)::
 
         cmp = hailuo_nb.compare(["a red fox in snow", "an owl at dusk"],
                                 models=["hailuo-2.3", "minimax-hailuo-2"])
     """
-    return start_comparison(
-        current_session(),
+    session = current_session()
+    comparison = start_comparison(
+        session,
         prompts,
         models=models,
         durations=durations,
@@ -435,6 +454,10 @@ def compare(
         embed=embed,
         common=common,
     )
+    if session.waits() and comparison.state != "pending":
+        # Colab repaints an output only while its cell runs: the grid lives in this cell.
+        comparison.wait()
+    return comparison
 
 
 def start_comparison(
@@ -476,7 +499,7 @@ def start_comparison(
         session,
         plan,
         clients,
-        embed=embed or bool(session.config.embed),
+        embed=session.embeds(embed),
         view_kind=session.config.progress,
     )
     session.add_group(comparison)  # `%hailuo wait` waits for its tiles, sent or not yet
@@ -497,3 +520,10 @@ def _may_reuse(session: Session, plan: Plan) -> bool:
         f"{again} of {len(plan.cells)} tiles repeat earlier requests: show those videos again"
         f" instead of paying ~${plan.full_usd - plan.total_usd:.2f} for new ones? [y/N] "
     )
+
+
+def _tile_actions(session: Session) -> Any:
+    # The grid's tiles get Cancel (while queued) and 2K (768P H3 drafts) buttons.
+    from ..widgets.tile import session_actions
+
+    return session_actions(session)

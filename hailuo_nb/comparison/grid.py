@@ -68,10 +68,11 @@ class WidgetBoard:
         tiles = board.start(placeholder_jobs, captions, columns=2)
     """
 
-    def __init__(self, heading: str) -> None:
+    def __init__(self, heading: str, actions: Any = None) -> None:
         import ipywidgets as w
 
         self._w = w
+        self.actions = actions  # the tiles' Cancel / 2K buttons (widgets.tile.TileActions)
         self.heading = w.HTML(render.heading_html(heading))
         self.message = w.HTML("")
         self.body = w.VBox([])
@@ -125,7 +126,10 @@ class WidgetBoard:
         from ..widgets.tile import JobTile
 
         w = self._w
-        tiles = [JobTile(job, header_html=h) for job, h in zip(jobs, headers, strict=True)]
+        tiles = [
+            JobTile(job, header_html=h, actions=self.actions, muted=True)
+            for job, h in zip(jobs, headers, strict=True)
+        ]
         controls = w.Output(layout=w.Layout(margin="0"))
         controls.outputs = (
             {
@@ -149,6 +153,7 @@ class WidgetBoard:
         self.table = w.HTML("", layout=w.Layout(width="calc(100% - 20px)", margin="0"))
         self.message.value = ""
         self.body.children = (controls, self.grid, self.table)
+        self.tiles = list(tiles)  # each tile's buttons (Cancel, 2K) act on its job
         return list(tiles)
 
     def note(self, text: str) -> None:
@@ -353,7 +358,7 @@ class PrintBoard:
             self.write(str(bundle.get("text/plain", "")))
 
 
-def make_board(heading: str, kind: str = "auto") -> Board:
+def make_board(heading: str, kind: str = "auto", actions: Any = None) -> Board:
     """The board for where we run; ``kind`` as ``Hailuo.progress`` (auto, widget, text, print).
 
     Example:
@@ -363,7 +368,7 @@ def make_board(heading: str, kind: str = "auto") -> Board:
     """
     kind = view_kind(kind)
     if kind == "widget":
-        return WidgetBoard(heading)
+        return WidgetBoard(heading, actions)
     if kind == "text":
         return TextBoard(heading)
     return PrintBoard(heading)

@@ -81,8 +81,7 @@ def controls_html() -> str:
         "root.querySelectorAll('video').forEach(a[2]);});box.appendChild(b);});})();"
     )
     return (
-        '<div class="hailuo-compare-controls" style="margin:4px 0"></div>'
-        f"<script>{script}</script>"
+        f'<div class="hailuo-compare-controls" style="margin:4px 0"></div><script>{script}</script>'
     )
 
 
@@ -108,20 +107,52 @@ def figure_html(
     poster_src: str | None = None,
     note: str = "",
     job_id: str = "",
+    full_src: str | None = None,
+    file_name: str = "",
+    still_src: str | None = None,
 ) -> str:
     """One tile: its caption, then its video (or why there is none), then a small note.
+
+    The poster is also an ``<img>`` inside the ``<video>`` (drawn only where ``<video>``
+    is stripped, as on GitHub: see :func:`hailuo_nb.display.final_html`); ``full_src``
+    links the full-size file beside an embedded preview, named ``file_name``;
+    ``still_src`` is that picture (default: the poster).
 
     Example:
         >>> "hailuo-reason" in figure_html([("tile", "#1")], status="failed", note="blocked")
         True
+        >>> t = figure_html([], status="completed", video_src="data:,", poster_src="p.jpg",
+        ...                 full_src="v.mp4", file_name="v.mp4")
+        >>> '<img class="hailuo-still" src="p.jpg"' in t, 'href="v.mp4"' in t
+        (True, True)
     """
     if status == "completed" and video_src:
         poster = f' poster="{_e(poster_src)}"' if poster_src else ""
-        body = (
-            f'<video controls preload="metadata" playsinline{poster} src="{_e(video_src)}"'
-            ' style="width:100%;max-width:100%;display:block"></video>'
+        still_url = still_src or poster_src
+        still = (
+            f'<img class="hailuo-still" src="{_e(still_url)}"'
+            f' alt="first frame of {_e(file_name or job_id)}" style="width:100%">'
+            if still_url
+            else ""
         )
-        foot = f'<div style="font-size:smaller;color:#6b7280">{_e(note)}</div>' if note else ""
+        body = (
+            # Muted: a grid of videos with sound would all speak at once (H3); each video's
+            # own controls unmute the one to hear, and Play all keeps that choice.
+            f'<video controls muted preload="metadata" playsinline{poster}'
+            f' src="{_e(video_src)}"'
+            f' style="width:100%;max-width:100%;display:block">{still}</video>'
+        )
+        bits = [_e(note)] if note else []
+        if full_src:
+            bits.append(
+                f'full size: <a href="{_e(full_src)}" target="_blank" rel="noopener">'
+                f"{_e(file_name or full_src)}</a>"
+            )
+        elif file_name:
+            bits.append(f"<code>{_e(file_name)}</code>")
+        foot = (
+            f'<div style="font-size:smaller;color:#6b7280">{" · ".join(bits)}</div>' if bits else ""
+        )
     else:
         colour = "#dc2626" if status in ("failed", "expired", "uncertain") else "#6b7280"
         body = (

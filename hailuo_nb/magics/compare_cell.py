@@ -112,7 +112,7 @@ def run_compare_cell(
     if args.o:
         user_ns[args.o] = comparison
         session.add_group(comparison, args.o)  # `%hailuo wait NAME` waits for all its tiles
-    if args.wait and comparison.state != "pending":
+    if session.waits(args.wait) and comparison.state != "pending":
         try:
             comparison.wait()
         except StoppedWaiting:

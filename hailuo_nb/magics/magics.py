@@ -28,24 +28,26 @@ from ..errors import (
     ValidationError,
 )
 from ..hosts import KEY_ENV
-from ..notebook import outcomes
+from ..notebook import actions, outcomes
 from ..notebook.pages import PageWatch, page_of
 from ..notebook.registry import session_for
 from ..notebook.session import Session, ask_reuse
 from ..prepared import Prepared
 from ..progress import show
+from ..providers import Cancellable
 from ..ratestate import learnt
 from ..settings import budget_state_path, environment
 from ..widgets.panel import panel_command
 from . import reports
 from .compare_cell import run_compare_cell
 from .parsing import cell_params, fill_prompt, parse_cell_args
+from .story_cell import run_story_cell
 
 __all__ = ["HailuoMagics"]
 
 LINE_USAGE = (
     "%hailuo config | history [N] | resume ID | reconcile [--dismiss ID] | cost"
-    " | wait [NAME_OR_ID ...] | panel"
+    " | wait [NAME_OR_ID ...] | panel | cancel NAME_OR_ID | upscale NAME_OR_ID [-o NAME]"
 )
 
 
@@ -95,7 +97,9 @@ class HailuoMagics(Magics):
           %%hailuo [-m MODEL] [--provider P] [--duration D] [--resolution R]
                    [--first-frame PATH_URL_OR_VAR] [--last-frame PATH_URL_OR_VAR]
                    [--no-optimizer] [--go-fast] [--fast-pretreatment] [--mode MODE]
-                   [-o NAME] [--wait] [--embed] [--new] [--compare]
+                   [--ratio R] [--ref-image X]... [--ref-video X]... [--ref-audio X]...
+                   [--expansion MODE] [-o NAME] [--wait] [--embed] [--new] [--compare]
+                   [--story]
           a red fox running through {place}
 
         ``{name}`` is filled from your variables (``{{``/``}}`` for literal braces).
@@ -106,10 +110,15 @@ class HailuoMagics(Magics):
         never, ask); ``--new`` asks for a fresh sample. ``--compare`` runs the prompts
         separated by ``---`` lines side by side, option lists comma-separated
         (``-m hailuo-2.3,minimax-hailuo-2``); see :mod:`hailuo_nb.magics.compare_cell`.
+        ``--story`` chains the shots separated by ``---`` lines into one film, each
+        starting from the last frame before; see :mod:`hailuo_nb.magics.story_cell`.
         Settings: ``%config Hailuo`` (provider, model, output_dir, budget_usd, ...).
         """
         args = parse_cell_args(line)
         self._say_unseen()
+        if args.story:
+            run_story_cell(self.session, args, cell, self._ns)
+            return
         if args.compare:
             run_compare_cell(self.session, args, cell, self._ns)
             return
@@ -123,7 +132,7 @@ class HailuoMagics(Magics):
             if not self._may_reuse(prepared):
                 prepared = prepared.as_new()
             tracked = self.session.send(
-                client, prepared, embed=args.embed or self.config_obj.embed, name=args.o
+                client, prepared, embed=self.session.embeds(args.embed), name=args.o
             )
         except (ValidationError, BudgetExceeded) as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
@@ -138,13 +147,14 @@ class HailuoMagics(Magics):
             raise UsageError(f"%%hailuo: {outcomes.error_line(exc)}") from None
         if tracked.extra.get("reused"):
             print(reports.reused_line(tracked.job))
-        if args.wait:
+        if self.session.waits(args.wait):  # on Colab by default: it repaints running cells
             self._wait_for([tracked.job.id], summary=False)
 
     # -- %hailuo -------------------------------------------------------------------------
     @line_magic("hailuo")  # type: ignore[arg-type]
     def hailuo_line(self, line: str) -> None:
-        """``%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID ...]``.
+        """``%hailuo config | history [N] | resume ID | cost | wait [NAME_OR_ID ...] |
+        cancel NAME_OR_ID | upscale NAME_OR_ID [-o NAME]``.
 
         Example::
 
@@ -164,6 +174,8 @@ class HailuoMagics(Magics):
             "cost": self._cost,
             "wait": self._wait,
             "panel": self._panel,
+            "cancel": self._cancel,
+            "upscale": self._upscale,
         }.get(command)
         if handler is None:
             raise UsageError(f"%hailuo: unknown command {command!r}; usage: {LINE_USAGE}")
@@ -219,7 +231,7 @@ class HailuoMagics(Magics):
         except ValidationError as exc:
             raise UsageError(f"%hailuo resume: {exc}") from None
         done = stored.done and (stored.status != "completed" or bool(stored.video_path))
-        self.session.start(client, stored, already_done=done)
+        self.session.start(client, stored, embed=self.session.embeds(), already_done=done)
         if done:
             self._wait_for([stored.id], summary=False)
 
@@ -251,6 +263,31 @@ class HailuoMagics(Magics):
     def _panel(self, rest: list[str]) -> None:
         panel_command(self.session, rest)
 
+    def _cancel(self, rest: list[str]) -> None:
+        # A refusal (a running MiniMax task) is printed: it is an answer, not an error.
+        if len(rest) != 1:
+            raise UsageError("usage: %hailuo cancel NAME_OR_ID")
+        try:
+            print(actions.cancel_line(self.session, rest[0]))
+        except HailuoError as exc:
+            raise UsageError(f"%hailuo cancel: {exc}") from None
+
+    def _upscale(self, rest: list[str]) -> None:
+        # 2K from a finished 768P H3 draft: a new paid job, priced and budget-checked first.
+        name = rest[2] if len(rest) == 3 and rest[1] == "-o" else None
+        if len(rest) not in (1, 3) or (len(rest) == 3 and name is None):
+            raise UsageError("usage: %hailuo upscale NAME_OR_ID [-o NAME]")
+        if name is not None and not name.isidentifier():
+            raise UsageError(f"%hailuo upscale: -o needs a variable name, got {name!r}")
+        try:
+            tracked = actions.upscale(
+                self.session, rest[0], name=name, embed=self.config_obj.embed
+            )
+        except HailuoError as exc:
+            raise UsageError(f"%hailuo upscale: {outcomes.error_line(exc)}") from None
+        if tracked.extra.get("reused"):
+            print(reports.reused_line(tracked.job))
+
     def _wait(self, rest: list[str]) -> None:
         for ref in rest:
             if self.session.find(ref) is None and self.session.group(ref) is None:
@@ -274,6 +311,25 @@ class HailuoMagics(Magics):
         except HailuoError as exc:
             raise UsageError(f"%%hailuo: {exc}") from None
 
+    def _cancel_hint(self) -> str:
+        # Interrupt on a --wait cell: a queued job its provider can cancel costs nothing yet.
+        queued = []
+        for t in self.session.tracked():
+            if t.job.status != "queued":
+                continue
+            try:
+                adapter = self.session.client(t.job.provider).adapter_for(t.job)
+            except HailuoError:
+                continue
+            if isinstance(adapter, Cancellable):
+                queued.append(t.name or t.job.id)
+        if not queued:
+            return ""
+        return (
+            f" Still queued, so not charged yet: {', '.join(queued)};"
+            f" %hailuo cancel {queued[0]} cancels it."
+        )
+
     def _wait_for(self, refs: list[str] | None, *, summary: bool = True) -> None:
         try:
             waited = self.session.wait(refs)
@@ -284,6 +340,7 @@ class HailuoMagics(Magics):
                 + ", ".join(running)
                 + ". Each cell's output becomes the video when its job is done;"
                 " after a restart use %hailuo resume ID."
+                + self._cancel_hint()
             )
             return
         for t in waited:

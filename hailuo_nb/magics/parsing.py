@@ -44,11 +44,21 @@ def _parser() -> _Parser:
     p.add_argument("--go-fast", dest="go_fast", action="store_true")
     p.add_argument("--fast-pretreatment", dest="fast_pretreatment", action="store_true")
     p.add_argument("--mode")
+    # H3: the shape, references (each option repeatable) and H3-Max's prompt expansion.
+    p.add_argument("--ratio")
+    p.add_argument("--ref-image", dest="ref_image", action="append", metavar="PATH_URL_OR_VAR")
+    p.add_argument("--ref-video", dest="ref_video", action="append", metavar="PATH_OR_URL")
+    p.add_argument("--ref-audio", dest="ref_audio", action="append", metavar="PATH_OR_URL")
+    p.add_argument("--expansion", metavar="MODE")
+    # A model the catalog does not know (-m raw:<id>): its own parameters as JSON.
+    p.add_argument("--extra", metavar="JSON")
     p.add_argument("-o", "--out", dest="o", metavar="NAME")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--embed", action="store_true")
     p.add_argument("--new", action="store_true")
     p.add_argument("--compare", action="store_true")
+    p.add_argument("--story", action="store_true")
+    p.add_argument("--crossfade", type=float, metavar="SECONDS")
     return p
 
 
@@ -159,6 +169,8 @@ def cell_params(args: argparse.Namespace, user_ns: Mapping[str, Any]) -> dict[st
     Example:
         >>> cell_params(parse_cell_args("--duration 6 --no-optimizer"), {})
         {'duration': '6', 'prompt_optimizer': False}
+        >>> cell_params(parse_cell_args("--ratio 9:16 --ref-image a.png --ref-image b.png"), {})
+        {'ratio': '9:16', 'reference_images': ['a.png', 'b.png']}
     """
     params: dict[str, Any] = {
         "model": args.model,
@@ -167,7 +179,18 @@ def cell_params(args: argparse.Namespace, user_ns: Mapping[str, Any]) -> dict[st
         "first_frame": _image(args.first_frame, user_ns),
         "last_frame": _image(args.last_frame, user_ns),
         "mode": args.mode,
+        "ratio": args.ratio,
+        "prompt_expansion_mode": args.expansion,
+        "extra": args.extra,
     }
+    refs = {
+        "reference_images": args.ref_image,
+        "reference_videos": args.ref_video,
+        "reference_audio": args.ref_audio,
+    }
+    for key, values in refs.items():
+        if values:
+            params[key] = [_image(v, user_ns) for v in values]
     if args.no_optimizer:
         params["prompt_optimizer"] = False
     if args.go_fast:

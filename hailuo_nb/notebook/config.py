@@ -16,10 +16,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from traitlets import Bool, Dict, Enum, Float, Int, Unicode, default
+from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union, default
 from traitlets.config import Configurable
 
 from ..settings import environment
+from .frontend import FRONTENDS
+from .preview import DEFAULT_CAP_BYTES, DEFAULT_HEIGHT
 
 __all__ = ["Hailuo"]
 
@@ -85,7 +87,31 @@ class Hailuo(Configurable):
     budget_usd = Float(
         None, allow_none=True, help="refuse a submission whose estimate would pass this (USD)"
     ).tag(config=True)
-    embed = Bool(False, help="inline videos in the notebook (as --embed)").tag(config=True)
+    embed = Union(
+        [Enum(["auto"]), Bool()],
+        default_value="auto",
+        help="inline videos in the notebook (as --embed): True, False, or 'auto' (inline"
+        " where the front end cannot serve files beside the notebook: VS Code, Colab)",
+    ).tag(config=True)
+    frontend = Enum(
+        list(FRONTENDS),
+        "auto",
+        help="the front end drawing the outputs: auto (detected), jupyterlab, notebook,"
+        " vscode, colab, terminal or static; decides embed='auto' and wait='auto'",
+    ).tag(config=True)
+    wait = Union(
+        [Enum(["auto"]), Bool()],
+        default_value="auto",
+        help="cells wait for their video in the foreground (as --wait): True, False, or"
+        " 'auto' (on Colab, which repaints an output only while its cell runs)",
+    ).tag(config=True)
+    preview_height = Int(
+        DEFAULT_HEIGHT, help="an embedded video is a copy at most this many pixels high"
+    ).tag(config=True)
+    preview_max_bytes = Int(
+        DEFAULT_CAP_BYTES,
+        help="largest embedded video (bytes); bigger ones are linked, with their first frame",
+    ).tag(config=True)
     progress = Enum(
         ["auto", "widget", "text", "print"], "auto", help="how running jobs are shown"
     ).tag(config=True)
@@ -124,7 +150,16 @@ class Hailuo(Configurable):
             >>> Hailuo(model="hailuo-2.3").notebook_settings()["model"]
             'hailuo-2.3'
         """
-        names = (*CLIENT_SETTINGS, *POLLING_SETTINGS, "budget_usd", "embed", "progress", "reuse")
+        names = (
+            *CLIENT_SETTINGS,
+            *POLLING_SETTINGS,
+            "budget_usd",
+            "embed",
+            "frontend",
+            "wait",
+            "progress",
+            "reuse",
+        )
         out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         if self.emulator:
             out["emulator"] = dict(self.emulator)

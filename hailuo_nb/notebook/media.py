@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ["data_url", "poster_for", "relative_src"]
+__all__ = ["data_url", "poster_for", "relative_src", "still_src"]
 
 POSTER_WIDTH = 480  # small enough to keep a notebook light, big enough to recognise
 
@@ -113,3 +113,29 @@ def save_poster(video_path: str | os.PathLike[str], label: str = "") -> tuple[Pa
         tmp.unlink(missing_ok=True)  # no half-written .part left behind (a full disk)
         raise
     return target, data
+
+
+STILL_WIDTH = 320  # the fallback picture: shown only where <video> is stripped
+
+
+def still_src(poster: bytes, width: int = STILL_WIDTH, quality: int = 60) -> str:
+    """A smaller copy of the poster as a ``data:`` URL, for the ``<img>`` inside ``<video>``.
+
+    It is drawn only where ``<video>`` is removed (GitHub), and every output carries it
+    beside the poster, so it is kept small (about a third of the poster's bytes).
+
+    Example:
+        >>> still_src(_drawn_poster("a fox"))[:23]
+        'data:image/jpeg;base64,'
+    """
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(poster))
+        image.thumbnail((width, width))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="JPEG", quality=quality)
+        data = out.getvalue()
+    except Exception:  # not an image Pillow reads: the poster itself
+        data = poster
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")

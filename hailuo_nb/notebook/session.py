@@ -19,6 +19,7 @@ import base64
 import concurrent.futures
 import dataclasses
 import getpass
+import importlib
 import os
 import sys
 from collections.abc import Callable, MutableMapping
@@ -43,13 +44,13 @@ from ..progress import ProgressHub, make_view
 from ..runner import Runner
 from ..settings import key_source
 from ..submitter import SHIELD_SECONDS
-from . import media
+from . import frontend, media, preview
 from .config import Hailuo
 
 if TYPE_CHECKING:
     from ..client import Client
 
-__all__ = ["Session", "Tracked", "ask_reuse"]
+__all__ = ["Session", "Tracked", "ask_reuse", "colab_secret"]
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Session:
         self.user_ns: MutableMapping[str, Any] = user_ns if user_ns is not None else {}
         self._ask_key = ask_key  # None: getpass.getpass, looked up at use (never echoes)
         self._keys: dict[str, str] = {}  # memory only: never shown, stored or saved
+        self._from_colab: set[str] = set()  # keys read from Colab's secrets
         self._jobs: dict[str, Tracked] = {}
         # Groups of jobs still to come (a comparison's tiles wait for a slot or a Send
         # button): `wait` waits for them too. Anything with .wait(timeout) and .sent.
@@ -141,6 +143,11 @@ class Session:
             return None
         if key_source(provider):
             return None  # the client reads it from the environment itself
+        if provider not in self._keys and self.frontend() == "colab":
+            secret = colab_secret(KEY_ENV[provider])
+            if secret:
+                self._keys[provider] = secret
+                self._from_colab.add(provider)
         if provider not in self._keys:
             ask = self._ask_key or getpass.getpass
             key = ask(f"{provider} API key (kept in memory only): ").strip()
@@ -158,9 +165,43 @@ class Session:
         """
         if provider not in KEY_ENV:
             return "not needed"
-        if key_source(provider):
-            return f"from ${KEY_ENV[provider]}"
+        source = key_source(provider)
+        if source:
+            return f"from ${source}"
+        if provider in self._from_colab:
+            return "from Colab secrets"
         return "entered this session" if provider in self._keys else "missing"
+
+    # -- front end -------------------------------------------------------------------
+    def frontend(self) -> str:
+        """The front end drawing this kernel's outputs (``Hailuo.frontend``, or detected).
+
+        Example:
+            >>> Session(Hailuo(frontend="colab")).frontend()
+            'colab'
+        """
+        from IPython import get_ipython
+
+        return frontend.resolve(self.config.frontend, user_ns=self.user_ns, shell=get_ipython())
+
+    def embeds(self, flag: bool = False) -> bool:
+        """Whether a video goes inside its output: ``--embed``, else ``Hailuo.embed``.
+
+        Example:
+            >>> Session(Hailuo(frontend="vscode")).embeds(), Session(Hailuo(embed=False,
+            ...     frontend="vscode")).embeds(), Session(Hailuo(frontend="jupyterlab")).embeds()
+            (True, False, False)
+        """
+        return flag or frontend.embeds(self.config.embed, self.frontend())
+
+    def waits(self, flag: bool = False) -> bool:
+        """Whether a cell waits for its video: ``--wait``, else ``Hailuo.wait``.
+
+        Example:
+            >>> Session(Hailuo(frontend="colab")).waits(), Session(Hailuo()).waits(True)
+            (True, True)
+        """
+        return flag or frontend.waits_in_foreground(self.config.wait, self.frontend())
 
     # -- jobs ------------------------------------------------------------------------
     def tracked(self) -> list[Tracked]:
@@ -444,7 +485,17 @@ class Session:
             # A full disk must not cost the video its output: the poster stays in memory.
             poster, _ = media.poster_for(path, job.prompt)
         rel = os.path.relpath(path)
-        video_src = media.data_url(path) if embed else media.relative_src(path)
+        video_src, full_src = media.relative_src(path), None
+        if embed:
+            light = preview.embeddable(
+                path,
+                max_height=self.config.preview_height,
+                cap_bytes=self.config.preview_max_bytes,
+            )
+            # Too big to embed even as a preview: linked, its frame and file name shown.
+            if light is not None:
+                video_src = media.data_url(light)
+                full_src = None if str(light) == str(path) else media.relative_src(path)
         # Always inline: JupyterLab rewrites relative src/href in outputs but not poster=,
         # and the small JPEG keeps the frame visible where the video file is not served.
         poster_src = "data:image/jpeg;base64," + base64.b64encode(poster).decode("ascii")
@@ -454,6 +505,8 @@ class Session:
             poster_src=poster_src,
             poster=(poster, "image/jpeg"),
             path=rel,
+            full_src=full_src,
+            still_src=media.still_src(poster),
         )
 
     def wait(self, refs: list[str] | None = None, timeout: float | None = None) -> list[Tracked]:
@@ -539,3 +592,19 @@ def ask_reuse(question: str) -> bool:
     except (StdinNotImplementedError, EOFError, OSError):
         return True
     return answer.strip().lower() in ("y", "yes")
+
+
+def colab_secret(name: str) -> str | None:
+    """``name`` from Colab's secrets (the key icon), or ``None`` (not Colab, not granted).
+
+    Example:
+        >>> colab_secret("SEGMIND_API_KEY") is None  # not in Colab
+        True
+    """
+    try:
+        # Imported by name: google.colab exists only on Colab.
+        userdata = importlib.import_module("google.colab.userdata")
+        value = userdata.get(name)
+    except Exception:  # not Colab, no such secret, or this notebook not granted access
+        return None
+    return str(value).strip() or None if value else None  # an empty secret is no key

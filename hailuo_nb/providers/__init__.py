@@ -29,10 +29,16 @@ from .base import (
     Submitted,
     Synchronous,
     Update,
+    UploadsEach,
     WithHistory,
+    WithListing,
+    WithTaskList,
     parse_retry_at,
 )
+from .fal import Fal
 from .minimax import MiniMax
+from .minimax_v2 import MiniMaxV2
+from .replicate import Replicate
 from .segmind import SegmindV1, SegmindV2
 
 __all__ = [
@@ -40,15 +46,21 @@ __all__ = [
     "AimlApi",
     "CancelAnswer",
     "Cancellable",
+    "Fal",
     "HttpRequest",
     "MalformedResponse",
     "MiniMax",
+    "MiniMaxV2",
+    "Replicate",
     "SegmindV1",
     "SegmindV2",
     "Submitted",
     "Synchronous",
     "Update",
+    "UploadsEach",
     "WithHistory",
+    "WithListing",
+    "WithTaskList",
     "make_adapter",
     "needs_upload",
     "parse_retry_at",
@@ -64,19 +76,32 @@ def make_adapter(
     segmind_api: str = "v2",
     upload_url: str | None = None,
     history_url: str | None = None,
+    protocol: str | None = None,
 ) -> Adapter:
     """The adapter for ``provider``, by the protocol it speaks (the emulator: Segmind's).
+
+    ``protocol`` is a model's own (``ModelSpec.protocol``: MiniMax's H3 speaks V2), asked
+    at the root the host serves it under.
 
     Example:
         >>> make_adapter("aimlapi", "http://h", "k").name
         'aimlapi'
+        >>> make_adapter("emulator", "http://e/segmind", "k", protocol="minimax_v2")
+        MiniMaxV2(base_url='http://e/minimax')
     """
-    protocol = host(provider).protocol
+    where = host(provider)
+    protocol = protocol or where.protocol
+    if protocol == "minimax_v2":
+        return MiniMaxV2(where.url_for(protocol, base_url), api_key)
     if protocol == "segmind":
         kind = SegmindV1 if segmind_api == "v1" else SegmindV2
         return kind(base_url, api_key, upload_url=upload_url, history_url=history_url)
     if protocol == "aimlapi":
         return AimlApi(base_url, api_key)
+    if protocol == "fal":
+        return Fal(base_url, api_key)
+    if protocol == "replicate":
+        return Replicate(base_url, api_key)
     return MiniMax(base_url, api_key)
 
 
@@ -92,7 +117,7 @@ def wire_payload(request: Request, image_urls: Mapping[str, str] | None = None) 
         >>> wire_payload(build_request("emulator", "a fox"))["resolution"]
         '768p'
     """
-    return _offline(request.provider).payload(request, image_urls)
+    return _offline(request).payload(request, image_urls)
 
 
 def needs_upload(request: Request) -> list[str]:
@@ -110,9 +135,11 @@ def needs_upload(request: Request) -> list[str]:
         >>> needs_upload(build_request("minimax", "a fox", first_frame=frame))
         []
     """
-    return _offline(request.provider).upload_fields(request)
+    return _offline(request).upload_fields(request)
 
 
-def _offline(provider: str) -> Adapter:
+def _offline(request: Request) -> Adapter:
     # Bodies and upload fields depend on the protocol only: no server, no key needed.
-    return make_adapter(provider, "http://adapter.invalid", "")
+    return make_adapter(
+        request.provider, "http://adapter.invalid", "", protocol=request.model.protocol
+    )

@@ -93,12 +93,43 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
         body["duration"] = request.duration
     if request.resolution is not None:
         body["resolution"] = request.resolution.upper()
+    if request.model.family == "h3":
+        return _h3(request, body, first, last)
     # The current spelling; prompt_optimizer / first_frame_image are older ones.
     body["enhance_prompt"] = request.prompt_optimizer
     if first is not None:
         body["image_url"] = first
     if last is not None:
         body["last_image_url"] = last
+    return body
+
+
+def _h3(
+    request: Request, body: dict[str, Any], first: str | None, last: str | None
+) -> dict[str, Any]:
+    """``minimax/h3``'s flat fields (protocols-more.md §2.1); no prompt switch there.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> payload(build_request("aimlapi", "a fox", model="minimax/h3",
+        ...                       reference_images=["https://x/a.png"]))
+        {'model': 'minimax/h3', 'prompt': 'a fox', 'duration': 6, 'resolution': '2K', \
+'reference_image_urls': ['https://x/a.png']}
+    """
+    if first is not None:
+        body["image_url"] = first
+    if last is not None:
+        body["last_image_url"] = last
+    lists = (
+        ("reference_image_urls", request.reference_images),
+        ("video_urls", request.reference_videos),
+        ("audio_urls", request.reference_audio),
+    )
+    for key, items in lists:
+        if items:
+            body[key] = [i.url or i.data_url() for i in items]
+    if request.ratio is not None:
+        body["ratio"] = request.ratio
     return body
 
 

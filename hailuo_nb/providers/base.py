@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -33,6 +33,9 @@ from ..errors import (
 from ..models import Status
 from ..params import Request
 
+if TYPE_CHECKING:
+    from .segmind_history import HistoryRow
+
 __all__ = [
     "Adapter",
     "CancelAnswer",
@@ -43,7 +46,10 @@ __all__ = [
     "Submitted",
     "Synchronous",
     "Update",
+    "UploadsEach",
     "WithHistory",
+    "WithListing",
+    "WithTaskList",
     "error_for_status",
     "image_values",
     "json_body",
@@ -69,6 +75,9 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     json: dict[str, Any] | None = field(default=None, repr=False)
     params: dict[str, str] | None = field(default=None, repr=False)
+    # A multipart upload: form fields, and files as (name, bytes, content type).
+    data: dict[str, str] | None = field(default=None, repr=False)
+    files: dict[str, tuple[str, bytes, str]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ class Submitted:
     status: Status
     raw: dict[str, Any] | None = None
     cost_usd: float | None = None
+    # Jobs ahead in the provider's queue, where the submit answer says (fal).
+    queue_position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,9 @@ class Update:
     run_seconds: float | None = None  # server-side submit → finish, when reported
     # Jobs ahead of this one in the provider's queue, where the provider says (fal).
     queue_position: int | None = None
+    # "expired" from a provider that still knows the job but deleted its output
+    # (Replicate, an hour after the end): not a job it does not know (another key).
+    output_gone: bool = False
     follow_up: HttpRequest | None = None
     raw: dict[str, Any] | None = None
 
@@ -182,6 +196,49 @@ class WithHistory(Protocol):
     ) -> HttpRequest: ...
 
 
+@runtime_checkable
+class WithListing(Protocol):
+    """An adapter whose provider lists the account's jobs, newest first, a page at a time
+    (Replicate's ``GET /v1/predictions``): where an uncertain submit is looked for.
+
+    ``parse_list`` gives the page's jobs as history rows (``request_body`` = the body as
+    sent, when the provider still keeps it) and the next page's cursor (None: the last).
+
+    Example:
+        >>> from hailuo_nb.providers import Fal, Replicate
+        >>> isinstance(Replicate("http://h", "t"), WithListing)
+        True
+        >>> isinstance(Fal("http://h", "k"), WithListing)
+        False
+    """
+
+    def list_request(self, cursor: str | None = None) -> HttpRequest: ...
+    def parse_list(self, response: httpx.Response) -> tuple[list[HistoryRow], str | None]: ...
+
+
+@runtime_checkable
+class WithTaskList(Protocol):
+    """An adapter whose provider lists recent tasks (MiniMax V2), newest first.
+
+    The list does not repeat the request, only its shape: a row's ``request_body`` holds
+    the fields it echoes (model, resolution, duration), compared with what was sent.
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMaxV2, SegmindV2
+        >>> isinstance(MiniMaxV2("http://h", "k"), WithTaskList)
+        True
+        >>> isinstance(SegmindV2("http://h", "k"), WithTaskList)
+        False
+    """
+
+    list_page_size: int
+
+    # Named apart from WithListing's list_request/parse_list (a cursor, not a page):
+    # runtime_checkable protocols match by name alone.
+    def task_list_request(self, page: int) -> HttpRequest: ...
+    def parse_task_list(self, response: httpx.Response) -> list[Any]: ...
+
+
 @dataclass(frozen=True)
 class CancelAnswer:
     """What the provider answered to a cancel: did it take, and its own words.
@@ -214,6 +271,25 @@ class Cancellable(Protocol):
 
     def cancel_request(self, job_id: str) -> HttpRequest: ...
     def parse_cancel(self, job_id: str, response: httpx.Response) -> CancelAnswer: ...
+
+
+@runtime_checkable
+class UploadsEach(Protocol):
+    """An adapter that uploads local media one file at a time (MiniMax's ``mm_file://``).
+
+    :meth:`upload_each` names the fields whose local data goes by upload (the rest go
+    inline), each with its request; :meth:`parse_upload_one` reads the name to send.
+
+    Example:
+        >>> from hailuo_nb.providers import MiniMaxV2, SegmindV2
+        >>> isinstance(MiniMaxV2("http://h", "k"), UploadsEach)
+        True
+        >>> isinstance(SegmindV2("http://h", "k"), UploadsEach)
+        False
+    """
+
+    def upload_each(self, request: Request) -> list[tuple[str, HttpRequest]]: ...
+    def parse_upload_one(self, response: httpx.Response) -> str: ...
 
 
 class NoUploads:

@@ -72,7 +72,7 @@ class HistoryRow:
             # Billed, but its output is gone (or not listed): nothing left to download.
             return Update(
                 "expired",
-                reason="completed, but Segmind lists no output any more",
+                reason="completed, but its output is no longer listed",
                 cost_usd=self.cost_usd,
             )
         return Update(

@@ -43,6 +43,7 @@ from ..models import Cost
 from ..params import build_request
 from .choice import Choice
 from .frames import FramePicker
+from .references import ReferencePicker
 from .rules import default_provider, fitting_resolution, forbidden, model_note
 from .style import html_line
 
@@ -116,10 +117,21 @@ class PanelForm:
         self.duration = Choice("Duration", [])
         self.resolution = Choice("Resolution", [])
         self.mode = Choice("Mode", [])
+        # H3 only: the shape (text or references; frames set it) and H3-Max's expansion.
+        self.ratio = Choice("Ratio", [])
+        self.expansion = Choice("Expansion", [])
         self.prompt_optimizer = w.Checkbox(value=True, description="prompt optimizer", indent=False)
         self.switches = {
             name: w.Checkbox(value=False, description=text, indent=False)
             for name, text in _SWITCHES.items()
+        }
+        self.references = {
+            field: ReferencePicker(field, kind)
+            for field, kind in (
+                ("reference_images", "image"),
+                ("reference_videos", "video"),
+                ("reference_audio", "audio"),
+            )
         }
         self.first_frame = FramePicker("first_frame", "First frame")
         self.last_frame = FramePicker("last_frame", "Last frame")
@@ -136,8 +148,11 @@ class PanelForm:
                 self.duration.widget,
                 self.resolution.widget,
                 self.mode.widget,
+                self.ratio.widget,
+                self.expansion.widget,
                 options,
                 frames,
+                w.HBox([r.widget for r in self.references.values()]),
                 self.cost,
             ]
         )
@@ -146,9 +161,10 @@ class PanelForm:
         self.model.observe(lambda _: self._on_model(), names="value")
         for widget in (self.prompt, self.prompt_optimizer, *self.switches.values()):
             widget.observe(lambda _: self._changed(), names="value")
-        for choice in (self.duration, self.resolution, self.mode):
+        for choice in (self.duration, self.resolution, self.mode, self.ratio, self.expansion):
             choice.observe(lambda _: self._changed())
-        for picker in (self.first_frame, self.last_frame):
+        watched: list[Any] = [self.first_frame, self.last_frame, *self.references.values()]
+        for picker in watched:
             picker.observe(self._changed)
         self._changed()
 
@@ -175,12 +191,23 @@ class PanelForm:
             out["duration"] = self.duration.value
         if spec.resolutions:
             out["resolution"] = self.resolution.value
-        out["prompt_optimizer"] = bool(self.prompt_optimizer.value)
+        if "prompt_optimizer" in spec.options:  # H3 has none
+            out["prompt_optimizer"] = bool(self.prompt_optimizer.value)
         for name, box in self.switches.items():
             if name in spec.options:
                 out[name] = bool(box.value)
         if spec.modes:
             out["mode"] = self.mode.value
+        has_frames = self.first_frame.value is not None or (
+            spec.last_frame and self.last_frame.value is not None
+        )
+        if spec.ratios and not has_frames:  # a frame decides the shape
+            out["ratio"] = self.ratio.value
+        if spec.expansion_modes:
+            out["prompt_expansion_mode"] = self.expansion.value
+        refs = {f: list(p.values) for f, p in self.references.items() if p.values}
+        if spec.family == "h3" and refs:
+            out.update(refs)
         if self.first_frame.value is not None:
             out["first_frame"] = self.first_frame.value
         if spec.last_frame and self.last_frame.value is not None:
@@ -194,7 +221,9 @@ class PanelForm:
         """
         spec = self.spec
         estimate = estimate_cost(spec, self.duration.value, self.resolution.value)
-        pickers = [self.first_frame] + ([self.last_frame] if spec.last_frame else [])
+        pickers: list[Any] = [self.first_frame] + ([self.last_frame] if spec.last_frame else [])
+        if spec.family == "h3":
+            pickers += list(self.references.values())
         for picker in pickers:
             if picker.problem:
                 return FormCheck(picker.problem, estimate)
@@ -228,15 +257,18 @@ class PanelForm:
         unknown = set(values) - {
             "prompt", "provider", "model", "duration", "resolution", "mode",
             "prompt_optimizer", "go_fast", "fast_pretreatment", "first_frame", "last_frame",
+            "ratio", "prompt_expansion_mode",
         }  # fmt: skip
         if unknown:
             raise TypeError(f"fill() got unknown inputs: {', '.join(sorted(unknown))}")
         for name in ("provider", "model", "prompt", "prompt_optimizer"):
             if name in values:
                 getattr(self, name).value = values[name]
-        for name in ("duration", "resolution", "mode"):
+        for name in ("duration", "resolution", "mode", "ratio"):
             if name in values:
                 getattr(self, name).value = values[name]
+        if "prompt_expansion_mode" in values:
+            self.expansion.value = values["prompt_expansion_mode"]
         for name in ("go_fast", "fast_pretreatment"):
             if name in values:
                 self.switches[name].value = bool(values[name])
@@ -303,6 +335,16 @@ class PanelForm:
             wanted = fitting_resolution(spec, self.duration.value, has_first)
         self.resolution.set_options(spec.resolutions, value=wanted)
         self.mode.set_options(spec.modes, value=spec.modes[0] if spec.modes else None)
+        shapes = tuple(r for r in spec.ratios if r != "adaptive")  # text: a shape is needed
+        ratio = self.ratio.value if self.ratio.value in shapes else "16:9"
+        self.ratio.set_options(shapes, value=ratio if shapes else None)
+        modes = spec.expansion_modes
+        self.expansion.set_options(modes, value="balanced" if modes else None)
+        self.ratio.widget.layout.display = "" if shapes else "none"
+        self.expansion.widget.layout.display = "" if modes else "none"
+        self.prompt_optimizer.layout.display = "" if "prompt_optimizer" in spec.options else "none"
+        for picker in self.references.values():
+            picker.widget.layout.display = "" if spec.family == "h3" else "none"
         self.duration.widget.layout.display = "" if spec.durations else "none"
         self.resolution.widget.layout.display = "" if spec.resolutions else "none"
         self.mode.widget.layout.display = "" if spec.modes else "none"

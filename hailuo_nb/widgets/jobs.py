@@ -23,7 +23,7 @@ from typing import Any
 from .. import display as d
 from ..models import Job
 from .style import html_line
-from .tile import JobTile
+from .tile import JobTile, TileActions
 
 __all__ = ["HistoryList", "PanelTile", "SessionJobs", "header_html"]
 
@@ -65,10 +65,17 @@ class PanelTile(JobTile):
         'Hide'
     """
 
-    def __init__(self, job: Job, *, hub: Any, on_finish: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        job: Job,
+        *,
+        hub: Any,
+        on_finish: Callable[[], None] | None = None,
+        actions: TileActions | None = None,
+    ) -> None:
         import ipywidgets as w
 
-        super().__init__(job, header_html=header_html(job))
+        super().__init__(job, header_html=header_html(job), actions=actions)
         self.hub = hub
         self._on_finish = on_finish
         self.stop = w.Button(description="Stop waiting", icon="eye-slash")
@@ -146,6 +153,7 @@ class SessionJobs:
 
         self.hub = hub
         self.on_finish = on_finish
+        self.actions: TileActions | None = None  # the tiles' Cancel / 2K buttons, if set
         self.tiles: dict[str, PanelTile] = {}
         self.title = w.HTML("")
         self.box = w.VBox([])
@@ -159,7 +167,7 @@ class SessionJobs:
         Example: see the module.
         """
         old = self.tiles.pop(job.id, None)
-        tile = PanelTile(job, hub=self.hub, on_finish=self.on_finish)
+        tile = PanelTile(job, hub=self.hub, on_finish=self.on_finish, actions=self.actions)
         self.tiles[job.id] = tile
         rest = [e for e in self.box.children if old is None or e is not old.entry]
         self.box.children = (tile.entry, *rest)

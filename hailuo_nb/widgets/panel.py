@@ -29,6 +29,7 @@ from ..notebook.registry import current_session
 from .form import PanelForm
 from .jobs import HistoryList, SessionJobs
 from .style import html_line, one_line
+from .tile import session_actions
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -86,6 +87,7 @@ class Panel:
         self.status.add_class("hailuo-panel-status")
         # A finished job changes its history row (status, billed cost): redraw the list.
         self.jobs = SessionJobs(session.hub, on_finish=lambda: self._guard(self.history.refresh))
+        self.jobs.actions = session_actions(session, view=self.jobs.view)
         self.history = HistoryList(self._history, self.resume)
         self._sending = False
         self._last: tuple[Any, float, str] | None = None
@@ -144,7 +146,9 @@ class Panel:
         self._refresh()
         try:
             client = self._client(self.form.provider.value)
-            tracked = self.session.submit(client, prompt, params, view=self.jobs.view, new=new)
+            tracked = self.session.submit(
+                client, prompt, params, view=self.jobs.view, new=new, embed=self.session.embeds()
+            )
         except (ValidationError, BudgetExceeded) as exc:
             self._say(f"not sent: {exc}", _RED)
             return None
@@ -191,7 +195,13 @@ class Panel:
                 return
             client = self._client(stored.provider)
             done = stored.done and (stored.status != "completed" or bool(stored.video_path))
-            self.session.start(client, stored, already_done=done, view=self.jobs.view(stored))
+            self.session.start(
+                client,
+                stored,
+                already_done=done,
+                view=self.jobs.view(stored),
+                embed=self.session.embeds(),
+            )
             what = "shown" if done else "followed again"
             self._say(f"job {job_id} ({stored.status}) {what} above", _GREY)
 

@@ -17,7 +17,13 @@ from hailuo_nb.client import Client
 from hailuo_nb.http import Retry
 from hailuo_nb.polling import Backoff
 
-MOUNTS = {"segmind": "segmind", "aimlapi": "aimlapi", "minimax": "minimax"}
+MOUNTS = {
+    "segmind": "segmind",
+    "aimlapi": "aimlapi",
+    "minimax": "minimax",
+    "fal": "fal",
+    "replicate": "replicate",
+}
 FAST_POLLS = {"poll_min_interval": 0.01, "poll_max_interval": 0.1}
 
 

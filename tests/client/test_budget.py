@@ -289,11 +289,20 @@ def _hammer(path: str, until: float) -> list[float]:
     return got
 
 
+def _ready(seconds: float) -> float:
+    """Occupy a worker for a moment (so that each of the pool's two starts and imports)."""
+    time.sleep(seconds)
+    return time.time()
+
+
 def test_processes_sharing_the_file_share_one_budget(tmp_path: Path) -> None:
     path = str(tmp_path / "budget.sqlite3")
-    until = time.time() + 4.0
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        # Both processes up before the clock starts: on a loaded machine a spawn can take
+        # seconds, and a late one found the 4 s over before it began.
+        list(pool.map(_ready, [0.5, 0.5]))
+        until = time.time() + 4.0
         runs = list(pool.map(_hammer, [path, path], [until, until]))
     sent = sorted(itertools.chain.from_iterable(runs))
     assert all(runs)  # both got some

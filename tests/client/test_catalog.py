@@ -7,6 +7,7 @@ import pytest
 from hailuo_nb.catalog import (
     OPTIONS,
     PROVIDERS,
+    ModelSpec,
     default_model,
     estimate_cost,
     get_model,
@@ -30,15 +31,22 @@ WIRE_NAMES = {
 
 
 def test_providers_and_models() -> None:
-    assert PROVIDERS == ("segmind", "aimlapi", "minimax", "emulator")
+    assert PROVIDERS == ("segmind", "aimlapi", "minimax", "fal", "replicate", "emulator")
     real = ("segmind", "aimlapi", "minimax")
-    listed = {(p, m.name): m.wire_name for p in real for m in models(p)}
+    listed = {(p, m.name): m.wire_name for p in real for m in models(p) if m.family == "hailuo"}
     assert listed == WIRE_NAMES
-    # The emulator speaks Segmind's protocol: same models, its own provider name.
+    # The emulator speaks Segmind's protocol: same models, its own provider name; and
+    # MiniMax's H3 models, on its MiniMax V2 mount.
     assert [(m.name, m.wire_name) for m in models("emulator")] == [
         (m.name, m.wire_name) for m in models("segmind")
-    ]
+    ] + [("h3", "MiniMax-H3"), ("h3-max", "MiniMax-H3-Max")]
     assert {m.provider for m in models("emulator")} == {"emulator"}
+    h3 = {(p, m.name): m.wire_name for p in real for m in models(p) if m.family == "h3"}
+    assert h3 == {
+        ("minimax", "h3"): "MiniMax-H3",
+        ("minimax", "h3-max"): "MiniMax-H3-Max",
+        ("aimlapi", "h3"): "minimax/h3",
+    }
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -61,15 +69,15 @@ def test_unknown_model_names_choices() -> None:
     assert info.value.field == "model"
     assert str(info.value) == (
         "model: unknown model 'hailuo-02-fast' for aimlapi;"
-        " choose one of: hailuo-2.3, hailuo-2.3-fast, hailuo-02"
+        " choose one of: hailuo-2.3, hailuo-2.3-fast, hailuo-02, h3"
     )
 
 
 def test_unknown_provider() -> None:
     with pytest.raises(ValidationError) as info:
-        models("replicate")
+        models("runway")
     assert info.value.field == "provider"
-    assert "segmind, aimlapi, minimax, emulator" in str(info.value)
+    assert "segmind, aimlapi, minimax, fal, replicate, emulator" in str(info.value)
 
 
 def test_segmind_models_follow_the_seeds_and_the_current_pages() -> None:
@@ -104,21 +112,48 @@ def test_aimlapi_and_minimax_models() -> None:
     times = {m.name: m.typical_seconds for m in models("aimlapi")}
     assert times["hailuo-2.3-fast"] == 69.0 and times["hailuo-2.3"] == 98.0
     assert 240 <= times["hailuo-02"] <= 540  # "4–9 min"
+    def hailuo(provider: str) -> list[ModelSpec]:
+        return [m for m in models(provider) if m.family == "hailuo"]
+
     for provider in ("aimlapi", "minimax"):
-        by_name = {m.name: m for m in models(provider)}
+        by_name = {m.name: m for m in hailuo(provider)}
         assert by_name["hailuo-2.3-fast"].first_frame == "required"
         assert by_name["hailuo-2.3"].first_frame == "optional"
-        assert [m.name for m in models(provider) if m.last_frame] == ["hailuo-02"]
+        assert [m.name for m in hailuo(provider) if m.last_frame] == ["hailuo-02"]
     assert get_model("minimax", "hailuo-02").resolutions == ("512p", "768p", "1080p")
     assert get_model("aimlapi", "hailuo-02").resolutions == ("768p", "1080p")
-    assert all(m.options == {"prompt_optimizer", "fast_pretreatment"} for m in models("minimax"))
-    assert all(m.options == {"prompt_optimizer"} for m in models("aimlapi"))
+    assert all(m.options == {"prompt_optimizer", "fast_pretreatment"} for m in hailuo("minimax"))
+    assert all(m.options == {"prompt_optimizer"} for m in hailuo("aimlapi"))
+
+
+def test_h3_models_follow_protocols_more() -> None:
+    h3, h3max = get_model("minimax", "MiniMax-H3"), get_model("minimax", "MiniMax-H3-Max")
+    assert h3.durations == tuple(range(4, 16)) and h3max.durations == tuple(range(5, 16))
+    assert (h3.resolutions, h3max.resolutions) == (("768p", "2k"), ("480p", "768p"))
+    assert get_model("aimlapi", "minimax/h3").resolutions == ("2k",)
+    assert h3.ratios == ("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
+    assert (h3.expansion_modes, h3max.expansion_modes) == ((), ("disabled", "balanced", "quality"))
+    assert h3.max_prompt == 7000 and h3.sound and not get_model("minimax", None).sound
+    # $0.08/s at 768P, $0.13/s at 2K; H3-Max $0.05/s at 480P, $0.08/s at 768P.
+    assert estimate_cost(h3, 10, "768p").usd == 0.8
+    assert estimate_cost(h3, 10, "2k").usd == 1.3
+    assert estimate_cost(h3max, 5, "480p").usd == 0.25
+    assert estimate_cost(h3max, 5, "768p").usd == 0.4
+    # Images: H3 first 5 free then $0.04; H3-Max first 2 then $0.074; reference video
+    # per started second at the output rate.
+    assert estimate_cost(h3, 5, "768p", images=7).usd == 0.48
+    assert estimate_cost(h3max, 5, "768p", images=3).usd == 0.474
+    assert estimate_cost(h3, 5, "768p", reference_seconds=2.5).usd == 0.64
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_every_spec_is_consistent(provider: str) -> None:
     for m in models(provider):
         assert m.provider == provider
+        if m.family == "h3":
+            assert m.options == frozenset() and m.usd_per_second and m.ratios
+            assert m.default_duration in m.durations and m.default_resolution in m.resolutions
+            continue
         assert m.options <= OPTIONS and "prompt_optimizer" in m.options
         assert ("mode" in m.options) == bool(m.modes)
         assert all(r == r.lower() and r.endswith("p") for r in m.resolutions)

@@ -25,7 +25,8 @@ ROOT = str(Path(hailuo_nb.__file__).resolve().parent.parent)
 
 
 def hailuo(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.endswith(("API_KEY", "AIMLAPI_KEY"))}
+    keys = ("API_KEY", "AIMLAPI_KEY", "FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "API_TOKEN")
+    environ = {k: v for k, v in os.environ.items() if not k.endswith(keys)}
     environ.pop("HAILUO_PROVIDER", None)
     path = [ROOT, *filter(None, environ.get("PYTHONPATH", "").split(os.pathsep))]
     environ.update(HAILUO_EMULATOR=FAST, PYTHONPATH=os.pathsep.join(path), **env)
@@ -195,3 +196,47 @@ def test_resume_of_an_unknown_id_writes_nothing(tmp_path: Path, emulator_url: st
     done = hailuo("resume", unknown, "--store", str(missing), cwd=tmp_path)
     assert done.returncode == 2 and f"no job {unknown} in {missing}" in done.stderr
     assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("provider", ["fal", "replicate"])
+def test_generate_on_fal_and_replicate(tmp_path: Path, emulator_url: str, provider: str) -> None:
+    done = hailuo(
+        "generate",
+        "a fox",
+        "--provider",
+        provider,
+        "--base-url",
+        f"{emulator_url}/{provider}",
+        "--resolution",
+        "1080p",
+        "--json",
+        "--rpm",
+        "6000",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["status"] == "completed" and Path(job["video_path"]).is_file()
+    assert job["provider"] == provider and job["params"]["resolution"] == "1080p"
+    assert stats(emulator_url)["submissions"]["by_provider"] == {provider: 1}
+    base = f"{emulator_url}/{provider}"
+    args = ("generate", "a fox", "--provider", provider, "--base-url", base, "--duration", "7")
+    bad = hailuo(*args, cwd=tmp_path)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+    assert "duration" in bad.stderr and stats(emulator_url)["submissions"]["total"] == 1
+    keyless = hailuo("generate", "a fox", "--provider", provider, cwd=tmp_path)
+    assert keyless.returncode != 0 and "no API key" in keyless.stderr
+    assert ("FAL_KEY_ID and FAL_KEY_SECRET" in keyless.stderr) == (provider == "fal")
+
+
+def test_generate_h3_with_sound(tmp_path: Path) -> None:
+    done = hailuo("generate", "a lighthouse at dusk", "-m", "MiniMax-H3", "-d", "8",
+                  "--ratio", "9:16", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "to emulator (h3)" in done.stderr
+    import av
+
+    with av.open(done.stdout.strip()) as video:
+        assert video.streams.audio and video.streams.video[0].height > video.streams.video[0].width
+    refused = hailuo("generate", "a fox", "-m", "MiniMax-H3", "--ratio", "adaptive", cwd=tmp_path)
+    assert refused.returncode == 2 and "ratio: a text-only video needs a shape" in refused.stderr

@@ -235,7 +235,7 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("segmind", {"prompt": "   "}, "prompt", "is empty"),
     ("aimlapi", {"prompt": "x" * 2001}, "prompt", "is 2001 characters; the limit is 2000"),
     ("minimax", {"prompt": 42}, "prompt", "must be text"),
-    ("nowhere", {}, "provider", "choose one of: segmind, aimlapi, minimax, emulator"),
+    ("nowhere", {}, "provider", "one of: segmind, aimlapi, minimax, fal, replicate, emulator"),
     ("segmind", {"model": "hailuo-9"}, "model", "choose one of: hailuo-2.3, "),
     ("segmind", {"duration": 7}, "duration", "must be 6 or 10 s on hailuo-2.3 (segmind), got 7"),
     ("segmind", {"duration": "long"}, "duration", "must be 6 or 10 (seconds), got 'long'"),
@@ -276,6 +276,19 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("aimlapi", {"first_frame": b"nope"}, "first_frame", "not a readable image"),
     ("minimax", {"model": "hailuo-02", "first_frame": URL, "last_frame": png((200, 400))},
      "last_frame", "short side is 200 px"),
+    # H3's part (every H3 rule, nothing sent: test_h3_rules.py).
+    ("minimax", {"model": "MiniMax-H3", "ratio": "5:4"}, "ratio", "must be one of adaptive"),
+    ("minimax", {"model": "MiniMax-H3", "reference_images": [URL] * 10}, "reference_images",
+     "at most 9 allowed"),
+    ("minimax", {"model": "MiniMax-H3", "reference_videos": ["https://x/v.mp4"] * 4},
+     "reference_videos", "at most 3 allowed"),
+    ("minimax", {"model": "MiniMax-H3", "reference_audio": ["https://x/a.wav"]},
+     "reference_audio", "audio cannot be the only reference"),
+    ("minimax", {"model": "MiniMax-H3", "prompt_expansion_mode": "quality"},
+     "prompt_expansion_mode", "only H3-Max takes it"),
+    ("minimax", {"model": "MiniMax-H3-Max", "regenerate_from": "1"}, "regenerate_from",
+     "cannot be regenerated at 2K; only h3 can"),
+    ("segmind", {"model": "raw:new-model", "extra": "[1]"}, "extra", "must be a JSON object"),
 ]
 
 

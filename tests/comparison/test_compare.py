@@ -85,7 +85,7 @@ def test_export_html_links_or_embeds_the_videos(served: Served, tmp_path: Path) 
     _sh, _rec, _stats = served
     cmp = hailuo_nb.compare(PROMPTS, models=MODELS).wait(timeout=60)
 
-    page = cmp.export_html(tmp_path / "share" / "compare.html")
+    page = cmp.export_html(tmp_path / "share" / "compare.html", embed=False)
     body = page.read_text()
     assert body.startswith("<!DOCTYPE html>") and body.count("<video") == 4
     for src in SRC.findall(body):
@@ -94,9 +94,14 @@ def test_export_html_links_or_embeds_the_videos(served: Served, tmp_path: Path) 
     assert body.count("<tr>") == 5 and "minimax-hailuo-2" in body  # the table
     assert "hailuo-play-all" in body
 
-    embedded = cmp.export_html(tmp_path / "embedded.html", embed=True).read_text()
+    embedded = cmp.export_html(tmp_path / "embedded.html").read_text()  # the default
     assert [s[:22] for s in SRC.findall(embedded)] == ["data:video/mp4;base64,"] * 4
     assert len(embedded) > len(body)
+    # Each embedded preview links its full file, relative to the page.
+    full = re.findall(r'full size: <a href="([^"]+)"', embedded)
+    assert len(full) == 4 and all((tmp_path / unquote(h)).is_file() for h in full)
+    videos = Path(cmp.table()[0]["file"]).parent
+    assert len(list(videos.glob("*.mp4"))) == 4  # the previews live in previews/
 
 
 def test_widget_grid_tiles_become_videos(served: Served) -> None:

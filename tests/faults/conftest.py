@@ -23,6 +23,8 @@ PROVIDER_NAMES = {
     "segmind-v1": "Segmind v1",
     "aimlapi": "AI/ML API",
     "minimax": "MiniMax",
+    "fal": "fal",
+    "replicate": "Replicate",
 }
 
 

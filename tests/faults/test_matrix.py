@@ -71,7 +71,7 @@ TIMEOUT_S = 0.4  # the client's request timeout in the "slow" cases: shorter tha
 
 @dataclass(frozen=True)
 class Case:
-    provider: str  # segmind (v2), segmind-v1, aimlapi, minimax
+    provider: str  # segmind (v2), segmind-v1, aimlapi, minimax, fal, replicate
     phase: str  # submit, poll, result, download
     fault: str
     expect: str  # completed, uncertain, failed, refused, expired, url-expired
@@ -105,19 +105,44 @@ ENDPOINT = {
     ("minimax", "poll"): "minimax.query",
     ("minimax", "result"): "minimax.retrieve",
     ("minimax", "download"): "files",
+    ("fal", "submit"): "fal.submit",
+    ("fal", "poll"): "fal.status",
+    ("fal", "result"): "fal.result",
+    ("fal", "download"): "files",
+    ("replicate", "submit"): "replicate.create",
+    ("replicate", "poll"): "replicate.get",
+    ("replicate", "download"): "files",
 }
 SUBMIT_ROUTE = {
     "segmind": "POST /segmind/v2/{slug}",
     "segmind-v1": "POST /segmind/v1/{slug}",
     "aimlapi": "POST /aimlapi/v2/video/generations",
     "minimax": "POST /minimax/v1/video_generation",
+    "fal": "POST /fal/{endpoint:path}",
+    "replicate": "POST /replicate/v1/models/{owner}/{name}/predictions",
 }
-MOUNT = {"segmind": "segmind", "segmind-v1": "segmind", "aimlapi": "aimlapi", "minimax": "minimax"}
+MOUNT = {
+    "segmind": "segmind",
+    "segmind-v1": "segmind",
+    "aimlapi": "aimlapi",
+    "minimax": "minimax",
+    "fal": "fal",
+    "replicate": "replicate",
+}
+# What a create answers when it is taken (Replicate says 201 Created).
+ACCEPTED = {"replicate": "201"}
 # The emulator's prompt markers (EmulatorConfig defaults) that make a job fail.
 BLOCK, BLOCK_OUTPUT = "[[block]]", "[[block-output]]"
 HTTP_FAULTS = ("429", "500", "502", "504", "drop", "slow", "malformed")
 # How long each provider keeps a video URL usable (seconds of emulator clock).
-URL_LIFETIME = {"segmind": 7 * 86400, "aimlapi": 3600, "minimax": 3600}
+# fal's files live 7 days by default; Replicate deletes an output an hour after the end.
+URL_LIFETIME = {
+    "segmind": 7 * 86400,
+    "aimlapi": 3600,
+    "minimax": 3600,
+    "fal": 7 * 86400,
+    "replicate": 3600,
+}
 # A MiniMax Fail with base_resp code 0: what the user reads, per answer form.
 NO_REASON = "MiniMax reports the task failed (no reason given)"
 FAIL_CODE_0 = {
@@ -131,7 +156,7 @@ NOT_INJECTED = ("expired", "failed", "failed-output", "1026", "1027", "fail-code
 
 def _cases() -> list[Case]:
     cases: list[Case] = []
-    for provider in ("segmind", "aimlapi", "minimax"):
+    for provider in ("segmind", "aimlapi", "minimax", "fal", "replicate"):
         # Submit: only a 429 (or MiniMax's 1002) proves the job was not taken.
         for fault in HTTP_FAULTS:
             if fault == "429":
@@ -160,6 +185,13 @@ def _cases() -> list[Case]:
         Case("minimax", "result", "1002", "completed"),
         Case("minimax", "submit", "1026", "refused", 0),
         Case("minimax", "poll", "1027", "failed"),
+        # fal: a refused prompt is accepted, then COMPLETED with a 422 result (content
+        # policy), not billed; a sensitive output likewise at the end of its run.
+        Case("fal", "result", "failed", "failed"),
+        Case("fal", "result", "failed-output", "failed"),
+        # Replicate: the prediction ends "failed" with its error.
+        Case("replicate", "poll", "failed", "failed"),
+        Case("replicate", "poll", "failed-output", "failed"),
     ]
     # A Fail whose base_resp is code 0 (the official query schema has no error field).
     cases += [
@@ -469,7 +501,9 @@ async def test_fault(servers: Callable[[Case], str], case: Case, tmp_path: Path)
     assert (lost, twice) == (0, 0), f"lost {lost}, paid twice {twice}"
     if case.expect == "completed" and case.provider != "minimax":
         # Accepted once (MiniMax answers its in-band refusals with 200 too).
-        assert st["requests"][SUBMIT_ROUTE[case.provider]].get("200") == 1
+        assert (
+            st["requests"][SUBMIT_ROUTE[case.provider]].get(ACCEPTED.get(case.provider, "200")) == 1
+        )
     # The fault really fired (a case whose fault never happened proves nothing).
     if case.fault not in NOT_INJECTED:
         assert st["faults_injected"].get(f"{ENDPOINT[case.provider, case.phase]}:{case.kind}")

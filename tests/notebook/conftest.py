@@ -84,7 +84,16 @@ def shell(
     """A shell with ``hailuo_nb`` loaded, working in ``tmp_path`` against a fast emulator."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HAILUO_EMULATOR", json.dumps(FAST))
-    for name in ("SEGMIND_API_KEY", "AIMLAPI_KEY", "MINIMAX_API_KEY", "HAILUO_PROVIDER"):
+    for name in (
+        "SEGMIND_API_KEY",
+        "AIMLAPI_KEY",
+        "MINIMAX_API_KEY",
+        "FAL_KEY",
+        "FAL_KEY_ID",
+        "FAL_KEY_SECRET",
+        "REPLICATE_API_TOKEN",
+        "HAILUO_PROVIDER",
+    ):
         monkeypatch.delenv(name, raising=False)
     sh = InteractiveShell.instance()
     # %config writes to the (singleton) shell's config: start each test from the defaults.

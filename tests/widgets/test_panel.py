@@ -93,6 +93,8 @@ def test_each_model_shows_only_its_own_options(shell: Any) -> None:
         "hailuo-2.3-fast",
         "hailuo-02-fast",
         "minimax-hailuo-2",
+        "h3",
+        "h3-max",
     )
     shown = lambda widget: widget.layout.display != "none"  # noqa: E731
 
@@ -110,7 +112,7 @@ def test_each_model_shows_only_its_own_options(shell: Any) -> None:
     assert form.params() == {"model": "minimax-hailuo-2", "prompt_optimizer": True, "mode": "pro"}
 
     form.fill(provider="minimax")
-    assert form.model.options == ("hailuo-2.3", "hailuo-2.3-fast", "hailuo-02")
+    assert form.model.options == ("hailuo-2.3", "hailuo-2.3-fast", "hailuo-02", "h3", "h3-max")
     assert shown(form.switches["fast_pretreatment"]) and not shown(form.mode.widget)
     form.fill(model="hailuo-02")
     low = form.resolution.button("512p")
