@@ -116,6 +116,10 @@ class JobTile(FigureView):
         upscale = acts.upscale is not None and done and acts.can_upscale(job)
         self.cancel_button.layout.display = "" if cancel else "none"
         self.upscale_button.layout.display = "" if upscale else "none"
+        # An empty row still takes its margins: a finished tile would be taller than the
+        # lasting grid's figure, and the grid would move when it is replaced.
+        shown = cancel or upscale or bool(self.action_note.value)
+        self.action_row.layout.display = "" if shown else "none"
 
     def _act(self, action: Callable[[Job], str] | None) -> None:
         # A widget callback must not raise: whatever happens is the line under the tile.
