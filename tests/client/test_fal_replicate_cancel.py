@@ -132,7 +132,9 @@ async def test_cancel_race_never_loses_paid_work(
 async def test_fal_queue_position_reaches_the_live_view(
     make_client: Callable[..., Client],
 ) -> None:
-    async with make_client("fal") as client:
+    # A key of its own: the emulator queues per key, and jobs other tests left running on
+    # the shared key would stand in this queue too (seen: "queued, 3 ahead").
+    async with make_client("fal", api_key="test-key-fal-queue-position-0123") as client:
         jobs = [await client.submit(f"fox number {n}") for n in range(4)]
         assert jobs[3].queue_position == 2  # the submit answer says it already
         seen: list[str] = []
