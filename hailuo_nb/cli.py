@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
+from . import display
 from .client import Client
 from .errors import (
     HailuoError,
@@ -44,7 +45,7 @@ from .models import Job
 from .settings import environment
 from .suggest import with_suggestion
 
-__all__ = ["build_parser", "main", "reused_line"]
+__all__ = ["build_parser", "main", "progress_line", "reused_line"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NETWORK = 0, 1, 2, 3
 
@@ -400,19 +401,58 @@ async def _follow(client: Client, job: Job, err: TextIO) -> Job:
     return await client.wait(job)
 
 
+def progress_line(job: Job, now: float | None = None) -> str:
+    """The CLI's progress line: short id, status (fixed width), bar figure, times, note.
+
+    Example:
+        >>> progress_line(Job(id="4f0c1e2d3c4b5a69", provider="p", model="m",
+        ...     status="processing", submitted_at=0.0, started_at=2.0,
+        ...     expected_seconds=20.0), now=7.0)
+        '4f0c1e2d3c4b processing  28% 5.0 s · ~13 s left · queued 2.0 s'
+    """
+    f = display.figures(job, now)
+    parts = [p for p in (f["elapsed"], f["left"], f["waited"], job.note) if p]
+    return f"{job.id[:12]} {job.status:<{display.STATUS_WIDTH}} {f['value']:>4.0%} " + " · ".join(
+        parts
+    )
+
+
+# A terminal's line is redrawn this often between polls: with real jobs of minutes, polls
+# can be tens of seconds apart, and a line that does not move looks hung.
+TICK_SECONDS = 1.0
+
+
 async def _show_progress(client: Client, job: Job, err: TextIO) -> None:
+    tty = err.isatty()
+    latest = [job]
+    width = [0]
+
+    def draw() -> None:
+        line = progress_line(latest[0])
+        # Pad over the previous, longer line (the note can come and go).
+        print(line.ljust(width[0]), file=err, end="\r", flush=True)
+        width[0] = max(width[0], len(line))
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            draw()
+
+    # A log (not a terminal) gets one line per change, not a line a second.
+    ticker = asyncio.create_task(tick()) if tty else None
     last: tuple[str, str | None] = ("", None)
-    async for snap in client.updates(job):
-        line = (
-            f"{snap.id[:12]} {snap.status:<10} {snap.progress():>4.0%} {snap.elapsed() or 0:5.1f}s"
-        )
-        if snap.note:  # e.g. waiting for Segmind's request budget, ~5/min
-            line += f" · {snap.note}"
-        if (snap.status, snap.note) != last or err.isatty():
-            end = "\r" if err.isatty() else "\n"
-            print(line.ljust(100) if err.isatty() else line, file=err, end=end, flush=True)
-            last = (snap.status, snap.note)
-    if err.isatty():
+    try:
+        async for snap in client.updates(job):
+            latest[0] = snap
+            if tty:
+                draw()
+            elif (snap.status, snap.note) != last:
+                print(progress_line(snap), file=err, flush=True)
+                last = (snap.status, snap.note)
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+    if tty:
         print(file=err)
 
 

@@ -59,20 +59,26 @@ def _e(value: object) -> str:
 
 
 def format_seconds(seconds: float | None) -> str:
-    """A short duration: ``'7s'``, ``'2m05s'``, ``'1h02m'``; ``'?'`` when unknown.
+    """A duration, the one way every output writes it; ``'?'`` when unknown.
+
+    Tenths under ten seconds (a short job's times differ there), whole seconds to a minute,
+    then minutes and seconds, then hours and minutes.
 
     Example:
-        >>> format_seconds(7.4), format_seconds(125), format_seconds(3720), format_seconds(None)
-        ('7s', '2m05s', '1h02m', '?')
+        >>> [format_seconds(s) for s in (7.44, 42.4, 125, 3720, None)]
+        ['7.4 s', '42 s', '2 min 05 s', '1 h 02 min', '?']
     """
     if seconds is None:
         return "?"
-    s = round(max(0.0, seconds))
+    seconds = max(0.0, seconds)
+    if round(seconds, 1) < 10:
+        return f"{seconds:.1f} s"
+    s = round(seconds)
     if s < 60:
-        return f"{s}s"
+        return f"{s} s"
     if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {(s % 3600) // 60:02d} min"
 
 
 def settings_summary(job: Job) -> str:
@@ -146,27 +152,47 @@ def _short(text: str, limit: int = 80) -> str:
 def figures(job: Job, now: float | None = None) -> dict[str, Any]:
     """The live view's figures as a plain dict (the widget and the text view draw it).
 
-    ``bar_style`` follows ipywidgets: ``''`` running, ``'success'``, ``'danger'``.
+    ``bar_style`` follows ipywidgets: ``''`` running, ``'success'``, ``'danger'``. Time in
+    the provider's queue is not progress: ``elapsed`` is the time in the current state
+    (queued, then processing), ``waited`` the queue's time once the job runs, and ``left``
+    an estimate only once the provider says it is processing. An empty figure is not shown.
 
     Example:
         >>> j = Job(id="a", provider="p", model="m", status="processing",
-        ...         submitted_at=0.0, expected_seconds=20.0)
-        >>> f = figures(j, now=5.0)
-        >>> f["value"], f["elapsed"], f["left"], f["bar_style"]
-        (0.25, '5s', '~15s left', '')
+        ...         submitted_at=0.0, started_at=2.0, expected_seconds=20.0)
+        >>> f = figures(j, now=7.0)
+        >>> f["value"], f["elapsed"], f["left"], f["waited"], f["bar_style"]
+        (0.2778, '5.0 s', '~13 s left', 'queued 2.0 s', '')
+        >>> f = figures(Job(id="a", provider="p", model="m", submitted_at=0.0,
+        ...                 expected_seconds=20.0), now=19.0)
+        >>> f["value"], f["elapsed"], f["left"]
+        (0.0, '19 s', 'position unknown')
     """
     now = time.time() if now is None else now
-    remaining = job.remaining(now)
-    if job.status == "completed":
-        left = "done"
-    elif job.done:
-        left = job.status
-    elif remaining is None:
-        left = "estimating…"
-    elif remaining <= 0:
-        left = "any moment now"
+    queued = job.queued_seconds(now)
+    waited = left = ""
+    if job.done:
+        elapsed = format_seconds(job.elapsed(now)) if job.submitted_at is not None else ""
+        left = "done" if job.status == "completed" else str(job.status)
+    elif job.status in ("submitting", "queued"):
+        elapsed = format_seconds(queued) if queued is not None else ""
+        if job.status == "queued":
+            # Where the provider tells the place in line (fal), the status words say it.
+            left = "position unknown" if job.queue_position is None else ""
     else:
-        left = f"~{format_seconds(remaining)} left"
+        running = job.processing_seconds(now)
+        if running is None:
+            running = job.elapsed(now)
+        elapsed = format_seconds(running) if running is not None else ""
+        remaining = job.remaining(now)
+        if remaining is None:
+            left = ""
+        elif remaining <= 0:
+            left = "any moment now"
+        else:
+            left = f"~{format_seconds(remaining)} left"
+        if queued is not None and queued >= 0.5:
+            waited = f"queued {format_seconds(queued)}"
     style = {
         "completed": "success",
         "failed": "danger",
@@ -179,8 +205,9 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
         # The status as said: a queued job's place in line where the provider tells it.
         "state": status_words(job),
         "value": job.progress(now),
-        "elapsed": format_seconds(job.elapsed(now)),
+        "elapsed": elapsed,
         "left": left,
+        "waited": waited,
         "bar_style": style,
         "cost": str(job.cost) if job.cost is not None else "",
         "settings": settings_summary(job),
@@ -189,6 +216,16 @@ def figures(job: Job, now: float | None = None) -> dict[str, Any]:
         # A running job's passing note (a long rate-limit wait) shows where errors do.
         "error": job.error or job.note or "",
     }
+
+
+def _info(f: dict[str, Any]) -> str:
+    parts = [f.get("elapsed"), f.get("left"), f.get("waited"), f.get("cost"), f.get("error")]
+    return " · ".join(str(p) for p in parts if p)
+
+
+STATUS_WIDTH = 10
+"""Characters of the longest status word: the status is padded to it, so that the bar
+beside it does not move when the word changes."""
 
 
 def status_words(job: Job) -> str:
@@ -211,7 +248,7 @@ def status_words(job: Job) -> str:
 
 
 def live_label_html(f: dict[str, Any]) -> str:
-    """The left part of the live view: a coloured status word.
+    """The left part of the live view: a coloured status word, in a fixed width.
 
     Example:
         >>> "processing" in live_label_html({"status": "processing"})
@@ -219,25 +256,20 @@ def live_label_html(f: dict[str, Any]) -> str:
     """
     colour = _STATUS_COLOURS.get(str(f["status"]), "#6b7280")
     return (
-        f'<span style="color:{colour};font-weight:600;font-family:monospace">'
+        f'<span style="color:{colour};font-weight:600;font-family:monospace;'
+        f'display:inline-block;min-width:{STATUS_WIDTH + 1}ch">'
         f"{_e(f.get('state') or f['status'])}</span>"
     )
 
 
 def live_info_html(f: dict[str, Any]) -> str:
-    """The right part of the live view: elapsed time, estimate of the time left, cost.
+    """The right part of the live view: time in this state, the estimate, the queue's time, cost.
 
     Example:
-        >>> live_info_html({"elapsed": "5s", "left": "~15s left", "cost": "", "error": ""})
-        '<span style="font-family:monospace">5s · ~15s left</span>'
+        >>> live_info_html({"elapsed": "5.0 s", "left": "~15 s left", "cost": "", "error": ""})
+        '<span style="font-family:monospace">5.0 s · ~15 s left</span>'
     """
-    parts = [str(f["elapsed"]), str(f["left"])]
-    if f.get("cost"):
-        parts.append(str(f["cost"]))
-    text = " · ".join(parts)
-    if f.get("error"):
-        text += f" · {f['error']}"
-    return f'<span style="font-family:monospace">{_e(text)}</span>'
+    return f'<span style="font-family:monospace">{_e(_info(f))}</span>'
 
 
 def live_details_html(f: dict[str, Any]) -> str:
@@ -253,20 +285,31 @@ def live_details_html(f: dict[str, Any]) -> str:
     )
 
 
-def live_text(job: Job, now: float | None = None) -> str:
+def live_text(job: Job, now: float | None = None, *, name: str | None = None) -> str:
     """One plain-text progress line (terminal IPython, nbconvert, the live view's twin).
+
+    ``name`` says which job it is where its id is not enough (a comparison's tile, a job
+    not sent yet, whose id is not known).
 
     Example:
         >>> live_text(Job(id="a", provider="p", model="m", status="processing",
         ...     submitted_at=0.0, expected_seconds=20.0, params={"prompt": "fox"}), now=5.0)
-        'hailuo job a: processing  25% 5s · ~15s left · m on p · "fox"'
+        'hailuo job a: processing  25% 5.0 s · ~15 s left · m on p · "fox"'
+        >>> live_text(Job(id="", provider="p", model="m", status="submitting"), now=0.0,
+        ...           name="tile 2")
+        'tile 2: submitting   0% · m on p · ""'
     """
     f = figures(job, now)
     pct = f"{int(f['value'] * 100):3d}%"
+    head = name or f"hailuo job {f['id'] or '(not sent yet)'}"
+    if name and f["id"]:
+        head += f" (job {f['id']})"
+    info = _info({**f, "cost": "", "error": ""})
     extra = f" · {f['cost']}" if f["cost"] else ""
     err = f" · {f['error']}" if f["error"] else ""
+    info = f" {info}" if info else ""
     return (
-        f"hailuo job {f['id']}: {f['state']} {pct} {f['elapsed']} · {f['left']}{extra}"
+        f"{head}: {f['state']:<{STATUS_WIDTH}} {pct}{info}{extra}"
         f' · {f["settings"]} · "{f["prompt"]}"{err}'
     )
 
@@ -277,24 +320,25 @@ def final_text(job: Job, path: str | None = None) -> str:
     Example:
         >>> print(final_text(Job(id="a", provider="p", model="m", status="completed",
         ...     submitted_at=0.0, finished_at=12.0, params={"prompt": "fox"}), "out/a.mp4"))
-        hailuo job a completed in 12s · m on p
+        hailuo job a completed in 12 s · m on p
         file: out/a.mp4
         prompt: fox
     """
+    ident = job.id or "(not sent)"  # a submit refused before the provider gave an id
     if job.status == "completed":
-        head = f"hailuo job {job.id} completed in {format_seconds(job.elapsed())}"
+        head = f"hailuo job {ident} completed in {format_seconds(job.elapsed())}"
         head += f" · {settings_summary(job)}"
         if job.cost is not None:
             head += f" · {job.cost}"
         if job.error:  # completed but not saved (a full disk): say so, and how to fix it
             head += f" · {job.error}"
     elif job.done:
-        head = f"hailuo job {job.id} {job.status}: {job.error or 'no reason given'}"
+        head = f"hailuo job {ident} {job.status}: {job.error or 'no reason given'}"
         if job.charge is not None and not job.charge.estimated:
             # Billed at submit (AI/ML) and not known to be refunded: say what it cost.
             head += f" · {job.charge} billed"
     else:
-        head = f"hailuo job {job.id} {job.status} (not finished)"
+        head = f"hailuo job {ident} {job.status} (not finished)"
     lines = [head]
     shown = path or job.video_path
     if shown:

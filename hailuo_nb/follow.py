@@ -143,6 +143,12 @@ class Follower:
                 update = await self.unknown(job, update)
             before = self.jobs.get(job_id, job)
             job = apply_update(before, update, now=time.time())
+            if before.started_at is None and job.started_at is not None:
+                # It started between the poll that last saw it waiting and this one (far
+                # polls are seconds apart): midway, not now, or the queue's time shown
+                # would grow by what is really run time.
+                last = self._seen_queued.get(job_id, job.submitted_at or job.started_at)
+                job = dataclasses.replace(job, started_at=(last + job.started_at) / 2.0)
             self.publish(job)
             self._queued(before, job)
             if job.status == "completed":

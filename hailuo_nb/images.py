@@ -128,7 +128,8 @@ def image_problem(width: int, height: int, size: int, fmt: str | None) -> str | 
 
 
 def load_image(value: Any, *, field: str) -> ImageInput:
-    """Turn a path, URL, data URL, bytes or PIL image into a checked :class:`ImageInput`.
+    """Turn a path, URL, data URL, bytes or PIL image into a checked :class:`ImageInput`
+    (an :class:`ImageInput` is returned as it is).
 
     Raises ``ValidationError(field, ...)`` with one line saying what is wrong and what is
     allowed. http(s) URLs are not fetched, so they are not checked here.
@@ -140,6 +141,8 @@ def load_image(value: Any, *, field: str) -> ImageInput:
         hailuo_nb.errors.ValidationError: last_frame: URL scheme 'ftp' is not supported; \
 use an http(s) URL, a data URL or a local file
     """
+    if isinstance(value, ImageInput):  # checked already (an upload named by its file)
+        return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
         return _checked(data, ref=f"bytes:{_sha(data)[:12]}", field=field)

@@ -43,6 +43,17 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 FINAL_STATUSES: frozenset[Status] = frozenset(
     {"completed", "failed", "expired", "uncertain", "cancelled"}
 )
+USUAL_QUEUE_SHARE = 0.15
+"""The share of a job's expected submit-to-finish time usually spent in the provider's queue.
+
+A wait in line up to this share is part of the expected time; a longer wait is not, so a
+job that queued long still gets its whole run time estimated once it starts.
+
+Example:
+    >>> 0 < USUAL_QUEUE_SHARE < 1
+    True
+"""
+
 UNPAID_STATUSES: frozenset[Status] = frozenset({"failed", "expired", "cancelled"})
 """Final statuses whose estimate costs nothing (an ``uncertain`` job may have been billed).
 
@@ -190,18 +201,73 @@ class Job:
         )
         return max(0.0, end - self.submitted_at)
 
+    def queued_seconds(self, now: float | None = None) -> float | None:
+        """Seconds spent waiting in the provider's queue (so far, while still waiting).
+
+        None when unknown: not sent yet, or first seen past the queue with no start noted.
+
+        Example:
+            >>> j = Job(id="a", provider="p", model="m", submitted_at=0.0)
+            >>> j.queued_seconds(now=4.0), Job(id="a", provider="p", model="m",
+            ...     status="processing", submitted_at=0.0, started_at=3.0).queued_seconds()
+            (4.0, 3.0)
+        """
+        if self.submitted_at is None:
+            return None
+        if self.started_at is not None:
+            return max(0.0, self.started_at - self.submitted_at)
+        if self.status in ("submitting", "queued"):
+            return self.elapsed(now)
+        return None
+
+    def processing_seconds(self, now: float | None = None) -> float | None:
+        """Seconds since the provider said it is processing (to the end once done).
+
+        Example:
+            >>> Job(id="a", provider="p", model="m", status="processing", submitted_at=0.0,
+            ...     started_at=3.0).processing_seconds(now=5.0)
+            2.0
+        """
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else now
+        end = time.time() if end is None else end
+        return max(0.0, end - self.started_at)
+
+    def _run_expected(self) -> float | None:
+        # ``expected_seconds`` is submit-to-finish, so it holds a usual wait in line: a
+        # wait up to that share is taken out of it, a longer one is not (the run itself
+        # takes no less for having waited).
+        if self.expected_seconds is None:
+            return None
+        queued = self.queued_seconds() or 0.0
+        return self.expected_seconds - min(queued, USUAL_QUEUE_SHARE * self.expected_seconds)
+
     def remaining(self, now: float | None = None) -> float | None:
         """Estimated seconds left, from the expected duration; None when unknown or done.
 
         Providers report no percentage, so this is an estimate from typical durations.
+        Time in the provider's queue is not progress: a queued job has no estimate, and
+        the estimate counts from when the provider said it is processing.
 
         Example:
-            >>> Job(id="a", provider="p", model="m", submitted_at=0.0,
+            >>> Job(id="a", provider="p", model="m", submitted_at=0.0, status="processing",
             ...     expected_seconds=100.0).remaining(now=30.0)
             70.0
+            >>> Job(id="a", provider="p", model="m", submitted_at=0.0, started_at=40.0,
+            ...     status="processing", expected_seconds=100.0).remaining(now=50.0)
+            75.0
+            >>> Job(id="a", provider="p", model="m", submitted_at=0.0, status="queued",
+            ...     expected_seconds=100.0).remaining(now=90.0)
         """
         if self.done or self.expected_seconds is None:
             return None
+        if self.status in ("submitting", "queued"):
+            return None
+        run = self.processing_seconds(now)
+        if run is not None:
+            expected = self._run_expected() or 0.0
+            return max(0.0, expected - run)
         elapsed = self.elapsed(now)
         if elapsed is None:
             return self.expected_seconds
@@ -211,21 +277,28 @@ class Job:
         """A 0..1 estimate of progress for a progress bar (1.0 when completed).
 
         It never reaches 1.0 before the job is done: past the expected time it creeps
-        toward 0.99.
+        toward 0.99. Waiting in the provider's queue is 0: the bar starts when the
+        provider says the job is processing.
 
         Example:
             >>> Job(id="a", provider="p", model="m", submitted_at=0.0,
             ...     expected_seconds=100.0, status="processing").progress(now=50.0)
             0.5
+            >>> Job(id="a", provider="p", model="m", submitted_at=0.0,
+            ...     expected_seconds=100.0, status="queued").progress(now=95.0)
+            0.0
         """
         if self.status == "completed":
             return 1.0
-        if self.done:
+        if self.done or self.status in ("submitting", "queued"):
             return 0.0
-        elapsed = self.elapsed(now)
-        if elapsed is None or not self.expected_seconds:
+        run = self.processing_seconds(now)
+        expected = self._run_expected() if run is not None else self.expected_seconds
+        if run is None:
+            run = self.elapsed(now)
+        if run is None or not expected:
             return 0.0
-        frac = elapsed / self.expected_seconds
+        frac = run / expected
         if frac <= 0.95:
             return round(frac, 4)
         # Past the estimate: approach 0.99 without ever claiming completion.

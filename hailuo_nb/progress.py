@@ -258,10 +258,14 @@ class PrintView(BaseView):
         ['queued', 'processing']
     """
 
-    def __init__(self, job: Job, write: Callable[[str], object] = print) -> None:
+    def __init__(
+        self, job: Job, write: Callable[[str], object] = print, *, name: str | None = None
+    ) -> None:
         super().__init__(job)
         self._write = write
         self._status = ""
+        # Which job a line is about where its id is not enough (a comparison's tile).
+        self.name = name
 
     def draw(self, now: float) -> None:
         """Write a line when the status changed.
@@ -272,7 +276,7 @@ class PrintView(BaseView):
         if self.finished or d.status_words(self.job) == self._status:
             return
         self._status = d.status_words(self.job)
-        self._write(d.live_text(self.job, now))
+        self._write(d.live_text(self.job, now, name=self.name))
 
     def finish(self, bundle: dict[str, Any]) -> None:
         """Write the final text (once: ``%hailuo wait`` finishes views again).
@@ -281,7 +285,8 @@ class PrintView(BaseView):
         """
         if not self.finished:
             self.finished = True
-            self._write(str(bundle.get("text/plain", "")))
+            text = str(bundle.get("text/plain", ""))
+            self._write(f"{self.name}: {text}" if self.name else text)
 
 
 def make_view(job: Job, kind: str = "auto") -> BaseView:

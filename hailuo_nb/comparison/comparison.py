@@ -25,7 +25,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ from ..notebook.session import ask_reuse
 from ..progress import LiveView
 from . import export, render, summary
 from .grid import Board, make_board
-from .plan import Plan, build_cells, make_plan, show_value
+from .plan import Cell, Plan, build_cells, make_plan, show_value
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -341,8 +341,9 @@ class Comparison:
                 return
             # A job reused from an identical earlier request may already be finished.
             done = job.done and (job.status != "completed" or bool(job.video_path))
+            tile = _GridTile(view, cell, self._refresh)
             tracked = self.session.start(
-                client, job, embed=self.embed, view=view, already_done=done
+                client, job, embed=self.embed, view=tile, already_done=done
             )
             tracked.extra["reused"] = job.reused  # paid before: not paid for this comparison
             self._tracked[i] = tracked
@@ -356,6 +357,7 @@ class Comparison:
         # A front end that went away must not stop the other tiles.
         with contextlib.suppress(Exception):
             self.board.set_table(self.table())
+            self.board.set_heading(self.heading())
 
     def _final_bundle(self) -> dict[str, Any]:
         return export.grid_bundle(
@@ -367,6 +369,41 @@ class Comparison:
             embed=self.embed,
             cap_bytes=self.session.config.preview_max_bytes,
         )
+
+
+class _GridTile:
+    """A tile's live view whose end is drawn as the lasting grid draws that tile.
+
+    The session finishes a job's view with the job's own output (a wide video and its
+    caption); in a grid that would make each tile jump, then the whole grid jump again
+    when it is replaced by the lasting one. This view hands its tile the grid's figure
+    instead (``JobTile.finish_as_figure`` where the tile can drop its own frame).
+    """
+
+    def __init__(self, view: LiveView, cell: Cell, on_status: Callable[[], None]) -> None:
+        self.view, self.cell, self.on_status = view, cell, on_status
+
+    @property
+    def job(self) -> Job:
+        return self.view.job
+
+    def __getattr__(self, name: str) -> Any:
+        # Otherwise it is its tile (``widget``, ``bar``, ``finished``...).
+        return getattr(self.view, name)
+
+    def update(self, job: Job) -> None:
+        changed = job.status != self.view.job.status
+        self.view.update(job)
+        if changed:  # the table and heading say each tile's status: not a stale one
+            self.on_status()
+
+    def draw(self, now: float) -> None:
+        self.view.draw(now)
+
+    def finish(self, bundle: dict[str, Any]) -> None:
+        text = str(bundle.get("text/plain", ""))
+        figure = export.tile_bundle(self.cell, self.view.job, text)
+        getattr(self.view, "finish_as_figure", self.view.finish)(figure)
 
 
 def compare(

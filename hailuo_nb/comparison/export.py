@@ -29,7 +29,7 @@ from ..notebook import media, preview
 from . import render
 from .plan import Cell
 
-__all__ = ["Sources", "export_page", "figures", "grid_bundle"]
+__all__ = ["Sources", "export_page", "figures", "grid_bundle", "tile_bundle"]
 
 # An embedded comparison shares this many bytes among its tiles (a 16-tile grid stays
 # well under 10 MB), each tile also under the single video's cap.
@@ -188,6 +188,23 @@ def grid_bundle(
         "text/plain": heading + "\n" + render.table_text(records),
         "text/html": render.block_html(heading, body),
     }
+
+
+def tile_bundle(cell: Cell, job: Job, text: str) -> dict[str, Any]:
+    """One finished tile of the live grid, drawn exactly as the lasting grid draws it.
+
+    The live grid's tiles end as these figures, so that when the whole grid is replaced
+    by :func:`grid_bundle` nothing moves. ``text`` is the tile's ``text/plain``. The video
+    is linked, never embedded: a live tile is seen only until its grid ends, and making
+    a light preview twice (here and for the lasting grid) would only cost time.
+
+    Example:
+        >>> b = tile_bundle(Cell(1, "x", None, {}), Job(id="j", provider="p", model="m",
+        ...                 status="failed", error="no"), "job j failed")
+        >>> b["text/html"].startswith('<figure class="hailuo-compare-tile"'), b["text/plain"]
+        (True, 'job j failed')
+    """
+    return {"text/plain": text, "text/html": figures([cell], [job], Sources(False).video)[0]}
 
 
 def export_page(

@@ -52,6 +52,9 @@ class Board(Protocol):
     def set_table(self, records: Sequence[dict[str, Any]]) -> None:
         """Show the current summary table."""
 
+    def set_heading(self, heading: str) -> None:
+        """Show the current heading line (the lasting output will have the same)."""
+
     def finish(self, bundle: dict[str, Any]) -> None:
         """Replace the whole board with the comparison's lasting bundle."""
 
@@ -70,12 +73,14 @@ class WidgetBoard:
 
         self._w = w
         self.actions = actions  # the tiles' Cancel / 2K buttons (widgets.tile.TileActions)
-        self.heading = w.HTML(
-            f'<div style="font-weight:600">{html.escape(heading)}</div>',
-        )
+        self.heading = w.HTML(render.heading_html(heading))
         self.message = w.HTML("")
         self.body = w.VBox([])
         self.root = w.VBox([self.heading, self.message, self.body])
+        # No widget margins above the grid: the lasting output has none, and its grid
+        # would sit higher than the live one (render.heading_html).
+        for part in (self.heading, self.message):
+            part.layout.margin = "0"
         # The play-all buttons find their videos through this class (render.controls_html).
         self.root.add_class("hailuo-compare")
         self.button: Any = None
@@ -125,7 +130,7 @@ class WidgetBoard:
             JobTile(job, header_html=h, actions=self.actions, muted=True)
             for job, h in zip(jobs, headers, strict=True)
         ]
-        controls = w.Output()
+        controls = w.Output(layout=w.Layout(margin="0"))
         controls.outputs = (
             {
                 "output_type": "display_data",
@@ -138,10 +143,14 @@ class WidgetBoard:
             layout=w.Layout(
                 grid_template_columns=f"repeat({int(columns)}, minmax(0, 1fr))",
                 grid_gap="8px",
-                width="100%",
+                # The lasting grid is an HTML output, which JupyterLab pads 20 px on the
+                # right: the live grid leaves the same room, so its tiles keep their size.
+                width="calc(100% - 20px)",
+                margin="0",
             ),
         )
-        self.table = w.HTML("")
+        # As wide as the lasting output's table (JupyterLab's 20 px, as the grid above).
+        self.table = w.HTML("", layout=w.Layout(width="calc(100% - 20px)", margin="0"))
         self.message.value = ""
         self.body.children = (controls, self.grid, self.table)
         self.tiles = list(tiles)  # each tile's buttons (Cancel, 2K) act on its job
@@ -161,6 +170,13 @@ class WidgetBoard:
         """
         if self.table is not None:
             self.table.value = render.table_html(records)
+
+    def set_heading(self, heading: str) -> None:
+        """Redraw the heading, as the lasting grid will draw it (it does not jump then).
+
+        Example: see the class.
+        """
+        self.heading.value = render.heading_html(heading)
 
     def finish(self, bundle: dict[str, Any]) -> None:
         """Swap the widgets for the lasting bundle, then close them (safe to call again).
@@ -249,7 +265,8 @@ class TextBoard:
         with self._lock:
             if not force and now - self._last_at < 1.0:
                 return
-            text = "\n".join([self.heading, *(d.live_text(s.job, now) for s in self.slots)])
+            lines = (d.live_text(s.job, now, name=f"tile {n}") for n, s in enumerate(self.slots, 1))
+            text = "\n".join([self.heading, *lines])
             if text != self._last:
                 self._last, self._last_at = text, now
                 self.handle.update({"text/plain": text}, raw=True)
@@ -266,6 +283,13 @@ class TextBoard:
 
         Example: see the class.
         """
+
+    def set_heading(self, heading: str) -> None:
+        """The first line from now on.
+
+        Example: see the class.
+        """
+        self.heading = heading
 
     def finish(self, bundle: dict[str, Any]) -> None:
         """Replace the text with the lasting bundle.
@@ -302,7 +326,8 @@ class PrintBoard:
 
         Example: see the module.
         """
-        return [PrintView(job, self.write) for job in jobs]
+        # Named by tile: a tile waiting for a slot has no id yet.
+        return [PrintView(job, self.write, name=f"tile {n}") for n, job in enumerate(jobs, 1)]
 
     def note(self, text: str) -> None:
         """Print the message.
@@ -313,6 +338,12 @@ class PrintBoard:
 
     def set_table(self, records: Sequence[dict[str, Any]]) -> None:
         """Nothing: the summary is printed at the end.
+
+        Example: see the module.
+        """
+
+    def set_heading(self, heading: str) -> None:
+        """Nothing: the summary's heading is printed at the end.
 
         Example: see the module.
         """

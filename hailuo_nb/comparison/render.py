@@ -21,17 +21,19 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..display import NO_MATH
+from ..display import NO_MATH, format_seconds
 
 __all__ = [
     "controls_html",
     "document",
     "figure_html",
     "grid_html",
+    "heading_html",
     "table_html",
     "table_text",
 ]
 
+_CELL = "text-align:left;padding:2px 8px;line-height:18px"
 COLUMNS = ("tile", "prompt", "model", "settings", "status", "time", "cost", "file")
 
 _ACTIONS = {
@@ -186,7 +188,7 @@ def _cell(key: str, record: Mapping[str, Any]) -> str:
         seconds = record.get("seconds")
         if seconds is None:
             return ""
-        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+        return format_seconds(float(seconds))
     if key == "cost":
         usd = record.get("cost_usd")
         if usd is None:
@@ -206,17 +208,20 @@ def table_html(records: Sequence[Mapping[str, Any]]) -> str:
         >>> "&lt;i&gt;" in t, "~$0.35" in t, "12 s" in t
         (True, True, True)
     """
-    head = "".join(f'<th style="text-align:left;padding:2px 8px">{c}</th>' for c in COLUMNS)
+    head = "".join(f'<th style="{_CELL}">{c}</th>' for c in COLUMNS)
     rows = []
     for r in records:
         cells = "".join(
-            f'<td style="padding:2px 8px;vertical-align:top;text-align:left">{_e(_cell(c, r))}</td>'
+            f'<td style="{_CELL};vertical-align:top">{_e(_cell(c, r))}</td>'
             for c in COLUMNS
         )
         rows.append(f"<tr>{cells}</tr>")
     return (
         '<table class="hailuo-compare-table" style="border-collapse:collapse;'
-        f'font-size:smaller;margin-top:8px"><thead><tr>{head}</tr></thead>'
+        # A set font size and line height (on the cells: JupyterLab sets theirs): the live
+        # grid's table (in a widget, 28 px lines) and the lasting one's then have the same
+        # rows, and what follows the grid does not move.
+        f'font-size:12px;margin-top:8px"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -238,6 +243,23 @@ def table_text(records: Sequence[Mapping[str, Any]], width: int = 40) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def heading_html(heading: str) -> str:
+    """The comparison's heading line, the same in the live grid and the lasting one.
+
+    The line height is set, not inherited: a widget's HTML inherits 28 px lines, an
+    output's the notebook's, and the grid below would move when one replaces the other
+    (the live board also takes the widgets' margins away, see ``grid.WidgetBoard``).
+
+    Example:
+        >>> heading_html("2 videos <b>").endswith('>2 videos &lt;b&gt;</div>')
+        True
+    """
+    return (
+        '<div class="hailuo-compare-heading" style="font-weight:600;line-height:20px;margin:0">'
+        f"{_e(heading)}</div>"
+    )
+
+
 def block_html(heading: str, body: str, *, controls: bool = True) -> str:
     """The whole comparison: heading line, controls, then ``body`` (grid and table).
 
@@ -247,7 +269,7 @@ def block_html(heading: str, body: str, *, controls: bool = True) -> str:
     """
     return (
         f'<div class="hailuo-compare {NO_MATH}">'
-        f'<div class="hailuo-compare-heading" style="font-weight:600">{_e(heading)}</div>'
+        f"{heading_html(heading)}"
         f"{controls_html() if controls else ''}{body}</div>"
     )
 

@@ -34,8 +34,12 @@ def load_ipython_extension(ipython: Any) -> None:
         return
     from .magics import HailuoMagics
 
-    ipython.register_magics(HailuoMagics(ipython))
-    setattr(ipython, _LOADED, True)
+    magics = HailuoMagics(ipython)
+    ipython.register_magics(magics)
+    # Notes which page (front-end session) showed each job: after a reload, the next
+    # %hailuo says once which jobs lost their live view (notebook/pages.py).
+    ipython.events.register("post_run_cell", magics.after_cell)
+    setattr(ipython, _LOADED, magics)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -49,6 +53,9 @@ def unload_ipython_extension(ipython: Any) -> None:
         return
     from ..notebook.registry import forget
 
+    magics = getattr(ipython, _LOADED)
+    if hasattr(magics, "after_cell"):
+        ipython.events.unregister("post_run_cell", magics.after_cell)
     forget(ipython)
     for kind in ("line", "cell"):
         ipython.magics_manager.magics[kind].pop("hailuo", None)

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..hosts import KEY_ENV
 from ..notebook import actions, outcomes
+from ..notebook.pages import PageWatch, page_of
 from ..notebook.registry import session_for
 from ..notebook.session import Session, ask_reuse
 from ..prepared import Prepared
@@ -63,6 +64,22 @@ class HailuoMagics(Magics):
         super().__init__(shell)
         self.session: Session = session_for(shell)
         self.config_obj = self.session.config
+        self.pages = PageWatch()
+
+    def after_cell(self, result: Any = None) -> None:
+        """After every cell (IPython's ``post_run_cell``): note the page and its new jobs.
+
+        Example::
+
+            shell.events.register("post_run_cell", magics.after_cell)
+        """
+        self.pages.after_cell(self.session, page_of(self.shell))
+
+    def _say_unseen(self) -> None:
+        # Once per reloaded page: the jobs whose live views went with the old page.
+        line = self.pages.notice(self.session, page_of(self.shell))
+        if line:
+            print(line)
 
     @property
     def _ns(self) -> dict[str, Any]:
@@ -98,6 +115,7 @@ class HailuoMagics(Magics):
         Settings: ``%config Hailuo`` (provider, model, output_dir, budget_usd, ...).
         """
         args = parse_cell_args(line)
+        self._say_unseen()
         if args.story:
             run_story_cell(self.session, args, cell, self._ns)
             return
@@ -146,6 +164,8 @@ class HailuoMagics(Magics):
         if not words:
             raise UsageError(f"usage: {LINE_USAGE}")
         command, rest = words[0], words[1:]
+        if command != "wait":  # wait itself shows them
+            self._say_unseen()
         handler = {
             "config": self._config,
             "history": self._history,

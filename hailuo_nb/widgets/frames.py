@@ -11,8 +11,8 @@ Example:
     >>> buf = io.BytesIO(); Image.new("RGB", (640, 360), "teal").save(buf, "PNG")
     >>> picker = FramePicker("first_frame", "First frame")
     >>> picker.set_image(buf.getvalue(), name="fox.png")
-    >>> picker.problem, picker.thumbnail.format, picker.value[:4]
-    (None, 'png', b'\\x89PNG')
+    >>> picker.problem, picker.thumbnail.format, picker.value.ref, picker.value.data[:4]
+    (None, 'png', 'fox.png', b'\\x89PNG')
     >>> picker.set_image(b"not an image", name="notes.txt")
     >>> picker.value is None, picker.problem
     (True, 'first_frame: not a readable image (corrupt, or not an image); use JPG, PNG or WebP')
@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -72,8 +73,9 @@ class FramePicker:
         self.clear.on_click(lambda _: self.reset())
 
     @property
-    def value(self) -> bytes | str | None:
-        """The image for the request: bytes for an upload, the URL for a URL, else None.
+    def value(self) -> ImageInput | str | None:
+        """The image for the request: the checked image for an upload (recorded and shown
+        by its file name), the URL for a URL, else None.
 
         Example:
             >>> FramePicker("first_frame", "First").value is None
@@ -81,7 +83,7 @@ class FramePicker:
         """
         if self.image is None:
             return None
-        return self.image.url if self.image.url is not None else self.image.data
+        return self.image.url if self.image.url is not None else self.image
 
     def observe(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever the image (or its problem) changes.
@@ -104,6 +106,10 @@ class FramePicker:
         except ValidationError as exc:
             self._show(None, str(exc), label)
         else:
+            if name and image.ref.startswith("bytes:"):
+                # Recorded and shown (history, captions) by the name the user knows, not by
+                # its hash; the request's fingerprint is of the bytes all the same.
+                image = dataclasses.replace(image, ref=name)
             self._show(image, None, label)
 
     def reset(self) -> None:

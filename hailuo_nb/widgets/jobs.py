@@ -83,8 +83,15 @@ class PanelTile(JobTile):
         self.again = w.Button(description="Show again", icon="eye")
         self.again.layout.display = "none"
         self.note = w.HTML("")
-        self.entry = w.VBox([w.HBox([self.stop, self.again, self.note]), self.widget])
+        # The buttons sit under their own tile, inside one frame with it: above it, they
+        # read as the end of the tile before.
+        self.entry = w.VBox([self.widget, w.HBox([self.stop, self.again, self.note])])
         self.entry.add_class("hailuo-panel-job")
+        self.entry.layout.border = self.widget.layout.border
+        self.entry.layout.padding = "4px"
+        self.entry.layout.margin = "0 0 10px 0"
+        self.widget.layout.border = "0"
+        self.widget.layout.padding = "0"
         self.stop.on_click(lambda _: self.hide())
         self.again.on_click(lambda _: self.show())
 
@@ -123,6 +130,8 @@ class PanelTile(JobTile):
         Example: see the class.
         """
         super().finish(bundle)
+        # The final output has its own caption (prompt, settings, time, cost, file).
+        self.header.layout.display = "none"
         self.stop.description = "Hide"
         self.stop.icon = "eye-slash"
         self.stop.tooltip = "hide this tile (the video stays in the job store and on disk)"
@@ -232,7 +241,10 @@ class HistoryList:
     def _row(self, job: Job) -> Any:
         w = self._w
         show = w.Button(description="Show", tooltip=f"show job {job.id} here (resume if running)")
-        show.layout.width = "70px"
+        # Never squeezed by a long row ("Sh…"): the text beside it wraps instead.
+        show.layout.width = "auto"
+        show.layout.min_width = "70px"
+        show.layout.flex = "0 0 auto"
         show.on_click(lambda _: self._on_show(job.id))
         when = (
             time.strftime("%m-%d %H:%M", time.localtime(job.submitted_at))
@@ -242,11 +254,19 @@ class HistoryList:
         prompt = " ".join(job.prompt.split())
         prompt = prompt if len(prompt) <= 50 else prompt[:49] + "…"
         cost = str(job.cost) if job.cost is not None else ""
+        # A short id, the full one on hover (as %hailuo history): a 32-character id
+        # would wrap on a line of its own.
+        short = job.id if len(job.id) <= 13 else job.id[:12] + "…"
         color = _COLORS.get(job.status, "#6b7280")
         text = (
             f'<span class="hailuo-history-row {d.NO_MATH}">'
             f'<b style="color:{color}">{html.escape(job.status)}</b> · {html.escape(when)} · '
             f"{html.escape(d.settings_summary(job))} · {html.escape(cost)} · "
-            f"<i>{html.escape(prompt)}</i> · <code>{html.escape(job.id)}</code></span>"
+            f"<i>{html.escape(prompt)}</i> · "
+            f'<code title="{html.escape(job.id)}" style="white-space:nowrap">'
+            f"{html.escape(short)}</code></span>"
         )
-        return w.HBox([show, w.HTML(text)])
+        line = w.HTML(text)
+        line.layout.flex = "1 1 auto"
+        line.layout.min_width = "0"
+        return w.HBox([show, line], layout=w.Layout(align_items="center"))

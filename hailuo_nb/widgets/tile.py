@@ -49,6 +49,8 @@ class TileActions:
     can_cancel: Callable[[Job], bool] = lambda job: True
     can_upscale: Callable[[Job], bool] = lambda job: False
 
+_FIGURE = "hailuo-tile-figure"
+
 
 class JobTile(FigureView):
     """Status line, progress bar and details of one job; becomes its video when done.
@@ -114,6 +116,10 @@ class JobTile(FigureView):
         upscale = acts.upscale is not None and done and acts.can_upscale(job)
         self.cancel_button.layout.display = "" if cancel else "none"
         self.upscale_button.layout.display = "" if upscale else "none"
+        # An empty row still takes its margins: a finished tile would be taller than the
+        # lasting grid's figure, and the grid would move when it is replaced.
+        shown = cancel or upscale or bool(self.action_note.value)
+        self.action_row.layout.display = "" if shown else "none"
 
     def _act(self, action: Callable[[Job], str] | None) -> None:
         # A widget callback must not raise: whatever happens is the line under the tile.
@@ -137,12 +143,40 @@ class JobTile(FigureView):
             self.draw(time.time())
         self.finished = True
         data = dict(bundle)
-        if self.muted and "text/html" in data:
+        if self.muted and "text/html" in data and "<video controls muted " not in data["text/html"]:
             data["text/html"] = str(data["text/html"]).replace(
                 "<video controls ", "<video controls muted "
             )
         self.out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
         self.live.layout.display = "none"
+        self._status_class()
+
+    def finish_as_figure(self, bundle: dict[str, Any]) -> None:
+        """Show ``bundle``, a figure with its own caption and frame, in place of the tile's.
+
+        A comparison's tile ends as the lasting grid's figure (see
+        ``comparison.export.tile_bundle``): the header and frame go, so the figure takes
+        exactly the place it will have in the lasting grid.
+
+        Example:
+            >>> from hailuo_nb.models import Job
+            >>> t = JobTile(Job(id="c", provider="p", model="m"), header_html="<b>A</b>")
+            >>> t.finish_as_figure({"text/html": "<figure>v</figure>", "text/plain": "v"})
+            >>> t.header.layout.display, t.widget.layout.border
+            ('none', '0')
+        """
+        # JupyterLab pads every HTML output 20 px on the right; the lasting grid has that
+        # once, around the whole grid (its board leaves the same room), not in each tile.
+        html = bundle.get("text/html", "")
+        unpadded = f"<style>.{_FIGURE} .jp-RenderedHTMLCommon{{padding-right:0}}</style>{html}"
+        self.finish({**bundle, "text/html": unpadded})
+        self.header.layout.display = "none"
+        self.widget.layout.border = "0"
+        self.widget.layout.padding = "0"
+        self.out.layout.margin = "0"
+        self.out.add_class(_FIGURE)
+
+    def _status_class(self) -> None:
         for status in ("submitting", "queued", "processing"):
             self.widget.remove_class(f"hailuo-status-{status}")
         self.widget.add_class(f"hailuo-status-{self.job.status}")

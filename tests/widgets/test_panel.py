@@ -266,7 +266,8 @@ def test_an_uploaded_frame_gets_a_thumbnail_and_reaches_the_request(
     assert not panel.generate.disabled
 
     job = panel.submit()
-    assert job is not None and job.params["first_frame"].startswith("bytes:")
+    # Recorded and shown by its file name, not "bytes:<hash>" (issue 15, item 7).
+    assert job is not None and job.params["first_frame"] == "fox.png"
     stats = emulator.stats()
     # Segmind (the emulator speaks its protocol) takes images as URLs: the data URL went
     # to upload-asset, which accepts only data:image/...;base64 entries.
