@@ -5,7 +5,7 @@ Example:
     >>> cfg.workers_per_key
     4
     >>> Fault.from_spec("segmind.submit:500:0.5")
-    Fault(endpoint='segmind.submit', kind='500', rate=0.5, times=None)
+    Fault(endpoint='segmind.submit', kind='500', rate=0.5, times=None, reset_s=60.0)
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ class Fault:
 
     ``times`` = the next N matching requests get it (deterministic); ``rate`` = each
     matching request gets it with that probability. With neither, every request does.
+    ``reset_s``: how far ahead a ``429``/``1002`` names its reset (a minute, as the hosts
+    do; shorter lets a test wait out a named pause without waiting a minute).
 
     Example:
         >>> Fault("minimax.query", "1002", times=2).to_dict()
@@ -91,6 +93,7 @@ class Fault:
     kind: str
     rate: float | None = None
     times: int | None = None
+    reset_s: float = 60.0
 
     def __post_init__(self) -> None:
         # Refuse typos loudly: a fault that silently never fires makes a test pass for nothing.
@@ -123,6 +126,7 @@ class Fault:
             kind=str(data["kind"]),
             rate=None if rate is None else float(rate),
             times=None if times is None else int(times),
+            reset_s=float(data.get("reset_s", 60.0)),
         )
 
     @classmethod

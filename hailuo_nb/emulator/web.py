@@ -122,7 +122,9 @@ class Call:
     fault: Fault | None = None
 
 
-def fault_response(dialect: Dialect, request: Request, kind: str, state: State) -> Response:
+def fault_response(
+    dialect: Dialect, request: Request, kind: str, state: State, reset_s: float = 60.0
+) -> Response:
     """The answer an injected fault of ``kind`` gives on this provider."""
     if kind == "drop":
         return DropResponse()
@@ -131,7 +133,7 @@ def fault_response(dialect: Dialect, request: Request, kind: str, state: State) 
     if kind == "malformed":
         return Response(b'{"status": "PROCESS', media_type="application/json")
     if kind in ("429", "1002"):
-        return dialect.rate_limited(request, state.now() + 60.0)
+        return dialect.rate_limited(request, state.now() + reset_s)
     if kind == "529":  # MiniMax V2's overloaded_error
         return dialect.error(request, 529, "Service overloaded")
     if kind in SEGMIND_406:  # Segmind's 406, each with its own words
@@ -169,7 +171,7 @@ def guarded(
     async def _run(request: Request) -> Response:
         fault = state.pick_fault(endpoint, kinds)
         if fault is not None and fault.kind not in IN_HANDLER_KINDS:
-            return fault_response(dialect or _PLAIN, request, fault.kind, state)
+            return fault_response(dialect or _PLAIN, request, fault.kind, state, fault.reset_s)
         key = ""
         if dialect is not None:
             found = dialect.key_of(request)

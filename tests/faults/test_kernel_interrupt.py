@@ -73,7 +73,10 @@ def test_interrupt_in_flight_keeps_the_job_and_run_all_pays_nothing(
 
 @pytest.mark.slow
 def test_interrupt_before_sending_pays_nothing(server: str, kernel: KernelManager) -> None:
-    set_faults(server, {"endpoint": "segmind.submit", "kind": "429", "times": 50})
+    # A reset 5 s ahead (not a minute): the cell run after the interrupt rightly waits
+    # for the pause the server named, and a minute of it made this the slowest test.
+    fault = {"endpoint": "segmind.submit", "kind": "429", "times": 50, "reset_s": 5.0}
+    set_faults(server, fault)
     shown = run(kernel, CELL, interrupt_after=1.5)  # refused (429): waiting for the reset
     assert "interrupted before the request was sent to segmind: nothing was paid" in shown
     assert "Traceback" not in shown
