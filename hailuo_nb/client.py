@@ -343,6 +343,8 @@ class Client:
             partial(adapter.parse_cancel, job_id),
             idempotent=True,  # cancelling twice is harmless: never a second paid job
         )
+        if answer.accepted and answer.status is None:
+            answer = await self._settle_cancel(adapter, current, answer)
         if answer.accepted and answer.status == "cancelled":
             latest = self._jobs.get(job_id, current)
             update = Update("cancelled", reason=f"cancelled: {answer.message}")
@@ -351,6 +353,27 @@ class Client:
             # Its follow loop asks once more, hears "cancelled" from the provider, and ends.
             self.follower.nudge(job_id)
         return answer
+
+    async def _settle_cancel(
+        self, adapter: Adapter, job: Job, answer: CancelAnswer
+    ) -> CancelAnswer:
+        # The provider only took the request and says the same to a queued and a running
+        # job (fal): one status read tells the user which happened, in one line.
+        update = await self.http.call(
+            adapter.poll_request(job.id), partial(adapter.parse, "status", job.id), idempotent=True
+        )
+        name = host(job.provider).title or job.provider
+        if update.status == "cancelled":
+            return CancelAnswer(
+                True, f"{name}: cancelled before it started; not charged", "cancelled"
+            )
+        if update.status == "processing" or update.status == "completed":
+            return CancelAnswer(
+                False,
+                f"{name}: the job had already started; it runs on and will be billed",
+                update.status,
+            )
+        return answer  # still queued: the cancel is on its way, the follow loop will see it
 
     def prepare_2k(self, job: Job | str, *, new: bool = False) -> Prepared:
         """The 2K regeneration of a finished 768P H3 job, priced, not sent.

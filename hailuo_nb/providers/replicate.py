@@ -293,7 +293,7 @@ def prediction_update(body: dict[str, Any]) -> Update:
         error = body.get("error")
         return Update("failed", reason=str(error or "failed without a reason"), raw=body)
     if status == "cancelled":
-        why = "its Cancel-After deadline passed" if word == "aborted" else "canceled"
+        why = "its Cancel-After deadline passed" if word == "aborted" else "cancelled"
         return Update("cancelled", reason=why, raw=body)
     if status == "completed":
         output = body.get("output")
