@@ -88,6 +88,8 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
 'resolution': '768p'}}
     """
     first, last = image_values(request, image_urls)
+    if request.model.family == "h3":
+        return {"input": _h3(request, first, last)}
     body: dict[str, Any] = {"prompt": request.prompt, "prompt_optimizer": request.prompt_optimizer}
     if request.duration is not None:
         body["duration"] = request.duration
@@ -100,6 +102,35 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
     if last is not None:
         body["last_frame_image"] = last
     return {"input": body}
+
+
+def _h3(request: Request, first: str | None, last: str | None) -> dict[str, Any]:
+    """``minimax/h3``'s input: upper-case resolution, ``ratio``, reference URL lists.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> payload(build_request("replicate", "a fox", model="h3", ratio="9:16"))
+        {'input': {'prompt': 'a fox', 'duration': 6, 'resolution': '768P', 'ratio': '9:16'}}
+    """
+    body: dict[str, Any] = {"prompt": request.prompt}
+    if request.duration is not None:
+        body["duration"] = request.duration
+    if request.resolution is not None:
+        body["resolution"] = request.resolution.upper()
+    if request.ratio is not None:
+        body["ratio"] = request.ratio
+    if first is not None:
+        body["first_frame_image"] = first
+    if last is not None:
+        body["last_frame_image"] = last
+    for key, items in (
+        ("reference_image_urls", request.reference_images),
+        ("reference_video_urls", request.reference_videos),
+        ("reference_audio_urls", request.reference_audio),
+    ):
+        if items:
+            body[key] = [i.url or i.data_url() for i in items]
+    return body
 
 
 def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
