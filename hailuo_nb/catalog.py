@@ -604,6 +604,18 @@ _FAL_H3 = (
         durations=tuple(range(5, 16)),
         free_images=12,  # fal prices H3 per second only (as far as published)
     ),
+    # H3 Max on fal: 480P/768P at $0.05/$0.08 per s (the doc's figures), prompt expansion,
+    # reference images only (no clips or sound as references there).
+    _h3(
+        "h3-max",
+        "fal",
+        "minimax/h3-max/{kind}",
+        resolutions=("480p", "768p"),
+        rates=(0.05, 0.08),
+        durations=tuple(range(5, 16)),
+        free_images=12,
+        expansion_modes=("disabled", "balanced", "quality"),
+    ),
 )
 # Replicate's H3 models (§4.5): durations 4-15, ``ratio`` (adaptive with a frame),
 # references as URL lists; h3-lite is 768P only. ``minimax/h3-max`` is not there (404).

@@ -122,13 +122,23 @@ def _h3(request: Request, first: str | None, last: str | None) -> dict[str, Any]
     if last is not None and first is None:
         # fal's image-to-video needs its image_url; H3 elsewhere takes a last frame alone.
         raise ValidationError("last_frame", "fal's H3 needs a first frame with a last frame")
+    references = bool(request.reference_images or request.reference_videos)
+    h3_max = request.model.wire_name.startswith("minimax/h3-max/")
+    if h3_max and (request.reference_videos or request.reference_audio):
+        # fal's H3 Max reference-to-video takes reference_image_urls only.
+        raise ValidationError(
+            "reference_videos", "fal's H3 Max takes reference images only (no clips or sound)"
+        )
     body: dict[str, Any] = {"prompt": request.prompt}
     if request.duration is not None:
         body["duration"] = request.duration
     if request.resolution is not None:
         body["resolution"] = request.resolution.upper()
-    if request.ratio is not None and first is None:
+    # No aspect_ratio on image-to-video (the frame decides), nor on H3 Max's references.
+    if request.ratio is not None and first is None and not (h3_max and references):
         body["aspect_ratio"] = request.ratio
+    if request.prompt_expansion_mode is not None:
+        body["prompt_expansion_mode"] = request.prompt_expansion_mode
     if first is not None:
         body["image_url"] = first
     if last is not None:

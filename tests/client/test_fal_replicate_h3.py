@@ -20,6 +20,7 @@ from .conftest import requests_to, stats
     ("provider", "model", "route"),
     [
         ("fal", "h3", "POST /fal/{endpoint:path}"),
+        ("fal", "h3-max", "POST /fal/{endpoint:path}"),
         ("replicate", "h3", "POST /replicate/v1/models/{owner}/{name}/predictions"),
         ("replicate", "h3-lite", "POST /replicate/v1/models/{owner}/{name}/predictions"),
     ],
@@ -57,6 +58,13 @@ async def test_h3_rules_on_these_hosts_are_one_line_before_sending(
             await client.submit("a fox", model="h3", duration=4)  # fal's H3 starts at 5 s
         with pytest.raises(ValidationError, match="needs a first frame"):
             await client.submit("a fox", model="h3", last_frame="https://x/b.png")
+        with pytest.raises(ValidationError, match="reference images only"):
+            await client.submit(
+                "a fox",
+                model="h3-max",
+                reference_images=["https://x/a.png"],
+                reference_videos=["https://x/a.mp4"],
+            )
     async with make_client("replicate") as client:
         with pytest.raises(ValidationError, match="resolution"):
             await client.submit("a fox", model="h3-lite", resolution="2k")
