@@ -590,18 +590,65 @@ _AIMLAPI_H3 = (
     _h3("h3", "aimlapi", "minimax/h3", resolutions=("2k",), rates=(0.13,)),
 )
 
+# fal's H3 app (protocols-more.md §3): its endpoint is picked per request like Hailuo's
+# ({kind}: text-, image- or reference-to-video); integer durations 5-15; fal's later
+# per-second prices (768P $0.06, 2K $0.13). Status and result live under the app
+# ``minimax/h3``, not ``fal-ai/minimax``: the fal adapter keeps the app in the job id.
+_FAL_H3 = (
+    _h3(
+        "h3",
+        "fal",
+        "minimax/h3/{kind}",
+        resolutions=("768p", "2k"),
+        rates=(0.06, 0.13),
+        durations=tuple(range(5, 16)),
+        free_images=12,  # fal prices H3 per second only (as far as published)
+    ),
+    # H3 Max on fal: 480P/768P at $0.05/$0.08 per s (the doc's figures), prompt expansion,
+    # reference images only (no clips or sound as references there).
+    _h3(
+        "h3-max",
+        "fal",
+        "minimax/h3-max/{kind}",
+        resolutions=("480p", "768p"),
+        rates=(0.05, 0.08),
+        durations=tuple(range(5, 16)),
+        free_images=12,
+        expansion_modes=("disabled", "balanced", "quality"),
+    ),
+)
+# Replicate's H3 models (§4.5): durations 4-15, ``ratio`` (adaptive with a frame),
+# references as URL lists; h3-lite is 768P only. ``minimax/h3-max`` is not there (404).
+_REPLICATE_H3 = (
+    # Priced per second only (as far as published): no reference image is paid apart.
+    _h3(
+        "h3",
+        "replicate",
+        "minimax/h3",
+        resolutions=("768p", "2k"),
+        rates=(0.08, 0.13),
+        free_images=12,
+    ),
+    _h3(
+        "h3-lite",
+        "replicate",
+        "minimax/h3-lite",
+        resolutions=("768p",),
+        rates=(0.05,),
+        free_images=12,
+    ),
+)
+
 _CATALOG: dict[str, tuple[ModelSpec, ...]] = {
     "segmind": _SEGMIND,
     "aimlapi": _AIMLAPI + _AIMLAPI_H3,
     "minimax": _MINIMAX + _MINIMAX_H3,
-    "fal": _FAL,
-    "replicate": _REPLICATE,
+    "fal": _FAL + _FAL_H3,
+    "replicate": _REPLICATE + _REPLICATE_H3,
     # Same models and wire format as Segmind; only the provider name differs, so the
     # job records and messages say "emulator". H3 is served there on the emulator's
     # MiniMax V2 mount (hosts.Host.url_for).
-    "emulator": tuple(
-        dataclasses.replace(s, provider="emulator") for s in _SEGMIND + _MINIMAX_H3
-    ),
+    "emulator": tuple(dataclasses.replace(s, provider="emulator") for s in _SEGMIND + _MINIMAX_H3),
 }
 
 _DEFAULTS = {

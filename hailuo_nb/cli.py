@@ -42,6 +42,7 @@ from .errors import (
     ValidationError,
 )
 from .models import Job
+from .providers import TakesDeadline
 from .settings import environment
 from .suggest import with_suggestion
 
@@ -79,14 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument(
-            "--provider", help="segmind, aimlapi, minimax, fal, replicate or emulator"
-        )
+        q.add_argument("--provider", help="segmind, aimlapi, minimax, fal, replicate or emulator")
         q.add_argument("--base-url", help="provider root, e.g. http://127.0.0.1:8000/segmind")
         q.add_argument("--out", help="output folder (default hailuo_outputs/)")
         q.add_argument("--store", help="job store file (default <out>/hailuo_jobs.sqlite3)")
         q.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-        q.add_argument("--timeout", type=float, help="give up waiting after this many seconds")
+        q.add_argument(
+            "--timeout",
+            type=float,
+            help="give up waiting after this many seconds (sent as the job's deadline where"
+            " the provider takes one: Replicate cancels it then, Cancel-After)",
+        )
         q.add_argument(
             "--rpm",
             type=float,
@@ -223,6 +227,7 @@ async def _run(args: argparse.Namespace, state: _State | None = None) -> int:
     err = sys.stderr
     state = state or _State()
     job: Job | None = None
+    deadline = False  # the provider was sent --timeout as the job's own deadline
     try:
         provider, base_url = args.provider, args.base_url
         if args.command == "resume":
@@ -257,8 +262,12 @@ async def _run(args: argparse.Namespace, state: _State | None = None) -> int:
             }
             state.submitting = True
             job = state.job = await client.submit(
-                args.prompt, **{k: v for k, v in params.items() if v}
+                # --timeout is also the provider's deadline where it takes one (Replicate).
+                args.prompt,
+                timeout=args.timeout,
+                **{k: v for k, v in params.items() if v},
             )
+            deadline = bool(args.timeout) and isinstance(client.adapter_for(job), TakesDeadline)
             if job.reused:
                 print(f"{reused_line(job)}; nothing was sent", file=err)
             else:
@@ -279,7 +288,10 @@ async def _run(args: argparse.Namespace, state: _State | None = None) -> int:
     except asyncio.TimeoutError:
         # Only our wait ended: say which job runs on, and the command that picks it up.
         job_id = job.id if job else getattr(args, "job_id", None)
-        print(f"hailuo: {_still_running(job_id, args.timeout)}", file=err)
+        if deadline and job_id is not None:
+            print(f"hailuo: {_cancelled_there(job_id, args.timeout)}", file=err)
+        else:
+            print(f"hailuo: {_still_running(job_id, args.timeout)}", file=err)
         return EXIT_NETWORK
     except SubmitInterrupted as exc:
         print(f"hailuo: {_cli_words(str(exc))}", file=err)
@@ -393,6 +405,20 @@ def _still_running(job_id: str | None, timeout: float) -> str:
     return (
         f"job {job_id} still running after {timeout:g} s; it goes on at the provider:"
         f" hailuo resume {job_id}"
+    )
+
+
+def _cancelled_there(job_id: str, timeout: float) -> str:
+    """The timeout message where the provider took the deadline too (Replicate).
+
+    Example:
+        >>> _cancelled_there("p1", 30.0)[:62]
+        'job p1 still running after 30 s; the provider cancels it at th'
+    """
+    return (
+        f"job {job_id} still running after {timeout:g} s; the provider cancels it at that"
+        f" deadline (sent with the job), so it stops billing: hailuo resume {job_id} shows"
+        " how it ended"
     )
 
 

@@ -55,6 +55,7 @@ from .providers import (
     CancelAnswer,
     Cancellable,
     HttpRequest,
+    TakesDeadline,
     Update,
     UploadsEach,
     make_adapter,
@@ -253,7 +254,14 @@ class Client:
         return None if found is None else dataclasses.replace(found, reused=True)
 
     # -- jobs ------------------------------------------------------------------------
-    async def submit(self, prompt: str | Prepared, *, new: bool = False, **params: Any) -> Job:
+    async def submit(
+        self,
+        prompt: str | Prepared,
+        *,
+        new: bool = False,
+        timeout: float | None = None,
+        **params: Any,
+    ) -> Job:
         """Validate, send, record in the store, start following; return the job at once.
 
         ``prompt`` may be a :class:`~hailuo_nb.prepared.Prepared` request (from
@@ -262,6 +270,10 @@ class Client:
         With ``reuse="always"`` (and not ``new``), an identical request's job that completed
         (video still on disk) or is still running is returned instead, marked
         ``reused=True``, without any request to the provider (see :mod:`hailuo_nb.reuse`).
+
+        ``timeout`` (seconds) is sent as a server-side deadline where the provider takes
+        one (``providers.TakesDeadline``: Replicate's ``Cancel-After``), so giving up also
+        stops the bill; elsewhere it is not sent (``wait(timeout=)`` only stops waiting).
 
         Raises :class:`~hailuo_nb.errors.ValidationError` before anything is sent, and
         :class:`~hailuo_nb.errors.SubmitUncertain` when the job may exist but we cannot
@@ -273,15 +285,20 @@ class Client:
             again = await client.submit("a red fox", model="hailuo-2.3", duration=6)
             again.reused  # True with reuse="always": nothing was sent
         """
+        if timeout is not None and not (
+            isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0
+        ):
+            raise ValidationError(
+                "timeout", f"must be a number of seconds above 0, not {timeout!r}"
+            )
         if isinstance(prompt, Prepared):
             prepared = prompt
         else:
             prepared = self.prepare(prompt, new=new, **params)
+        send = partial(self._send, prepared, deadline=timeout)
         if prepared.new or new or self.settings.reuse != "always":
-            return await self._send(prepared, exclusive=False)
-        job, reused = await self.ledger.once(
-            prepared.fingerprint, partial(self._send, prepared, exclusive=True)
-        )
+            return await send(exclusive=False)
+        job, reused = await self.ledger.once(prepared.fingerprint, partial(send, exclusive=True))
         return self._attach(job) if reused else job
 
     def _attach(self, found: Job) -> Job:
@@ -289,7 +306,9 @@ class Client:
         self._ensure_following(found.id)  # attach to a running one, as resume does
         return dataclasses.replace(live, reused=True)
 
-    async def _send(self, prepared: Prepared, *, exclusive: bool) -> Job:
+    async def _send(
+        self, prepared: Prepared, *, exclusive: bool, deadline: float | None = None
+    ) -> Job:
         if self.settings.auto_chosen:
             say_emulator_once()  # where a job is made: the videos are placeholders
         request = prepared.request
@@ -301,6 +320,8 @@ class Client:
         body = request.raw_body() if request.extra is not None else None
         body = body if body is not None else adapter.payload(request, image_urls)
         wire = adapter.submit_request(body, request.model.wire_name)
+        if deadline is not None and isinstance(adapter, TakesDeadline):
+            wire = adapter.with_deadline(wire, deadline)
         job = Job(
             id="",
             provider=self.settings.provider,
@@ -343,6 +364,8 @@ class Client:
             partial(adapter.parse_cancel, job_id),
             idempotent=True,  # cancelling twice is harmless: never a second paid job
         )
+        if answer.accepted and answer.status is None:
+            answer = await self._settle_cancel(adapter, current, answer)
         if answer.accepted and answer.status == "cancelled":
             latest = self._jobs.get(job_id, current)
             update = Update("cancelled", reason=f"cancelled: {answer.message}")
@@ -351,6 +374,27 @@ class Client:
             # Its follow loop asks once more, hears "cancelled" from the provider, and ends.
             self.follower.nudge(job_id)
         return answer
+
+    async def _settle_cancel(
+        self, adapter: Adapter, job: Job, answer: CancelAnswer
+    ) -> CancelAnswer:
+        # The provider only took the request and says the same to a queued and a running
+        # job (fal): one status read tells the user which happened, in one line.
+        update = await self.http.call(
+            adapter.poll_request(job.id), partial(adapter.parse, "status", job.id), idempotent=True
+        )
+        name = host(job.provider).title or job.provider
+        if update.status == "cancelled":
+            return CancelAnswer(
+                True, f"{name}: cancelled before it started; not charged", "cancelled"
+            )
+        if update.status == "processing" or update.status == "completed":
+            return CancelAnswer(
+                False,
+                f"{name}: the job had already started; it runs on and will be billed",
+                update.status,
+            )
+        return answer  # still queued: the cancel is on its way, the follow loop will see it
 
     def prepare_2k(self, job: Job | str, *, new: bool = False) -> Prepared:
         """The 2K regeneration of a finished 768P H3 job, priced, not sent.

@@ -45,6 +45,7 @@ __all__ = [
     "NoUploads",
     "Submitted",
     "Synchronous",
+    "TakesDeadline",
     "Update",
     "UploadsEach",
     "WithHistory",
@@ -132,7 +133,10 @@ class Update:
             False
         """
         return self.follow_up is None and self.status in (
-            "completed", "failed", "expired", "cancelled"
+            "completed",
+            "failed",
+            "expired",
+            "cancelled",
         )
 
 
@@ -271,6 +275,24 @@ class Cancellable(Protocol):
 
     def cancel_request(self, job_id: str) -> HttpRequest: ...
     def parse_cancel(self, job_id: str, response: httpx.Response) -> CancelAnswer: ...
+
+
+@runtime_checkable
+class TakesDeadline(Protocol):
+    """An adapter whose provider ends a job itself once a deadline passes (Replicate's
+    ``Cancel-After``): a client's ``timeout`` then also stops the bill.
+
+    :meth:`with_deadline` returns the submit request carrying ``seconds`` (from creation).
+
+    Example:
+        >>> from hailuo_nb.providers import Fal, Replicate
+        >>> isinstance(Replicate("http://h", "t"), TakesDeadline)
+        True
+        >>> isinstance(Fal("http://h", "k"), TakesDeadline)
+        False
+    """
+
+    def with_deadline(self, wire: HttpRequest, seconds: float) -> HttpRequest: ...
 
 
 @runtime_checkable

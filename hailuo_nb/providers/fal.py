@@ -14,9 +14,9 @@ a request cancelled before it started is COMPLETED with ``error_type:
 "768P". The endpoint is picked per request from the catalog's template (standard or pro
 by resolution, text- or image-to-video by the first frame). fal reports no billed cost.
 
-Every Hailuo endpoint lives under the app ``fal-ai/minimax``, so a job id is fal's
-request id alone. (H3's apps, ``minimax/h3``…, would need the app in the id: not done
-here.)
+Every Hailuo endpoint lives under the app ``fal-ai/minimax``, so a Hailuo job id is fal's
+request id alone; H3's app ``minimax/h3`` is kept in the id (``minimax/h3:<request id>``),
+read from the status URL of fal's submit answer.
 
 Example:
     >>> Fal("https://queue.fal.run", "k").poll_request("ab-12").url
@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from ..errors import MalformedResponse, ServiceError
+from ..errors import MalformedResponse, ServiceError, ValidationError
 from ..params import Request
 from .aimlapi import error_text
 from .base import (
@@ -46,7 +47,7 @@ from .base import (
     try_json,
 )
 
-__all__ = ["APP", "Fal", "endpoint", "payload"]
+__all__ = ["APP", "Fal", "endpoint", "job_id_for", "payload", "split_job_id"]
 
 #: The app every Hailuo endpoint belongs to: where status, result and cancel live.
 APP = "fal-ai/minimax"
@@ -64,6 +65,11 @@ def endpoint(request: Request) -> str:
         ...                        first_frame="https://x/a.png"))
         'fal-ai/minimax/video-01-live/image-to-video'
     """
+    if request.model.family == "h3":
+        refs = request.reference_images or request.reference_videos or request.reference_audio
+        frames = request.first_frame is not None or request.last_frame is not None
+        kind = "reference" if refs else "image" if frames else "text"
+        return request.model.wire_name.format(kind=f"{kind}-to-video")
     image = request.first_frame is not None
     return request.model.wire_name.format(
         tier="pro" if request.resolution == "1080p" else "standard",
@@ -85,6 +91,8 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
         '512P'
     """
     first, last = image_values(request, image_urls)
+    if request.model.family == "h3":
+        return _h3(request, first, last)
     spec = request.model
     body: dict[str, Any] = {"prompt": request.prompt, "prompt_optimizer": request.prompt_optimizer}
     pro = request.resolution == "1080p"
@@ -100,6 +108,72 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
     if last is not None:
         body["end_image_url"] = last
     return body
+
+
+def _h3(request: Request, first: str | None, last: str | None) -> dict[str, Any]:
+    """``minimax/h3``'s body: integer duration, upper-case resolution, ``aspect_ratio``
+    (text and reference endpoints), ``image_url`` / ``end_image_url``, reference URL lists.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> payload(build_request("fal", "a fox", model="h3", ratio="9:16"))
+        {'prompt': 'a fox', 'duration': 6, 'resolution': '768P', 'aspect_ratio': '9:16'}
+    """
+    if last is not None and first is None:
+        # fal's image-to-video needs its image_url; H3 elsewhere takes a last frame alone.
+        raise ValidationError("last_frame", "fal's H3 needs a first frame with a last frame")
+    references = bool(request.reference_images or request.reference_videos)
+    h3_max = request.model.wire_name.startswith("minimax/h3-max/")
+    if h3_max and (request.reference_videos or request.reference_audio):
+        # fal's H3 Max reference-to-video takes reference_image_urls only.
+        raise ValidationError(
+            "reference_videos", "fal's H3 Max takes reference images only (no clips or sound)"
+        )
+    body: dict[str, Any] = {"prompt": request.prompt}
+    if request.duration is not None:
+        body["duration"] = request.duration
+    if request.resolution is not None:
+        body["resolution"] = request.resolution.upper()
+    # No aspect_ratio on image-to-video (the frame decides), nor on H3 Max's references.
+    if request.ratio is not None and first is None and not (h3_max and references):
+        body["aspect_ratio"] = request.ratio
+    if request.prompt_expansion_mode is not None:
+        body["prompt_expansion_mode"] = request.prompt_expansion_mode
+    if first is not None:
+        body["image_url"] = first
+    if last is not None:
+        body["end_image_url"] = last
+    for key, items in (
+        ("reference_image_urls", request.reference_images),
+        ("reference_video_urls", request.reference_videos),
+        ("reference_audio_urls", request.reference_audio),
+    ):
+        if items:
+            body[key] = [i.url or i.data_url() for i in items]
+    return body
+
+
+def job_id_for(app: str, request_id: str) -> str:
+    """The job id of fal request ``request_id`` under ``app``: the request id alone under
+    ``fal-ai/minimax`` (every Hailuo endpoint; ids stored before H3 stay valid), else
+    ``app:request_id`` (fal's status, result and cancel URLs need the app).
+
+    Example:
+        >>> job_id_for("minimax/h3", "ab-12"), job_id_for(APP, "ab-12")
+        ('minimax/h3:ab-12', 'ab-12')
+    """
+    return request_id if app == APP else f"{app}:{request_id}"
+
+
+def split_job_id(job_id: str) -> tuple[str, str]:
+    """The app and fal's request id in a job id (see :func:`job_id_for`).
+
+    Example:
+        >>> split_job_id("minimax/h3:ab-12"), split_job_id("ab-12")
+        (('minimax/h3', 'ab-12'), ('fal-ai/minimax', 'ab-12'))
+    """
+    app, sep, rid = job_id.rpartition(":")
+    return (app, rid) if sep and app else (APP, job_id)
 
 
 def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
@@ -174,10 +248,24 @@ class Fal(NoUploads):
             )
         position = body.get("queue_position")
         ahead = position if isinstance(position, int) and position >= 0 else None
-        return Submitted(str(rid), "queued", body, queue_position=ahead)
+        job_id = job_id_for(self._app_of(body.get("status_url"), str(rid)), str(rid))
+        return Submitted(job_id, "queued", body, queue_position=ahead)
+
+    def _app_of(self, status_url: Any, request_id: str) -> str:
+        # The app the request lives under, from fal's own status URL (as fal says: do not
+        # build these URLs yourself); Hailuo's app when the answer has none.
+        if not isinstance(status_url, str):
+            return APP
+        path = urlsplit(status_url).path
+        root = urlsplit(self.base_url).path.rstrip("/")
+        marker = f"/requests/{request_id}"
+        if marker not in path or not path.startswith(root + "/"):
+            return APP
+        return path[len(root) + 1 : path.index(marker)] or APP
 
     def _url(self, job_id: str, tail: str = "") -> str:
-        return f"{self.base_url}/{APP}/requests/{job_id}{tail}"
+        app, rid = split_job_id(job_id)
+        return f"{self.base_url}/{app}/requests/{rid}{tail}"
 
     def poll_request(self, job_id: str) -> HttpRequest:
         """``GET .../requests/{id}/status`` (no logs: we show none).
@@ -238,9 +326,7 @@ class Fal(NoUploads):
             return Update("cancelled", reason=reason, raw=body)
         # Done, or failed (``error`` on the status): the result says why, in fuller words.
         failed = bool(body.get("error") or body.get("error_type"))
-        return Update(
-            "processing", follow_up=self.result_request(job_id, failed=failed), raw=body
-        )
+        return Update("processing", follow_up=self.result_request(job_id, failed=failed), raw=body)
 
     def _result(self, job_id: str, response: httpx.Response, *, failed: bool) -> Update:
         if response.is_success:

@@ -19,7 +19,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -44,7 +46,7 @@ from .base import (
 )
 from .segmind_history import HistoryRow
 
-__all__ = ["Replicate", "payload", "retry_at_from_text"]
+__all__ = ["CANCEL_AFTER_MIN", "Replicate", "payload", "retry_at_from_text"]
 
 _WORDS: dict[str, Status] = {
     "starting": "queued",
@@ -55,6 +57,8 @@ _WORDS: dict[str, Status] = {
     "cancelled": "cancelled",
     "aborted": "cancelled",
 }
+#: Replicate refuses a ``Cancel-After`` under 5 s (a 400).
+CANCEL_AFTER_MIN = 5
 _RESETS = re.compile(r"resets in ~?\s*(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
 
 
@@ -84,6 +88,8 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
 'resolution': '768p'}}
     """
     first, last = image_values(request, image_urls)
+    if request.model.family == "h3":
+        return {"input": _h3(request, first, last)}
     body: dict[str, Any] = {"prompt": request.prompt, "prompt_optimizer": request.prompt_optimizer}
     if request.duration is not None:
         body["duration"] = request.duration
@@ -96,6 +102,35 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
     if last is not None:
         body["last_frame_image"] = last
     return {"input": body}
+
+
+def _h3(request: Request, first: str | None, last: str | None) -> dict[str, Any]:
+    """``minimax/h3``'s input: upper-case resolution, ``ratio``, reference URL lists.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> payload(build_request("replicate", "a fox", model="h3", ratio="9:16"))
+        {'input': {'prompt': 'a fox', 'duration': 6, 'resolution': '768P', 'ratio': '9:16'}}
+    """
+    body: dict[str, Any] = {"prompt": request.prompt}
+    if request.duration is not None:
+        body["duration"] = request.duration
+    if request.resolution is not None:
+        body["resolution"] = request.resolution.upper()
+    if request.ratio is not None:
+        body["ratio"] = request.ratio
+    if first is not None:
+        body["first_frame_image"] = first
+    if last is not None:
+        body["last_frame_image"] = last
+    for key, items in (
+        ("reference_image_urls", request.reference_images),
+        ("reference_video_urls", request.reference_videos),
+        ("reference_audio_urls", request.reference_audio),
+    ):
+        if items:
+            body[key] = [i.url or i.data_url() for i in items]
+    return body
 
 
 def _check(response: httpx.Response, request_id: str | None = None) -> dict[str, Any]:
@@ -147,6 +182,18 @@ class Replicate(NoUploads):
         """
         url = f"{self.base_url}/v1/models/{wire_model}/predictions"
         return HttpRequest("POST", url, "submit", dict(self._headers), dict(payload))
+
+    def with_deadline(self, wire: HttpRequest, seconds: float) -> HttpRequest:
+        """The create request with ``Cancel-After``: Replicate cancels the prediction once
+        ``seconds`` have passed since its creation (whole seconds, at least its minimum 5).
+
+        Example:
+            >>> r = Replicate("http://h", "t")
+            >>> r.with_deadline(r.submit_request({"input": {}}, "m/n"), 2.5).headers["Cancel-After"]
+            '5s'
+        """
+        headers = {**wire.headers, "Cancel-After": f"{max(CANCEL_AFTER_MIN, math.ceil(seconds))}s"}
+        return dataclasses.replace(wire, headers=headers)
 
     def parse_submit(self, response: httpx.Response) -> Submitted:
         """The prediction's id and first status.
@@ -293,7 +340,7 @@ def prediction_update(body: dict[str, Any]) -> Update:
         error = body.get("error")
         return Update("failed", reason=str(error or "failed without a reason"), raw=body)
     if status == "cancelled":
-        why = "its Cancel-After deadline passed" if word == "aborted" else "canceled"
+        why = "its Cancel-After deadline passed" if _past_deadline(body) else "cancelled"
         return Update("cancelled", reason=why, raw=body)
     if status == "completed":
         output = body.get("output")
@@ -311,6 +358,14 @@ def prediction_update(body: dict[str, Any]) -> Update:
             "succeeded without an output URL", provider="replicate", status_code=200
         )
     return Update(status, raw=body)
+
+
+def _past_deadline(body: dict[str, Any]) -> bool:
+    # ``aborted`` says so; a plain ``canceled`` ended by the deadline ends at or after it.
+    if str(body.get("status") or "").lower() == "aborted":
+        return True
+    deadline, ended = _time(body.get("deadline")), _time(body.get("completed_at"))
+    return deadline is not None and ended is not None and ended >= deadline - 0.001
 
 
 def _time(value: Any) -> float | None:
