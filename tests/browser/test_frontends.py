@@ -269,13 +269,13 @@ def test_jupyterlab_shows_one_playing_video_per_output(
         timeout=30_000,
     )
     _heard(page)
+    _shoot(_h3(page), f"jupyterlab-{kind}-h3")  # playing, with its sound on
     assert _plays(page) == VIDEOS
     _two_by_two(page)
     stills = page.evaluate(_IMAGES, "img.hailuo-still")
     assert len(stills) == VIDEOS and not any(s["drawn"] for s in stills), "a duplicate picture"
     assert page.locator(".jp-OutputArea-output img").count() == VIDEOS  # only those, undrawn
     page.screenshot(path=str(ARTIFACTS / f"front-jupyterlab-{kind}.png"), full_page=True)
-    _shoot(_h3(page), f"jupyterlab-{kind}-h3")
     _shoot(_grid(page), f"jupyterlab-{kind}-compare")
     assert TOKEN  # the lab page was opened with the token: no secret in outputs to check
 
@@ -287,7 +287,7 @@ def test_colab_like_each_output_in_a_sandboxed_frame(
     page = chromium_page
     site = tmp_path / "colab"  # nothing of the notebook's folder is reachable from here
     site.mkdir()
-    heights = (420, 1000, 900)  # the %%hailuo cell, the H3 cell (9:16), the comparison
+    heights = (420, 1000, 1000)  # the %%hailuo cell, the H3 cell (9:16), the comparison
     for kind in ("embedded", "linked"):
         bodies = _outputs(saved[kind])
         assert len(bodies) == len(heights)
@@ -307,6 +307,7 @@ def test_colab_like_each_output_in_a_sandboxed_frame(
         page.goto(f"{base}/embedded.html")
         fox, h3, grid = _frames(page)
         _heard(h3, gesture="key")  # the mouse does not reach a sandboxed srcdoc frame here
+        _shoot(page.locator("iframe").nth(1), "colab-h3")
         played = 0
         for i, frame in enumerate((fox, h3, grid)):
             # Chromium pauses a muted video scrolled out of sight: one frame at a time.
@@ -315,7 +316,6 @@ def test_colab_like_each_output_in_a_sandboxed_frame(
         assert played == VIDEOS
         _two_by_two(grid)
         page.screenshot(path=str(ARTIFACTS / "front-colab.png"), full_page=True)
-        _shoot(page.locator("iframe").nth(1), "colab-h3")
         _shoot(page.locator("iframe").nth(2), "colab-compare")
 
 
@@ -342,12 +342,12 @@ def test_vscode_like_page_elsewhere_plays_the_embedded_previews(
         assert all(_broken(page)), "relative paths must fail where the base URL is elsewhere"
         page.goto(f"{base}/nb/embedded.html")
         _heard(page)
+        _shoot(_h3(page), "vscode-h3")
         assert _plays(page) == VIDEOS
         _two_by_two(page)
         links = page.locator("a", has_text=".mp4")
         assert links.count() == VIDEOS  # each preview names and links its full file
         page.screenshot(path=str(ARTIFACTS / "front-vscode.png"), full_page=True)
-        _shoot(_h3(page), "vscode-h3")
         _shoot(_grid(page), "vscode-compare")
 
 
