@@ -14,8 +14,8 @@ drawn the way each front end draws them:
 (c) VS Code: the outputs on a page whose base URL is not the notebook's folder;
 (d) GitHub / nbviewer: nbconvert's HTML served with ``Content-Security-Policy:
     media-src 'none'; script-src 'none'``, and GitHub's sanitizer (which removes
-    ``<video>`` but keeps what is inside it): the first-frame image and the caption with
-    the file name are visible.
+    ``<video>`` but keeps what is inside it): the picture (a cell's strip of four frames,
+    a comparison tile's first frame) and the caption with the file name are visible.
 
 Each checks what a user sees (``currentTime`` advances; the H3 video, unmuted and
 clicked, decodes sound; the comparison's four tiles stand two by two; an image has a
@@ -392,7 +392,7 @@ def test_github_like_static_copy_shows_the_frame_and_caption(
         assert "with sound" in h3.inner_text() and "lighthouse" in h3.inner_text()
         still = h3.locator("img.hailuo-still")
         w, h = still.evaluate("i => [i.naturalWidth, i.naturalHeight]")
-        assert 0 < w < h, (w, h)  # the H3 cell's own 9:16 frame
+        assert 2 < w / h < 3, (w, h)  # a strip of four of the H3 cell's own 9:16 frames
         _two_by_two(page)
         page.screenshot(path=str(ARTIFACTS / f"front-github-{kind}.png"), full_page=True)
         _shoot(h3, f"github-{kind}-h3")
