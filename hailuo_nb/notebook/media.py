@@ -15,9 +15,10 @@ import base64
 import io
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-__all__ = ["data_url", "poster_for", "relative_src", "still_src"]
+__all__ = ["data_url", "poster_for", "relative_src", "still_src", "strip_src"]
 
 POSTER_WIDTH = 480  # small enough to keep a notebook light, big enough to recognise
 
@@ -139,3 +140,80 @@ def still_src(poster: bytes, width: int = STILL_WIDTH, quality: int = 60) -> str
     except Exception:  # not an image Pillow reads: the poster itself
         data = poster
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+
+
+STRIP_FRAMES = 4
+STRIP_WIDTH = 640  # the whole strip: four frames of about 160 px, drawn 480 px wide
+_STRIP_GAP = 4  # white between frames, so a strip of vertical frames reads as four
+
+
+def _frames_at(path: str, count: int) -> list[Any]:
+    """``count`` frames of the video at 0, 1/count, 2/count... of its length (PIL images).
+
+    Each is reached by a seek to the keyframe before it and a decode forward, so a long
+    video costs a few GOPs, not a full decode. Empty when PyAV is missing or the file
+    cannot be read.
+    """
+    try:
+        import av
+    except ImportError:
+        return []
+    images: list[Any] = []
+    try:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            base = stream.time_base
+            if stream.duration is not None and base is not None:
+                length = float(stream.duration * base)
+            elif container.duration is not None:
+                length = container.duration / 1_000_000
+            else:
+                return []
+            for i in range(count):
+                at = length * i / count
+                if base is not None:
+                    container.seek(int(at / base), stream=stream)
+                for frame in container.decode(stream):
+                    if frame.time is None or frame.time + 1e-3 >= at:
+                        images.append(frame.to_image())
+                        break
+    except Exception:  # a broken or partial file: the first frame alone will do
+        return []
+    return images if len(images) == count else []
+
+
+def strip_src(
+    video_path: str | os.PathLike[str],
+    poster: bytes,
+    *,
+    frames: int = STRIP_FRAMES,
+    width: int = STRIP_WIDTH,
+    quality: int = 60,
+) -> str:
+    """A strip of ``frames`` frames across the video as a ``data:`` URL (the static fallback).
+
+    Where ``<video>`` is stripped (GitHub), the picture inside it is all there is: four
+    frames side by side show that it moves and where it goes, which a first frame does
+    not. Without PyAV, or for a file it cannot read, it is :func:`still_src` of the poster.
+
+    Example:
+        >>> strip_src("/no/such/file.mp4", _drawn_poster("a fox"))[:23]
+        'data:image/jpeg;base64,'
+    """
+    from PIL import Image
+
+    images = _frames_at(os.fspath(video_path), frames) if os.path.exists(video_path) else []
+    if not images:
+        return still_src(poster, quality=quality)
+    cell = max(2, (width - _STRIP_GAP * (frames - 1)) // frames)
+    tiles = [image.convert("RGB") for image in images]
+    for tile in tiles:
+        tile.thumbnail((cell, cell * 4))
+    height = max(tile.height for tile in tiles)
+    step = cell + _STRIP_GAP
+    sheet = Image.new("RGB", (step * frames - _STRIP_GAP, height), (255, 255, 255))
+    for i, tile in enumerate(tiles):
+        sheet.paste(tile, (i * step + (cell - tile.width) // 2, 0))
+    out = io.BytesIO()
+    sheet.save(out, format="JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")

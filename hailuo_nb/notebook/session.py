@@ -506,7 +506,8 @@ class Session:
             poster=(poster, "image/jpeg"),
             path=rel,
             full_src=full_src,
-            still_src=media.still_src(poster),
+            # Seen only where <video> is stripped: four frames across it, not just the first.
+            still_src=media.strip_src(path, poster),
         )
 
     def wait(self, refs: list[str] | None = None, timeout: float | None = None) -> list[Tracked]:

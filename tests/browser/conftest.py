@@ -9,7 +9,8 @@ Fixtures:
 * ``chromium_page`` -> a Playwright page (1280 x 1400) in headless Chromium.
 
 Helpers: :func:`open_notebook` (waits for an idle kernel), :func:`run_all`,
-:func:`wait_idle`, :func:`play_first` (a video whose ``currentTime`` advances).
+:func:`wait_idle`, :func:`play_first` (a video whose ``currentTime`` advances),
+:func:`play_with_sound` (a click, as a user's gesture, and decoded audio).
 """
 
 from __future__ import annotations
@@ -175,4 +176,28 @@ def play_first(page: Any, selector: str, timeout_ms: int = 20_000) -> None:
             return false;
         }}""",
         timeout=timeout_ms,
+    )
+
+
+def play_with_sound(page: Any, video: Any, gesture: str = "click") -> None:
+    """Unmute ``video`` and start it as a user would (a gesture: Chromium lets it play
+    with sound): a ``"click"`` on it, or ``"key"``: focus it and press Space.
+
+    ``page`` is a page or a frame (the one holding ``video``); returns once the video has
+    advanced and the browser has decoded some of its sound
+    (``webkitAudioDecodedByteCount > 0``). Use ``"key"`` inside a sandboxed ``srcdoc``
+    frame: there this headless Chromium never delivers the mouse to the frame's document
+    (no ``click`` event arrives), while the keyboard reaches the focused video.
+    """
+    video.scroll_into_view_if_needed()
+    video.evaluate("v => { v.muted = false; v.volume = 1; }")
+    if gesture == "key":
+        video.focus()
+        video.press("Space")
+    else:
+        video.click()
+    page.wait_for_function(
+        "v => v.currentTime > 0.5 && v.webkitAudioDecodedByteCount > 0",
+        arg=video.element_handle(),
+        timeout=20_000,
     )

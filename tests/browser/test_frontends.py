@@ -1,9 +1,11 @@
 """The same saved notebook where people open it (issue 18), in headless Chromium.
 
-Two notebooks with a ``%%hailuo`` cell and a 2 × 2 comparison are executed headless
-against the emulator: one as JupyterLab does it (``Hailuo.frontend = "auto"``, detected:
-videos linked), one as VS Code or Colab do (``frontend = "vscode"``: light previews
-embedded). Their outputs are then drawn the way each front end draws them:
+A notebook with a ``%%hailuo`` cell, an H3 cell with sound (``-m MiniMax-H3 --duration 8
+--ratio 9:16``) and a 2 × 2 comparison is executed headless against the emulator, once
+per module (a module-scoped fixture shared by every test here), in two flavours: as
+JupyterLab does it (``Hailuo.frontend = "auto"``, detected: videos linked) and as VS Code
+or Colab do (``frontend = "vscode"``: light previews embedded). Their outputs are then
+drawn the way each front end draws them:
 
 (a) JupyterLab itself: every video plays, and the first-frame ``<img>`` is not drawn too
     (also in an untrusted copy, whose HTML JupyterLab sanitizes);
@@ -12,16 +14,19 @@ embedded). Their outputs are then drawn the way each front end draws them:
 (c) VS Code: the outputs on a page whose base URL is not the notebook's folder;
 (d) GitHub / nbviewer: nbconvert's HTML served with ``Content-Security-Policy:
     media-src 'none'; script-src 'none'``, and GitHub's sanitizer (which removes
-    ``<video>`` but keeps what is inside it): the first-frame image and the caption with
-    the file name are visible.
+    ``<video>`` but keeps what is inside it): the picture (a cell's strip of four frames,
+    a comparison tile's first frame) and the caption with the file name are visible.
 
-Each checks what a user sees (``currentTime`` advances; an image has a natural size and a
-box on screen) and leaves a screenshot in ``artifacts/front-*.png``. Each stand-in is
-also checked to block what it should (a linked video does not load there).
+Each checks what a user sees (``currentTime`` advances; the H3 video, unmuted and
+clicked, decodes sound; the comparison's four tiles stand two by two; an image has a
+natural size and a box on screen) and leaves screenshots in ``artifacts/front-*.png``
+(``front-*-h3.png`` and ``front-*-compare.png``: those two outputs alone). Each stand-in
+is also checked to block what it should (a linked video does not load there).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import html
@@ -39,7 +44,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, CHROMIUM, TOKEN, open_notebook
+from .conftest import ARTIFACTS, CHROMIUM, TOKEN, open_notebook, play_with_sound
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,7 +53,8 @@ pytestmark = [
 ]
 
 CSP = "media-src 'none'; script-src 'none'"
-VIDEOS = 5  # the %%hailuo cell's and the comparison's four
+VIDEOS = 6  # the %%hailuo cell's, the H3 cell's and the comparison's four
+H3_PROMPT = "a lighthouse at dusk, waves crashing below"
 
 
 def _notebook(frontend: str) -> dict[str, Any]:
@@ -56,6 +62,7 @@ def _notebook(frontend: str) -> dict[str, Any]:
         '%load_ext hailuo_nb\n%config Hailuo.provider = "emulator"\n'
         f'%config Hailuo.frontend = "{frontend}"\nimport hailuo_nb',
         "%%hailuo --wait -o fox\na red fox running through fresh snow",
+        f"%%hailuo -m MiniMax-H3 --duration 8 --ratio 9:16 --wait -o h3\n{H3_PROMPT}",
         'cmp = hailuo_nb.compare(["a snowy owl at dawn", "a paper boat in the rain"],\n'
         '    models=["hailuo-2.3", "minimax-hailuo-2"], confirm_above_usd=100)',
         "cmp.wait()",
@@ -114,6 +121,30 @@ def _outputs(path: Path) -> list[str]:
     return out
 
 
+def test_the_embedded_h3_preview_keeps_its_sound_and_stays_light(
+    saved: dict[str, Path], tmp_path: Path
+) -> None:
+    import av
+
+    from hailuo_nb.settings import LOCAL_KEY
+
+    for path in saved.values():  # the key the kernel sent the emulator is in no output
+        assert LOCAL_KEY not in path.read_text()
+    h3 = next(o for o in _outputs(saved["embedded"]) if H3_PROMPT in o)
+    found = re.search(r'<video\b[^>]* src="data:video/mp4;base64,([^"]+)"', h3)
+    assert found, "the H3 video is not embedded"
+    data = base64.b64decode(found.group(1))
+    assert len(data) <= 2_000_000  # preview_max_bytes
+    (tmp_path / "h3.mp4").write_bytes(data)
+    with av.open(str(tmp_path / "h3.mp4")) as movie:
+        video, audio = movie.streams.video[0], movie.streams.audio
+        assert video.codec_context.name == "h264" and video.height <= 480
+        assert [a.codec_context.name for a in audio] == ["aac"]  # the sound is kept
+        assert movie.duration is not None and 7.5 <= movie.duration / 1e6 <= 8.5
+    assert re.search(r'full size: <a href="hailuo_outputs/[^"]+\.mp4"', h3)  # full file linked
+    assert saved["embedded"].stat().st_size < 10_000_000
+
+
 class _Handler(SimpleHTTPRequestHandler):
     csp: str | None = None
 
@@ -157,6 +188,45 @@ _IMAGES = """(sel) => [...document.querySelectorAll(sel)].map(i => {
 })"""
 
 
+_GRID = """() => {
+    const boxes = [...document.querySelectorAll('.hailuo-compare-tile')]
+        .map(t => t.getBoundingClientRect());
+    const at = xs => new Set(xs.map(Math.round)).size;
+    return [boxes.length, at(boxes.map(b => b.left)), at(boxes.map(b => b.top)),
+            boxes.every(b => b.width > 100 && b.height > 50)];
+}"""
+
+
+def _h3(frame: Any) -> Any:
+    """The H3 cell's figure in ``frame`` (a page or a frame)."""
+    return frame.locator("figure.hailuo-result", has_text=H3_PROMPT)
+
+
+def _grid(frame: Any) -> Any:
+    """The comparison's grid (``cmp.wait()``'s own summary is a ``.hailuo-compare`` too)."""
+    return frame.locator(".hailuo-compare", has=frame.locator(".hailuo-compare-tile"))
+
+
+def _heard(frame: Any, gesture: str = "click") -> None:
+    """The H3 video, unmuted and started by a user's gesture, plays and decodes its sound."""
+    video = _h3(frame).locator("video")
+    assert video.count() == 1
+    play_with_sound(frame, video, gesture)
+    width, height, duration = video.evaluate("v => [v.videoWidth, v.videoHeight, v.duration]")
+    assert height > width and 7.5 <= duration <= 8.5, (width, height, duration)  # 9:16, 8 s
+    assert video.evaluate("v => v.webkitAudioDecodedByteCount") > 0
+
+
+def _two_by_two(frame: Any) -> None:
+    """The comparison shows its four tiles in two columns and two rows."""
+    assert frame.evaluate(_GRID) == [4, 2, 2, True]
+
+
+def _shoot(target: Any, name: str) -> None:
+    target.scroll_into_view_if_needed()
+    target.screenshot(path=str(ARTIFACTS / f"front-{name}.png"))
+
+
 def _plays(frame: Any) -> int:
     """Every video in ``frame`` plays (muted); the number of videos."""
     frame.wait_for_function(
@@ -198,11 +268,15 @@ def test_jupyterlab_shows_one_playing_video_per_output(
         f"() => document.querySelectorAll('.jp-OutputArea-output video').length === {VIDEOS}",
         timeout=30_000,
     )
+    _heard(page)
+    _shoot(_h3(page), f"jupyterlab-{kind}-h3")  # playing, with its sound on
     assert _plays(page) == VIDEOS
+    _two_by_two(page)
     stills = page.evaluate(_IMAGES, "img.hailuo-still")
     assert len(stills) == VIDEOS and not any(s["drawn"] for s in stills), "a duplicate picture"
     assert page.locator(".jp-OutputArea-output img").count() == VIDEOS  # only those, undrawn
     page.screenshot(path=str(ARTIFACTS / f"front-jupyterlab-{kind}.png"), full_page=True)
+    _shoot(_grid(page), f"jupyterlab-{kind}-compare")
     assert TOKEN  # the lab page was opened with the token: no secret in outputs to check
 
 
@@ -213,24 +287,42 @@ def test_colab_like_each_output_in_a_sandboxed_frame(
     page = chromium_page
     site = tmp_path / "colab"  # nothing of the notebook's folder is reachable from here
     site.mkdir()
+    heights = (420, 1000, 1000)  # the %%hailuo cell, the H3 cell (9:16), the comparison
     for kind in ("embedded", "linked"):
+        bodies = _outputs(saved[kind])
+        assert len(bodies) == len(heights)
         frames = "".join(
-            f'<iframe sandbox="allow-scripts" style="width:1200px;height:{700 if i else 420}px;'
+            f'<iframe sandbox="allow-scripts" style="width:1200px;height:{h}px;'
             f'border:1px solid #ccc" srcdoc="{html.escape(body, quote=True)}"></iframe>'
-            for i, body in enumerate(_outputs(saved[kind]))
+            for h, body in zip(heights, bodies, strict=True)
         )
         (site / f"{kind}.html").write_text(
             f"<!DOCTYPE html><meta charset=utf-8><body>{frames}</body>"
         )
     with _serve(site) as base:
         page.goto(f"{base}/linked.html")
-        inner = page.frames[1:]
-        assert len(inner) == 2
+        inner = _frames(page)
+        assert len(inner) == len(heights)
         assert all(all(_broken(f)) for f in inner), "the stand-in let a linked file through"
         page.goto(f"{base}/embedded.html")
-        inner = page.frames[1:]
-        assert sum(_plays(f) for f in inner) == VIDEOS
+        fox, h3, grid = _frames(page)
+        _heard(h3, gesture="key")  # the mouse does not reach a sandboxed srcdoc frame here
+        _shoot(page.locator("iframe").nth(1), "colab-h3")
+        played = 0
+        for i, frame in enumerate((fox, h3, grid)):
+            # Chromium pauses a muted video scrolled out of sight: one frame at a time.
+            page.locator("iframe").nth(i).scroll_into_view_if_needed()
+            played += _plays(frame)
+        assert played == VIDEOS
+        _two_by_two(grid)
         page.screenshot(path=str(ARTIFACTS / "front-colab.png"), full_page=True)
+        _shoot(page.locator("iframe").nth(2), "colab-compare")
+
+
+def _frames(page: Any) -> list[Any]:
+    """The page's iframes' documents, in the page's order."""
+    frames = page.locator("iframe")
+    return [frames.nth(i).element_handle().content_frame() for i in range(frames.count())]
 
 
 # -- (c) VS Code ----------------------------------------------------------------------
@@ -249,10 +341,14 @@ def test_vscode_like_page_elsewhere_plays_the_embedded_previews(
         page.goto(f"{base}/nb/linked.html")
         assert all(_broken(page)), "relative paths must fail where the base URL is elsewhere"
         page.goto(f"{base}/nb/embedded.html")
+        _heard(page)
+        _shoot(_h3(page), "vscode-h3")
         assert _plays(page) == VIDEOS
+        _two_by_two(page)
         links = page.locator("a", has_text=".mp4")
         assert links.count() == VIDEOS  # each preview names and links its full file
         page.screenshot(path=str(ARTIFACTS / "front-vscode.png"), full_page=True)
+        _shoot(_grid(page), "vscode-compare")
 
 
 # -- (d) GitHub / nbviewer -------------------------------------------------------------
@@ -292,4 +388,12 @@ def test_github_like_static_copy_shows_the_frame_and_caption(
         text = page.inner_text("body")
         assert "a red fox running through fresh snow" in text and "a snowy owl at dawn" in text
         assert text.count(".mp4") >= VIDEOS  # each video's file is named
+        h3 = _h3(page)
+        assert "with sound" in h3.inner_text() and "lighthouse" in h3.inner_text()
+        still = h3.locator("img.hailuo-still")
+        w, h = still.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+        assert 2 < w / h < 3, (w, h)  # a strip of four of the H3 cell's own 9:16 frames
+        _two_by_two(page)
         page.screenshot(path=str(ARTIFACTS / f"front-github-{kind}.png"), full_page=True)
+        _shoot(h3, f"github-{kind}-h3")
+        _shoot(_grid(page), f"github-{kind}-compare")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, CHROMIUM, open_notebook, run_all
+from .conftest import ARTIFACTS, CHROMIUM, open_notebook, play_with_sound, run_all
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,18 +19,6 @@ pytestmark = [
 
 # Audio bytes the browser decoded for a video: more than zero once its sound has played.
 HEARD = "v => v.webkitAudioDecodedByteCount"
-
-
-def play_with_sound(page: Any, video: Any) -> None:
-    """Unmute and click the video (a user's gesture: Chromium lets it play with sound)."""
-    video.scroll_into_view_if_needed()
-    video.evaluate("v => { v.muted = false; v.volume = 1; }")
-    video.click()
-    page.wait_for_function(
-        "v => v.currentTime > 0.5 && v.webkitAudioDecodedByteCount > 0",
-        arg=video.element_handle(),
-        timeout=20_000,
-    )
 
 
 def test_h3_video_with_sound_and_a_muted_grid(

@@ -8,6 +8,8 @@ Colab cells wait in the foreground and read keys from Colab's secrets.
 from __future__ import annotations
 
 import base64
+import io
+import itertools
 import re
 import sys
 import types
@@ -135,6 +137,28 @@ def test_preview_keeps_the_sound(tmp_path: Path) -> None:
         assert c.duration is not None and abs(c.duration / 1e6 - 2.0) < 0.1
     data = light.read_bytes()
     assert 0 < data.find(b"moov") < data.find(b"mdat")  # faststart: playable before the end
+
+
+def test_the_static_fallback_is_a_strip_of_four_frames_across_the_video(
+    tmp_path: Path,
+) -> None:
+    from PIL import Image, ImageChops
+
+    from hailuo_nb.emulator.video import VideoSpec, render_mp4
+    from hailuo_nb.notebook.media import poster_for, strip_src
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(render_mp4(VideoSpec(width=320, height=180, seconds=4, prompt="fox")))
+    poster, _ = poster_for(video)
+    src = strip_src(video, poster)
+    assert src.startswith("data:image/jpeg;base64,")
+    strip = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L")
+    assert strip.size == (640, 88)  # four 157 x 88 frames, 4 px apart
+    frames = [strip.crop((i * 161, 0, i * 161 + 157, 88)) for i in range(4)]
+    moved = [ImageChops.difference(a, b).getbbox() for a, b in itertools.pairwise(frames)]
+    assert all(moved), "the four frames are the same picture: not across the video"
+    # Without a readable video, the first frame (the poster) stands alone.
+    assert strip_src(tmp_path / "missing.mp4", poster).startswith("data:image/jpeg;base64,")
 
 
 def test_every_new_source_is_escaped() -> None:
