@@ -317,7 +317,14 @@ def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     iw, ih = image.size
     scale = max(cw / iw, ch / ih)
     bw, bh = cw / scale, ch / scale
-    box = ((iw - bw) / 2, (ih - bh) / 2, (iw + bw) / 2, (ih + bh) / 2)
+    # Clamped: cw / (cw / iw) may come back a hair above iw, and Pillow refuses a box that
+    # starts at -1e-14 ("box offset can't be negative": hosted H3 renders from a frame).
+    box = (
+        max(0.0, (iw - bw) / 2),
+        max(0.0, (ih - bh) / 2),
+        min(float(iw), (iw + bw) / 2),
+        min(float(ih), (ih + bh) / 2),
+    )
     # reducing_gap: a 4000 px photo is first shrunk by whole factors, which is much faster.
     return image.resize((cw, ch), Image.Resampling.BICUBIC, box=box, reducing_gap=3.0)
 

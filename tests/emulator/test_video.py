@@ -328,3 +328,16 @@ def test_gets_from_different_event_loops_share_the_cache(tmp_path: Path) -> None
         assert cache.renders == 1
     finally:
         cache.close()
+
+
+def test_a_frame_of_any_size_covers_any_picture() -> None:
+    # cw / (cw / iw) can come back a hair above iw: the crop box then started at -6e-14 and
+    # Pillow refused it (hosted H3 from a first frame at preview size failed to render).
+    from PIL import Image
+
+    from hailuo_nb.emulator.video import _cover
+
+    sizes = [(192, 320), (320, 192), (320, 180), (1344, 768), (768, 1344)]
+    for iw, ih in [(695, 672), (300, 300), (641, 359), (1000, 1777)]:
+        for size in sizes:
+            assert _cover(Image.new("RGB", (iw, ih)), size).size[0] >= size[0]
