@@ -35,6 +35,7 @@ from .base import (
     image_values,
     json_body,
     message_of,
+    reference_values,
     try_json,
 )
 
@@ -120,14 +121,7 @@ def _h3(
         body["image_url"] = first
     if last is not None:
         body["last_image_url"] = last
-    lists = (
-        ("reference_image_urls", request.reference_images),
-        ("video_urls", request.reference_videos),
-        ("audio_urls", request.reference_audio),
-    )
-    for key, items in lists:
-        if items:
-            body[key] = [i.url or i.data_url() for i in items]
+    body.update(reference_values(request, videos="video_urls", audio="audio_urls"))
     if request.ratio is not None:
         body["ratio"] = request.ratio
     return body

@@ -55,6 +55,7 @@ __all__ = [
     "image_values",
     "json_body",
     "parse_retry_at",
+    "reference_values",
 ]
 
 
@@ -367,6 +368,29 @@ def image_values(
         else:
             out.append(image.url if image.url is not None else image.data_url())
     return out[0], out[1]
+
+
+def reference_values(
+    request: Request,
+    images: str = "reference_image_urls",
+    videos: str = "reference_video_urls",
+    audio: str = "reference_audio_urls",
+) -> dict[str, list[str]]:
+    """H3's references as flat fields (fal, Replicate, AI/ML): each a list of the media's
+    URL or data URL, under the host's own field name; empty lists are left out.
+
+    Example:
+        >>> from hailuo_nb.params import build_request
+        >>> reference_values(build_request("aimlapi", "a fox", model="minimax/h3",
+        ...                                reference_images=["https://x/a.png"]))
+        {'reference_image_urls': ['https://x/a.png']}
+    """
+    lists = (
+        (images, request.reference_images),
+        (videos, request.reference_videos),
+        (audio, request.reference_audio),
+    )
+    return {key: [i.url or i.data_url() for i in items] for key, items in lists if items}
 
 
 def json_body(response: httpx.Response, provider: str) -> dict[str, Any]:

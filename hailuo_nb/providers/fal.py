@@ -44,6 +44,7 @@ from .base import (
     image_values,
     json_body,
     message_of,
+    reference_values,
     try_json,
 )
 
@@ -143,13 +144,7 @@ def _h3(request: Request, first: str | None, last: str | None) -> dict[str, Any]
         body["image_url"] = first
     if last is not None:
         body["end_image_url"] = last
-    for key, items in (
-        ("reference_image_urls", request.reference_images),
-        ("reference_video_urls", request.reference_videos),
-        ("reference_audio_urls", request.reference_audio),
-    ):
-        if items:
-            body[key] = [i.url or i.data_url() for i in items]
+    body.update(reference_values(request))
     return body
 
 
