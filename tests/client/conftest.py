@@ -14,7 +14,9 @@ import httpx
 import pytest
 
 from hailuo_nb.client import Client
+from hailuo_nb.emulator import EmulatorConfig
 from hailuo_nb.http import Retry
+from hailuo_nb.models import Job
 from hailuo_nb.polling import Backoff
 
 MOUNTS = {
@@ -25,6 +27,21 @@ MOUNTS = {
     "replicate": "replicate",
 }
 FAST_POLLS = {"poll_min_interval": 0.01, "poll_max_interval": 0.1}
+
+
+def one_worker() -> EmulatorConfig:
+    """One job at a time per key, each about a second: later ones wait in the queue."""
+    return EmulatorConfig(time_scale=150.0, preview=True, seed=7, workers_per_key=1, spread=0.0)
+
+
+async def until(client: Client, job: Job, status: str) -> Job:
+    """The job's first snapshot in ``status``; fails if it ends without one."""
+    async for snapshot in client.updates(job):
+        if snapshot.status == status:
+            return snapshot
+        if snapshot.done:
+            break
+    raise AssertionError(f"{job.id} never was {status}")
 
 
 def fast_retry() -> Retry:

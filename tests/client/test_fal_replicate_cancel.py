@@ -25,13 +25,12 @@ from hailuo_nb.errors import JobFailed
 from hailuo_nb.models import Job
 from hailuo_nb.providers import CancelAnswer, Cancellable
 
-from .conftest import set_faults, stats
+from .conftest import one_worker, set_faults, stats, until
 
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    """One job at a time per key, each about a second: later ones wait in the queue."""
-    return EmulatorConfig(time_scale=150.0, preview=True, seed=7, workers_per_key=1, spread=0.0)
+    return one_worker()
 
 
 async def cancel(client: Client, job: Job) -> CancelAnswer:
@@ -41,15 +40,6 @@ async def cancel(client: Client, job: Job) -> CancelAnswer:
     async with httpx.AsyncClient() as http:
         response = await http.request(wire.method, wire.url, headers=wire.headers)
     return adapter.parse_cancel(job.id, response)
-
-
-async def until(client: Client, job: Job, status: str) -> Job:
-    async for snapshot in client.updates(job):
-        if snapshot.status == status:
-            return snapshot
-        if snapshot.done:
-            break
-    raise AssertionError(f"{job.id} never was {status}")
 
 
 @pytest.mark.parametrize("provider", ["fal", "replicate"])

@@ -14,24 +14,13 @@ import pytest
 from hailuo_nb.client import Client
 from hailuo_nb.emulator import EmulatorConfig
 from hailuo_nb.errors import JobFailed
-from hailuo_nb.models import Job
 
-from .conftest import requests_to, stats
+from .conftest import one_worker, requests_to, stats, until
 
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    """One job at a time per key, each about a second: later ones wait in the queue."""
-    return EmulatorConfig(time_scale=150.0, preview=True, seed=7, workers_per_key=1, spread=0.0)
-
-
-async def until(client: Client, job: Job, status: str) -> Job:
-    async for snapshot in client.updates(job):
-        if snapshot.status == status:
-            return snapshot
-        if snapshot.done:
-            break
-    raise AssertionError(f"{job.id} never was {status}")
+    return one_worker()
 
 
 @pytest.mark.parametrize("provider", ["fal", "replicate"])
