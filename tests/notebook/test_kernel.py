@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import KernelManager
+from jupyter_client.session import Session
 
 from hailuo_nb.emulator import EmulatorConfig, create_app, serve_in_thread
 
@@ -40,9 +41,18 @@ def kernel(tmp_path: Path) -> Iterator[KernelManager]:
             km.shutdown_kernel(now=True)
 
 
-def run(km: KernelManager, code: str, *, interrupt_after: float | None = None) -> str:
-    """Execute ``code``; return the text the cell showed (stream, display, error)."""
-    kc = km.client()
+def run(
+    km: KernelManager,
+    code: str,
+    *,
+    interrupt_after: float | None = None,
+    page: Session | None = None,
+) -> str:
+    """Execute ``code``; return the text the cell showed (stream, display, error).
+
+    ``page``: the front-end session it runs from (a reloaded page is a new one).
+    """
+    kc = km.client() if page is None else km.client(session=page)
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
