@@ -26,6 +26,7 @@ from ..models import Status
 from ..params import Request
 from .base import (
     HttpRequest,
+    KeyInHeader,
     MalformedResponse,
     NoUploads,
     Submitted,
@@ -127,7 +128,7 @@ def _h3(
     return body
 
 
-class AimlApi(NoUploads):
+class AimlApi(KeyInHeader, NoUploads):
     """The AI/ML API adapter.
 
     Example:
@@ -138,12 +139,6 @@ class AimlApi(NoUploads):
     name = "aimlapi"
     synchronous = False
 
-    def __init__(self, base_url: str, api_key: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"}
-
-    def __repr__(self) -> str:
-        return f"AimlApi(base_url={self.base_url!r})"
 
     # The module's payload() above is the adapter's body builder, as it is.
     payload = staticmethod(payload)

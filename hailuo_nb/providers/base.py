@@ -41,6 +41,7 @@ __all__ = [
     "CancelAnswer",
     "Cancellable",
     "HttpRequest",
+    "KeyInHeader",
     "MalformedResponse",
     "NoUploads",
     "Submitted",
@@ -313,6 +314,27 @@ class UploadsEach(Protocol):
 
     def upload_each(self, request: Request) -> list[tuple[str, HttpRequest]]: ...
     def parse_upload_one(self, response: httpx.Response) -> str: ...
+
+
+class KeyInHeader:
+    """An adapter's root and its key in the ``Authorization`` header (``auth_scheme``
+    then the key); the repr names the root only, never the key.
+
+    Example:
+        >>> class Host(KeyInHeader):
+        ...     auth_scheme = "Key"
+        >>> Host("http://h/", "secret"), Host("http://h", "k")._headers
+        (Host(base_url='http://h'), {'Authorization': 'Key k'})
+    """
+
+    auth_scheme = "Bearer"
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"{self.auth_scheme} {api_key}"}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
 
 
 class NoUploads:

@@ -37,6 +37,7 @@ from .aimlapi import error_text
 from .base import (
     CancelAnswer,
     HttpRequest,
+    KeyInHeader,
     NoUploads,
     Submitted,
     Update,
@@ -186,7 +187,7 @@ def _check(response: httpx.Response, request_id: str | None = None) -> dict[str,
     )
 
 
-class Fal(NoUploads):
+class Fal(KeyInHeader, NoUploads):
     """The fal.ai queue adapter (images go inline, as URLs or data URLs).
 
     Example:
@@ -197,12 +198,7 @@ class Fal(NoUploads):
     name = "fal"
     synchronous = False
 
-    def __init__(self, base_url: str, api_key: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Key {api_key}"}
-
-    def __repr__(self) -> str:
-        return f"Fal(base_url={self.base_url!r})"
+    auth_scheme = "Key"  # fal's own scheme, not Bearer
 
     def payload(
         self, request: Request, image_urls: Mapping[str, str] | None = None

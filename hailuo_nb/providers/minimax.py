@@ -27,6 +27,7 @@ from ..models import Status
 from ..params import Request
 from .base import (
     HttpRequest,
+    KeyInHeader,
     MalformedResponse,
     NoUploads,
     Submitted,
@@ -197,7 +198,7 @@ def payload(request: Request, image_urls: Mapping[str, str] | None = None) -> di
     return body
 
 
-class MiniMax(NoUploads):
+class MiniMax(KeyInHeader, NoUploads):
     """The MiniMax adapter.
 
     Example:
@@ -208,12 +209,6 @@ class MiniMax(NoUploads):
     name = "minimax"
     synchronous = False
 
-    def __init__(self, base_url: str, api_key: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"}
-
-    def __repr__(self) -> str:
-        return f"MiniMax(base_url={self.base_url!r})"
 
     # The module's payload() above is the adapter's body builder, as it is.
     payload = staticmethod(payload)

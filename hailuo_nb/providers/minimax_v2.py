@@ -32,6 +32,7 @@ from ..params import Request
 from .base import (
     CancelAnswer,
     HttpRequest,
+    KeyInHeader,
     MalformedResponse,
     NoUploads,
     Submitted,
@@ -187,7 +188,7 @@ def billed_usd(task: dict[str, Any]) -> float | None:
     return round(rate * (output + math.ceil(inputs)) + paid, 4)
 
 
-class MiniMaxV2(NoUploads):
+class MiniMaxV2(KeyInHeader, NoUploads):
     """The MiniMax V2 (H3) adapter: also cancels queued tasks and regenerates at 2K.
 
     Example:
@@ -200,12 +201,6 @@ class MiniMaxV2(NoUploads):
     synchronous = False
     list_page_size = 100
 
-    def __init__(self, base_url: str, api_key: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"}
-
-    def __repr__(self) -> str:
-        return f"MiniMaxV2(base_url={self.base_url!r})"
 
     payload = staticmethod(payload)
 

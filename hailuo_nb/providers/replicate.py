@@ -35,6 +35,7 @@ from ..params import Request
 from .base import (
     CancelAnswer,
     HttpRequest,
+    KeyInHeader,
     NoUploads,
     Submitted,
     Update,
@@ -146,7 +147,7 @@ def _check(response: httpx.Response, request_id: str | None = None) -> dict[str,
     raise error
 
 
-class Replicate(NoUploads):
+class Replicate(KeyInHeader, NoUploads):
     """The Replicate adapter (images go inline, as URLs or data URLs).
 
     Example:
@@ -158,12 +159,8 @@ class Replicate(NoUploads):
     synchronous = False
 
     def __init__(self, base_url: str, api_key: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"}
+        super().__init__(base_url, api_key)
         self.history_url = f"{self.base_url}/v1/predictions"
-
-    def __repr__(self) -> str:
-        return f"Replicate(base_url={self.base_url!r})"
 
     # The module's payload() above is the adapter's body builder, as it is.
     payload = staticmethod(payload)
