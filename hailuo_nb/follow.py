@@ -191,22 +191,9 @@ class Follower:
             return []
         run = done.finished_at - done.submitted_at
         woken = []
+        mine = _run_kind(done)
         for other in list(self.jobs.values()):
-            same = (
-                other.provider,
-                other.model,
-                other.base_url,
-                other.params.get("duration"),
-                other.params.get("resolution"),
-            )
-            mine = (
-                done.provider,
-                done.model,
-                done.base_url,
-                done.params.get("duration"),
-                done.params.get("resolution"),
-            )
-            if other.done or other.id == done.id or same != mine:
+            if other.done or other.id == done.id or _run_kind(other) != mine:
                 continue
             if run <= 0 or other.expected_seconds is None or other.expected_seconds < 1.3 * run:
                 continue
@@ -525,6 +512,12 @@ class Follower:
         self.publish(job)
         if needs_download(job):
             await self.download(job)  # the answer was JSON with an output URL
+
+
+def _run_kind(job: Job) -> tuple[object, ...]:
+    # What sets a job's run time: where it runs, the model, and its length and size.
+    params = job.params
+    return (job.provider, job.model, job.base_url, params.get("duration"), params.get("resolution"))
 
 
 def needs_download(job: Job) -> bool:
